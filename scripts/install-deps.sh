@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the machine packages the local control plane needs (Debian 12): Prometheus (run by
+# the harness itself, never as a system service) and openssl (certificates). Idempotent.
+set -euo pipefail
+need=()
+command -v prometheus >/dev/null || need+=(prometheus)
+command -v openssl >/dev/null || need+=(openssl)
+command -v go >/dev/null || { echo "install-deps: Go >= 1.26 is required to build the control plane" >&2; exit 1; }
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # Debian's package starts a system service; the harness runs its own Prometheus instead.
+  $sudo systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true
+  pkill -x prometheus-node-exporter 2>/dev/null || true
+fi
+echo "install-deps: prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}'), $(openssl version)"

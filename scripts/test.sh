@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The one test command (npm test): static checks, unit tests, the conformance vectors, then
+# the end-to-end tests against a real local control plane and Prometheus.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shared=${PROM_HPA_SHARED:-../shared}
+
+echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
+echo "== lint"; npx eslint .
+echo "== unit"; npx vitest run --project unit
+echo "== conformance"
+if compgen -G "$shared/conformance/*.json" >/dev/null; then
+  npx tsx src/cli.ts conformance "$shared"/conformance/*.json
+else
+  echo "conformance: no vectors at $shared/conformance (set PROM_HPA_SHARED)" >&2; exit 1
+fi
+if [ "${PROM_HPA_SKIP_E2E:-}" = 1 ]; then echo "== e2e skipped (PROM_HPA_SKIP_E2E=1)"; exit 0; fi
+echo "== e2e (installing and building the local control plane when missing)"
+bash scripts/install-deps.sh
+bash scripts/kube/build.sh >/dev/null
+npx vitest run --project e2e
