@@ -26,7 +26,7 @@ export default tseslint.config(
           ],
         },
       ],
-      "no-restricted-globals": ["error", { name: "Date", message: "time is a parameter" }, { name: "process", message: "no environment in the algorithm" }, { name: "fetch", message: "no network in the algorithm" }],
+      "no-restricted-globals": ["error", { name: "process", message: "no environment in the algorithm" }, { name: "fetch", message: "no network in the algorithm" }],
       "no-restricted-properties": ["error", { object: "Date", property: "now", message: "time is a parameter" }],
     },
   },

@@ -1,0 +1,111 @@
+// The narrow seam between the API plumbing (HTTP, authn/authz, routing, discovery, encoding)
+// and the metrics backend (Prometheus rules, series discovery, PromQL). The server knows
+// nothing of PromQL; the providers know nothing of HTTP. Modelled on
+// kubernetes-sigs/custom-metrics-apiserver's provider interfaces.
+import type { Quantity } from "../kube/quantity.js";
+
+/** A failure the API turns into a Kubernetes Status with the matching code. */
+export type ProviderError =
+  | { kind: "NotFound"; message: string } // 404: unknown metric, or no series for the object
+  | { kind: "BadRequest"; message: string } // 400: malformed selector, unsupported request
+  | { kind: "Unavailable"; message: string } // 503: Prometheus unreachable, timed out, or erroring
+  | { kind: "Internal"; message: string }; // 500: a bug; the message says what
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ProviderError };
+
+export interface GroupResource {
+  group: string; // "" for the core group
+  resource: string; // plural, lower case: "pods", "deployments", "namespaces"
+}
+
+/** One entry of the custom metrics discovery list: `pods/http_requests`. */
+export interface CustomMetricInfo {
+  groupResource: GroupResource;
+  metric: string;
+  namespaced: boolean;
+}
+
+export interface ExternalMetricInfo {
+  metric: string;
+}
+
+/** A label selector in its string form ("app=web,tier!=db", "env in (a,b)"), already validated. */
+export type SelectorString = string;
+
+export interface ObjectReference {
+  kind: string; // "Pod"
+  namespace?: string;
+  name: string;
+  apiVersion: string; // "/v1", "apps/v1"
+}
+
+export interface CustomMetricValue {
+  describedObject: ObjectReference;
+  metric: { name: string; selector?: SelectorString };
+  timestamp: Date;
+  windowSeconds?: number;
+  value: Quantity;
+}
+
+export interface ExternalMetricValue {
+  metricName: string;
+  metricLabels: Record<string, string>;
+  timestamp: Date;
+  windowSeconds?: number;
+  value: Quantity;
+}
+
+export interface ContainerUsage {
+  name: string;
+  usage: { cpu: Quantity; memory: Quantity };
+}
+export interface PodUsage {
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  timestamp: Date;
+  windowSeconds: number;
+  containers: ContainerUsage[];
+}
+export interface NodeUsage {
+  name: string;
+  labels: Record<string, string>;
+  timestamp: Date;
+  windowSeconds: number;
+  usage: { cpu: Quantity; memory: Quantity };
+}
+
+export interface CustomMetricsProvider {
+  listCustomMetrics(): CustomMetricInfo[];
+  /** One named object (namespace undefined for cluster-scoped resources and namespace metrics). */
+  getMetricByName(req: {
+    namespace?: string;
+    groupResource: GroupResource;
+    name: string;
+    metric: string;
+    metricSelector: SelectorString;
+  }): Promise<Result<CustomMetricValue>>;
+  /** Every object matching `selector` (name `*`). */
+  getMetricBySelector(req: {
+    namespace?: string;
+    groupResource: GroupResource;
+    selector: SelectorString;
+    metric: string;
+    metricSelector: SelectorString;
+  }): Promise<Result<CustomMetricValue[]>>;
+}
+
+export interface ExternalMetricsProvider {
+  listExternalMetrics(): ExternalMetricInfo[];
+  getExternalMetric(req: {
+    namespace: string;
+    metric: string;
+    metricSelector: SelectorString;
+  }): Promise<Result<ExternalMetricValue[]>>;
+}
+
+export interface ResourceMetricsProvider {
+  /** Pods in `namespace` (all namespaces when undefined) matching `selector`, or exactly `name`. */
+  getPodMetrics(req: { namespace?: string; name?: string; selector: SelectorString }): Promise<Result<PodUsage[]>>;
+  getNodeMetrics(req: { name?: string; selector: SelectorString }): Promise<Result<NodeUsage[]>>;
+}
