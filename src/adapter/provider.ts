@@ -109,3 +109,24 @@ export interface ResourceMetricsProvider {
   getPodMetrics(req: { namespace?: string; name?: string; selector: SelectorString }): Promise<Result<PodUsage[]>>;
   getNodeMetrics(req: { name?: string; selector: SelectorString }): Promise<Result<NodeUsage[]>>;
 }
+
+// ---- What the providers need from Kubernetes (implemented over informers and API discovery,
+// so a request never makes a list call of its own). ----
+
+export interface ResourceMapping {
+  groupResource: GroupResource;
+  kind: string; // "Pod"
+  version: string; // preferred version: "v1"
+  namespaced: boolean;
+}
+
+/** Resolves resource names as they appear in Prometheus labels and URLs ("pod", "pods", "deployment.apps"). */
+export interface ResourceMapper {
+  /** Plural, singular or kind, lower case, optionally `.group`: "pods", "pod", "deployments.apps". */
+  resolve(resource: string): ResourceMapping | undefined;
+}
+
+/** Names of existing objects matching a selector, from an informer cache. */
+export interface ObjectLister {
+  listNames(req: { groupResource: GroupResource; namespace?: string; selector: SelectorString }): Promise<Result<string[]>>;
+}
