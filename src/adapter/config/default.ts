@@ -1,0 +1,5 @@
+import type { MetricsDiscoveryConfig } from "./types.js";
+
+export function defaultConfig(): MetricsDiscoveryConfig {
+  return { rules: [], externalRules: [] };
+}
