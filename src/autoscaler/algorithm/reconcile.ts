@@ -36,8 +36,11 @@ export interface ReconcileResult {
   status: HorizontalPodAutoscalerStatus;
   /** the Events to record, in order */
   events: ControllerEvent[];
-  /** to remember for the next sync of this HPA */
-  history: HpaHistory;
+  /**
+   * to remember for the next sync of this HPA; null only while the controller still has nothing
+   * (the scale could not be read on a first sync), so that the next sync records the initial size
+   */
+  history: HpaHistory | null;
 }
 
 /** What writing the scale subresource gave, for `applyScaleResult`. */
