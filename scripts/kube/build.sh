@@ -11,13 +11,23 @@ export GOMODCACHE=${GOMODCACHE_OVERRIDE:-$cache_root/go/mod}
 export GOCACHE=${GOCACHE_OVERRIDE:-$cache_root/go/build}
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
 
-command -v go >/dev/null || { echo "build: Go is not installed; install Go >= 1.26 (the control plane is built from Go modules)" >&2; exit 1; }
 want="etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok"
-missing=""
-for b in $want; do [ -x "$bin/$b" ] || missing="$missing $b"; done
+check_missing() { missing=""; for b in $want; do [ -x "$bin/$b" ] || missing="$missing $b"; done; }
+check_missing
 if [ -z "$missing" ]; then echo "$bin"; exit 0; fi
 
-mkdir -p "$bin.partial"
+# Only a build needs Go; a warm cache runs without it.
+command -v go >/dev/null || { echo "build: Go is not installed; install Go >= 1.26 (the control plane is built from Go modules)" >&2; exit 1; }
+# One build at a time per cache: a second caller waits, then finds the binaries there.
+mkdir -p "$cache_root"
+exec 9>"$cache_root/build-${KUBE_VERSION}-kwok-${KWOK_VERSION}.lock"
+if command -v flock >/dev/null; then
+  flock -n 9 || { echo "build: another build of these pins is running; waiting for it" >&2; flock 9; }
+  check_missing
+  if [ -z "$missing" ]; then echo "$bin"; exit 0; fi
+fi
+
+rm -rf "$bin.partial"; mkdir -p "$bin.partial"
 log="$cache_root/build-${KUBE_VERSION}.log"
 echo "build: building$missing for Kubernetes ${KUBE_VERSION}, kwok ${KWOK_VERSION} (log: $log)" >&2
 start=$(date +%s)
