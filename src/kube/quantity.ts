@@ -98,10 +98,12 @@ function interpretSuffix(suffix: string): Interpreted {
   if (suffix.length > 1 && (suffix[0] === "e" || suffix[0] === "E")) {
     // Like Go's strconv.ParseInt: an optional sign, then decimal digits only.
     if (!/^[+-]?[0-9]+$/.test(suffix.slice(1))) return { error: `unknown suffix "${suffix}"` };
-    const exponent = BigInt(suffix.slice(1));
-    if (exponent > BigInt(MAX_EXPONENT)) return { error: `exponent ${exponent} is larger than the supported ${MAX_EXPONENT}` };
-    if (exponent < MIN_INT64) return { error: `exponent ${exponent} is out of range` };
-    return { base: 10, exponent: Number(exponent), format: "DecimalExponent" };
+    const parsed = BigInt(suffix.slice(1));
+    if (parsed > MAX_INT64 || parsed < MIN_INT64) return { error: `exponent ${parsed} is out of range` };
+    // Upstream parses the exponent as an int64 and then keeps only its low 32 bits.
+    const exponent = Number(BigInt.asIntN(32, parsed));
+    if (exponent > MAX_EXPONENT) return { error: `exponent ${exponent} is larger than the supported ${MAX_EXPONENT}` };
+    return { base: 10, exponent, format: "DecimalExponent" };
   }
   return { error: `unknown suffix "${suffix}"` };
 }
@@ -341,11 +343,13 @@ export class Quantity {
 
 /**
  * A quantity in a JSON document: a string, or a number read as its decimal text (as upstream's
- * UnmarshalJSON does, which also trims surrounding whitespace). Invalid input is a zod issue
+ * UnmarshalJSON does, which also trims surrounding whitespace from strings). NaN and ±Infinity
+ * cannot come from JSON and are rejected. Invalid input is a zod issue
  * carrying the parse error.
  */
 export const quantitySchema: z.ZodType<Quantity, string | number> = z.union([z.string(), z.number()]).transform((raw, ctx) => {
-  const parsed = Quantity.parse(typeof raw === "number" ? String(raw) : raw.trim());
+  // String(1e21) is "1e+21"; JSON would more likely have said "1e21", which reads the same.
+  const parsed = Quantity.parse(typeof raw === "number" ? String(raw).replace("e+", "e") : raw.trim());
   if (parsed.ok) return parsed.value;
   ctx.addIssue({ code: "custom", message: parsed.error });
   return z.NEVER;
