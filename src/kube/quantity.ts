@@ -2,6 +2,12 @@
 // what ParseQuantity accepts and rejects, how it rounds, how String() prints the canonical
 // form, how Cmp/Add/Sub/MilliValue/Value behave. The value is kept exactly as
 // unscaled × 10^exponent (bigint × power of ten), so nothing is lost past int64.
+//
+// Where upstream is undefined or plainly broken we pick the sane reading, on purpose:
+// - milliValue()/value() return exact bigints (upstream wraps an int64 silently) and always
+//   round away from zero (upstream's big-decimal path rounds some negative fractions up);
+// - exponents above 9999 are rejected rather than accepted and hung on later;
+// - a BinarySI value of 1024Ei or more keeps the Ei suffix (upstream drops the suffix).
 import { z } from "zod";
 
 export type QuantityFormat = "DecimalSI" | "BinarySI" | "DecimalExponent";
@@ -157,7 +163,8 @@ function goPow10(n: number): number {
 
 function toBigInt(v: bigint | number, what: string): bigint {
   if (typeof v === "bigint") return v;
-  if (!Number.isSafeInteger(v)) throw new RangeError(`${what} must be a safe integer, got ${v}`);
+  // Any integral float converts exactly; a fraction is a caller's bug, not a value to round.
+  if (!Number.isInteger(v)) throw new RangeError(`${what} must be an integer, got ${v}`);
   return BigInt(v);
 }
 

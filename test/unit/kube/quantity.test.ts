@@ -109,8 +109,14 @@ describe("Quantity.toString (canonical form)", () => {
     expect(JSON.stringify({ cpu: Quantity.fromMilli(250), memory: q("1.5Gi") })).toBe('{"cpu":"250m","memory":"1536Mi"}');
   });
 
-  it("refuses non-integer numbers of units", () => {
+  it("refuses non-integer numbers of units but takes any integral float exactly", () => {
     expect(() => Quantity.fromMilli(1.5)).toThrow(RangeError);
+    expect(() => Quantity.fromValue(NaN)).toThrow(RangeError);
+    expect(Quantity.fromMilli(1e20).toString()).toBe("100P");
+  });
+
+  it("keeps the Ei suffix for binary values past the largest suffix", () => {
+    expect(Quantity.fromValue(1n << 70n, "BinarySI").toString()).toBe("1024Ei");
   });
 });
 
