@@ -3,4 +3,6 @@
 export type * from "./types.js";
 export { loadConfigFile, parseConfig } from "./load.js";
 export type { LoadResult } from "./load.js";
-export { defaultConfig } from "./default.js";
+export { defaultConfig, defaultConfigYaml } from "./default.js";
+export type { DefaultConfigOptions } from "./default.js";
+export { formatIssue, parsePromDuration } from "./load.js";

@@ -33,6 +33,8 @@ export interface DiscoveryRule {
   resources: ResourceMappingConfig;
   name: NameMapping;
   metricsQuery: string;
+  /** Find/replace applied to label values before they go into an external query (upstream extension). */
+  labelValueReplacements?: { find: string; replace: string }[];
 }
 
 export interface ResourceRule {

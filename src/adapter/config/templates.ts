@@ -1,0 +1,100 @@
+// The two kinds of template in a config and the data they see: query templates (metricsQuery,
+// containerQuery, nodeQuery) over .Series/.LabelMatchers/..., and the resource label template
+// (resources.template) over .Group/.Resource, which also works backwards, label → resource.
+import { compileGoRegex } from "./goregex.js";
+import { GoTemplate, TemplateError, TemplateStruct } from "./gotemplate.js";
+
+export const QUERY_FIELDS = ["Series", "LabelMatchers", "LabelValuesByName", "GroupBy", "GroupBySlice"] as const;
+export const RESOURCE_FIELDS = ["Group", "Resource"] as const;
+
+export interface QueryTemplateArgs {
+  series: string;
+  labelMatchers: string;
+  labelValuesByName: Record<string, string>;
+  groupBy: string;
+  groupBySlice: string[];
+}
+
+export function queryTemplateData(a: QueryTemplateArgs): TemplateStruct {
+  return new TemplateStruct("naming.queryTemplateArgs", {
+    Series: a.series,
+    LabelMatchers: a.labelMatchers,
+    LabelValuesByName: a.labelValuesByName,
+    GroupBy: a.groupBy,
+    GroupBySlice: a.groupBySlice,
+  });
+}
+
+export type Compiled<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** Parses a template and checks that every field it reads from the top level is one of `known`. */
+export function compileTemplate(name: string, source: string, known: readonly string[]): Compiled<GoTemplate> {
+  let t: GoTemplate;
+  try {
+    t = GoTemplate.parse(name, source);
+  } catch (e) {
+    return { ok: false, message: e instanceof TemplateError ? e.message : String(e) };
+  }
+  for (const f of t.fields) {
+    const head = f.chain[0];
+    if (f.onRoot && head !== undefined && !known.includes(head)) {
+      return {
+        ok: false,
+        message: `unknown template variable <<.${head}>> at ${f.line}:${f.col} (known: ${known.map((k) => "." + k).join(", ")})`,
+      };
+    }
+  }
+  return { ok: true, value: t };
+}
+
+export function renderTemplate(t: GoTemplate, data: unknown): Compiled<string> {
+  try {
+    return { ok: true, value: t.execute(data) };
+  } catch (e) {
+    return { ok: false, message: e instanceof TemplateError ? e.message : String(e) };
+  }
+}
+
+/** Kubernetes group names become label-safe the way prometheus-adapter does it. */
+export function sanitizeGroup(group: string): string {
+  return group.replace(/[.-]/g, "_");
+}
+
+export interface ResourceLabelTemplate {
+  source: string;
+  /** Label for a resource: group sanitized, resource singular (as the caller passes it). */
+  labelFor(group: string, singularResource: string): string;
+  /** Resource named by a label, when the label has the template's form. */
+  parse(label: string): { group: string; resource: string } | undefined;
+}
+
+export function compileResourceTemplate(source: string): Compiled<ResourceLabelTemplate> {
+  const t = compileTemplate("resource-label", source, RESOURCE_FIELDS);
+  if (!t.ok) return t;
+  const tmpl = t.value;
+  const pattern = renderTemplate(tmpl, new TemplateStruct("schema.GroupResource", { Group: "(?P<group>.+?)", Resource: "(?P<resource>.+?)" }));
+  if (!pattern.ok) return pattern;
+  if (!pattern.value.includes("(?P<resource>")) {
+    const hint = source.includes("${") ? " (templates use << >> delimiters; ${ }$ was prometheus-adapter v0.2's syntax)" : "";
+    return { ok: false, message: `${JSON.stringify(source)} must include <<.Resource>>${hint}` };
+  }
+  const re = compileGoRegex("^" + pattern.value + "$");
+  if (!re.ok) return { ok: false, message: `${JSON.stringify(source)} does not give a usable label pattern: ${re.message}` };
+  const regex = re.regex;
+  return {
+    ok: true,
+    value: {
+      source,
+      labelFor(group, resource) {
+        return tmpl.execute(new TemplateStruct("schema.GroupResource", { Group: sanitizeGroup(group), Resource: resource }));
+      },
+      parse(label) {
+        const m = regex.exec(label);
+        if (!m?.groups) return undefined;
+        const resource = m.groups.resource;
+        if (resource === undefined) return undefined;
+        return { group: m.groups.group ?? "", resource };
+      },
+    },
+  };
+}
