@@ -17,7 +17,8 @@ export default defineConfig({
           environment: "node",
           // One real control plane is shared by every e2e file (see test/e2e/global-setup.ts);
           // files run one after another so they do not fight over two cores.
-          fileParallelism: false,
+          pool: "forks",
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 300_000,
           hookTimeout: 900_000,
         },
