@@ -1,0 +1,357 @@
+// Pure rendering of every component's command line and config file from plain inputs, so
+// what the harness starts is unit-tested without starting anything.
+import { stringify } from "yaml";
+import type { PkiFiles } from "./pki.js";
+
+export const SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/16";
+/** The first address of the Service range: the `kubernetes` Service's ClusterIP. */
+export const KUBERNETES_SERVICE_IP = "10.96.0.1";
+export const POD_CIDR = "10.244.0.0/16";
+export const SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local";
+/** Nodes carrying this annotation are the ones kwok plays the kubelet for. */
+export const KWOK_NODE_ANNOTATION = { key: "kwok.x-k8s.io/node", value: "fake" } as const;
+
+// ---------------------------------------------------------------------------------------------
+// etcd
+
+export interface EtcdInputs {
+  dataDir: string;
+  clientPort: number;
+  peerPort: number;
+}
+
+export function etcdArgs(i: EtcdInputs): string[] {
+  const client = `http://127.0.0.1:${i.clientPort}`;
+  const peer = `http://127.0.0.1:${i.peerPort}`;
+  return [
+    "--name=local",
+    `--data-dir=${i.dataDir}`,
+    `--listen-client-urls=${client}`,
+    `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=local=${peer}`,
+    // A throwaway single member: durability buys nothing here and fsync costs seconds on a busy disk.
+    "--unsafe-no-fsync=true",
+    "--log-level=warn",
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// kube-apiserver
+
+export interface ApiserverInputs {
+  port: number;
+  etcdClientPort: number;
+  pki: PkiFiles;
+}
+
+export function apiserverArgs(i: ApiserverInputs): string[] {
+  const p = i.pki;
+  return [
+    `--etcd-servers=http://127.0.0.1:${i.etcdClientPort}`,
+    "--bind-address=127.0.0.1",
+    "--advertise-address=127.0.0.1",
+    `--secure-port=${i.port}`,
+    `--tls-cert-file=${p.apiserver.certFile}`,
+    `--tls-private-key-file=${p.apiserver.keyFile}`,
+    `--client-ca-file=${p.ca.certFile}`,
+    "--authorization-mode=Node,RBAC",
+    `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
+    `--service-account-key-file=${p.serviceAccountPubFile}`,
+    `--service-account-signing-key-file=${p.serviceAccountKeyFile}`,
+    `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
+    // The aggregation layer, configured as kubeadm configures it on a production cluster.
+    `--requestheader-client-ca-file=${p.frontProxyCa.certFile}`,
+    "--requestheader-allowed-names=front-proxy-client",
+    "--requestheader-username-headers=X-Remote-User",
+    "--requestheader-group-headers=X-Remote-Group",
+    "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+    `--proxy-client-cert-file=${p.frontProxyClient.certFile}`,
+    `--proxy-client-key-file=${p.frontProxyClient.keyFile}`,
+    // Aggregated servers live on 127.0.0.1 behind ExternalName Services; routing to endpoints
+    // would need Pod IPs, which cannot be loopback.
+    "--enable-aggregator-routing=false",
+    // 127.0.0.1 cannot be an Endpoints address, so the `kubernetes` Service gets none.
+    "--endpoint-reconciler-type=none",
+    "--allow-privileged=true",
+    "--profiling=false",
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// kube-controller-manager
+
+/** kube-controller-manager's own HPA controller settings, in seconds (flags of the same names). */
+export interface HpaControllerFlags {
+  /** --horizontal-pod-autoscaler-sync-period (upstream default 15s). */
+  syncPeriodSeconds?: number;
+  /** --horizontal-pod-autoscaler-tolerance (upstream default 0.1). */
+  tolerance?: number;
+  /** --horizontal-pod-autoscaler-downscale-stabilization (upstream default 5m). */
+  downscaleStabilizationSeconds?: number;
+  /** --horizontal-pod-autoscaler-cpu-initialization-period (upstream default 5m). */
+  cpuInitializationPeriodSeconds?: number;
+  /** --horizontal-pod-autoscaler-initial-readiness-delay (upstream default 30s). */
+  initialReadinessDelaySeconds?: number;
+}
+
+export const BASE_CONTROLLERS = [
+  "deployment-controller",
+  "replicaset-controller",
+  "serviceaccount-controller",
+  "serviceaccount-token-controller",
+  "namespace-controller",
+  "garbage-collector-controller",
+  // Publishes kube-root-ca.crt into every namespace, which service-account volumes reference.
+  "root-ca-certificate-publisher-controller",
+] as const;
+export const HPA_CONTROLLER = "horizontal-pod-autoscaler-controller";
+
+export interface ControllerManagerInputs {
+  port: number;
+  kubeconfig: string;
+  pki: PkiFiles;
+  /** Which controllers run; `BASE_CONTROLLERS` plus the HPA controller when it is on. */
+  controllers: readonly string[];
+  hpaFlags?: HpaControllerFlags;
+}
+
+function seconds(field: string, value: number): string {
+  if (!Number.isFinite(value) || value < 0)
+    throw new Error(`hpaFlags.${field} must be a number of seconds >= 0, got ${String(value)}`);
+  return `${value}s`;
+}
+
+export function hpaFlagArgs(flags: HpaControllerFlags = {}): string[] {
+  const out: string[] = [];
+  const prefix = "--horizontal-pod-autoscaler-";
+  if (flags.syncPeriodSeconds !== undefined) {
+    if (flags.syncPeriodSeconds <= 0)
+      throw new Error(`hpaFlags.syncPeriodSeconds must be > 0, got ${flags.syncPeriodSeconds}`);
+    out.push(`${prefix}sync-period=${seconds("syncPeriodSeconds", flags.syncPeriodSeconds)}`);
+  }
+  if (flags.tolerance !== undefined) {
+    if (!Number.isFinite(flags.tolerance) || flags.tolerance < 0)
+      throw new Error(`hpaFlags.tolerance must be a number >= 0, got ${String(flags.tolerance)}`);
+    out.push(`${prefix}tolerance=${flags.tolerance}`);
+  }
+  if (flags.downscaleStabilizationSeconds !== undefined) {
+    out.push(
+      `${prefix}downscale-stabilization=${seconds("downscaleStabilizationSeconds", flags.downscaleStabilizationSeconds)}`,
+    );
+  }
+  if (flags.cpuInitializationPeriodSeconds !== undefined) {
+    out.push(
+      `${prefix}cpu-initialization-period=${seconds("cpuInitializationPeriodSeconds", flags.cpuInitializationPeriodSeconds)}`,
+    );
+  }
+  if (flags.initialReadinessDelaySeconds !== undefined) {
+    out.push(
+      `${prefix}initial-readiness-delay=${seconds("initialReadinessDelaySeconds", flags.initialReadinessDelaySeconds)}`,
+    );
+  }
+  return out;
+}
+
+export function controllerManagerArgs(i: ControllerManagerInputs): string[] {
+  const p = i.pki;
+  const hpaOn = i.controllers.includes(HPA_CONTROLLER);
+  if (!hpaOn && i.hpaFlags !== undefined && Object.keys(i.hpaFlags).length > 0) {
+    throw new Error("hpaFlags are set but the HPA controller is off; turn hpaController on or drop hpaFlags");
+  }
+  return [
+    `--kubeconfig=${i.kubeconfig}`,
+    `--authentication-kubeconfig=${i.kubeconfig}`,
+    `--authorization-kubeconfig=${i.kubeconfig}`,
+    "--bind-address=127.0.0.1",
+    `--secure-port=${i.port}`,
+    `--tls-cert-file=${p.loopbackServing.certFile}`,
+    `--tls-private-key-file=${p.loopbackServing.keyFile}`,
+    `--controllers=${i.controllers.join(",")}`,
+    // Each controller acts as its own service account (kube-system:horizontal-pod-autoscaler
+    // for the HPA controller), so RBAC for the metrics APIs is exercised as in production.
+    "--use-service-account-credentials=true",
+    `--service-account-private-key-file=${p.serviceAccountKeyFile}`,
+    `--root-ca-file=${p.ca.certFile}`,
+    // One instance per role; a second HPA-only instance may run beside the main one.
+    "--leader-elect=false",
+    "--profiling=false",
+    ...(hpaOn ? hpaFlagArgs(i.hpaFlags) : []),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// kube-scheduler
+
+export interface SchedulerInputs {
+  port: number;
+  kubeconfig: string;
+  pki: PkiFiles;
+}
+
+export function schedulerArgs(i: SchedulerInputs): string[] {
+  return [
+    `--kubeconfig=${i.kubeconfig}`,
+    `--authentication-kubeconfig=${i.kubeconfig}`,
+    `--authorization-kubeconfig=${i.kubeconfig}`,
+    "--bind-address=127.0.0.1",
+    `--secure-port=${i.port}`,
+    `--tls-cert-file=${i.pki.loopbackServing.certFile}`,
+    `--tls-private-key-file=${i.pki.loopbackServing.keyFile}`,
+    "--leader-elect=false",
+    "--profiling=false",
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// kwok
+
+export interface KwokInputs {
+  kubeconfig: string;
+  configFile: string;
+  port: number;
+}
+
+export function kwokArgs(i: KwokInputs): string[] {
+  return [
+    `--kubeconfig=${i.kubeconfig}`,
+    // An explicit config file keeps a person's ~/.kwok/kwok.yaml out of the run.
+    `--config=${i.configFile}`,
+    `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION.key}=${KWOK_NODE_ANNOTATION.value}`,
+    `--cidr=${POD_CIDR}`,
+    "--node-ip=10.240.0.1",
+    `--server-address=127.0.0.1:${i.port}`,
+  ];
+}
+
+/**
+ * kwok's configuration file. It declares no Stage objects on purpose: kwok then plays the
+ * default node stages (initialize + heartbeat) and pod stages (ready, complete, delete) that
+ * ship embedded in its module, which is exactly the lifecycle the harness needs (nodes Ready,
+ * scheduled pods Running with an IP, deleted pods gone).
+ */
+export function kwokConfig(): string {
+  return stringify({
+    apiVersion: "config.kwok.x-k8s.io/v1alpha1",
+    kind: "KwokConfiguration",
+    options: {},
+  });
+}
+
+export interface NodeSpec {
+  name: string;
+  cpu: string;
+  memory: string;
+  pods: number;
+}
+
+/** A Node object kwok will manage (selected by its annotation). */
+export function kwokNode(n: NodeSpec): Record<string, unknown> {
+  const resources = { cpu: n.cpu, memory: n.memory, pods: String(n.pods) };
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: {
+      name: n.name,
+      annotations: {
+        [KWOK_NODE_ANNOTATION.key]: KWOK_NODE_ANNOTATION.value,
+        "node.alpha.kubernetes.io/ttl": "0",
+      },
+      labels: {
+        "kubernetes.io/hostname": n.name,
+        "kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64",
+        "node-role.kubernetes.io/agent": "",
+        type: "kwok",
+      },
+    },
+    spec: {},
+    status: { allocatable: resources, capacity: resources },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prometheus
+
+export interface PrometheusInputs {
+  configFile: string;
+  dataDir: string;
+  port: number;
+}
+
+export function prometheusArgs(i: PrometheusInputs): string[] {
+  return [
+    `--config.file=${i.configFile}`,
+    `--storage.tsdb.path=${i.dataDir}`,
+    `--web.listen-address=127.0.0.1:${i.port}`,
+    "--storage.tsdb.retention.time=1d",
+    // Lets tests and the demo reload the config without a restart.
+    "--web.enable-lifecycle",
+    "--log.level=warn",
+  ];
+}
+
+export interface PrometheusConfigInputs {
+  scrapeIntervalSeconds: number;
+  /** Folder the pod runners write their file_sd target lists into. */
+  sdDir: string;
+}
+
+/** The file_sd file names per job: pod runners write `<sdDir>/<job>-<runner id>.json`. */
+export const SD_JOBS = { pods: "pods", cadvisor: "cadvisor" } as const;
+
+export function prometheusConfig(i: PrometheusConfigInputs): string {
+  if (!Number.isInteger(i.scrapeIntervalSeconds) || i.scrapeIntervalSeconds < 1) {
+    throw new Error(
+      `scrapeIntervalSeconds must be a whole number of seconds >= 1, got ${String(i.scrapeIntervalSeconds)}`,
+    );
+  }
+  const interval = `${i.scrapeIntervalSeconds}s`;
+  return stringify({
+    global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
+    scrape_configs: [
+      {
+        // The sample workload processes, one per Running pod; their target labels carry
+        // namespace, pod and container, as Kubernetes service discovery would.
+        job_name: SD_JOBS.pods,
+        file_sd_configs: [{ files: [`${i.sdDir}/${SD_JOBS.pods}-*.json`], refresh_interval: "5s" }],
+      },
+      {
+        // The per-pod cAdvisor-named series; their labels come from the exposition itself,
+        // as a kubelet's /metrics/cadvisor endpoint is scraped on a real cluster.
+        job_name: SD_JOBS.cadvisor,
+        honor_labels: true,
+        file_sd_configs: [{ files: [`${i.sdDir}/${SD_JOBS.cadvisor}-*.json`], refresh_interval: "5s" }],
+      },
+    ],
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// kubeconfig
+
+export interface KubeconfigInputs {
+  server: string;
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+  user: string;
+  clusterName?: string;
+}
+
+export function kubeconfig(i: KubeconfigInputs): string {
+  const b64 = (s: string) => Buffer.from(s).toString("base64");
+  const cluster = i.clusterName ?? "prom-hpa-local";
+  return stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: cluster, cluster: { server: i.server, "certificate-authority-data": b64(i.caPem) } }],
+    users: [
+      { name: i.user, user: { "client-certificate-data": b64(i.certPem), "client-key-data": b64(i.keyPem) } },
+    ],
+    contexts: [{ name: cluster, context: { cluster, user: i.user } }],
+    "current-context": cluster,
+    preferences: {},
+  });
+}
