@@ -1,0 +1,44 @@
+// rbac: the permissions each program needs (defined once), the RBAC objects and install
+// manifests rendered from them, and the start-up self-check.
+export {
+  adapterPermissions,
+  autoscalerPermissions,
+  permissionsFor,
+  checksOf,
+  INSTALL,
+  BUILTIN_HPA_CONTROLLER,
+  METRICS_READER_ROLES,
+  RESOURCE_METRICS_READER,
+  CUSTOM_METRICS_READER,
+  PROGRAMS,
+} from "./permissions.js";
+export type {
+  AccessCheck,
+  GroupResource,
+  PermissionOptions,
+  PolicyRule,
+  ProgramName,
+  ProgramPermissions,
+  Requirement,
+  Verb,
+} from "./permissions.js";
+export {
+  checkPermissions,
+  reviewPermissions,
+  selfSubjectAccessReviewer,
+  formatPermissionReport,
+  describeCheck,
+  isFullyPermitted,
+  MissingPermissionsError,
+} from "./check.js";
+export type {
+  AccessReviewer,
+  CheckOptions,
+  MissingPermission,
+  PermissionReport,
+  PermissionReviewError,
+  ReviewAnswer,
+} from "./check.js";
+export { rolesForProgram, metricsReaderRbac, metricsReaderSubjects } from "./roles.js";
+export { renderManifests, diffManifests, writeManifests } from "./manifests/render.js";
+export { generateServingPair, writeTlsOverlay, tlsOverlayKustomization } from "./manifests/tls.js";
