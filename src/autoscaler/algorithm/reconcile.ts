@@ -1,7 +1,25 @@
 // One sync of one HPA as kube-controller-manager's reconcileAutoscaler does it, as a pure function:
 // plain data in (the HPA, its scale, pods, what the metrics APIs answered, the remembered history,
 // the clock), plain data out (the size to write, the new status, the Events, the new history).
-import type { HorizontalPodAutoscaler, HorizontalPodAutoscalerStatus, MetricResponse, Pod } from "../../kube/objects.js";
+//
+// Writing is the caller's job: `reconcile` answers as if the scale write succeeds; when it fails,
+// `applyScaleResult` turns the answer into upstream's failure outcome (FailedRescale, ...).
+import {
+  epochMsToKubeTime,
+  kubeTimeToEpochMs,
+  type HorizontalPodAutoscaler,
+  type HorizontalPodAutoscalerStatus,
+  type MetricResponse,
+  type MetricSpec,
+  type MetricStatus,
+  type Pod,
+} from "../../kube/objects.js";
+import { parseSelector, type ParsedSelector } from "../../kube/selector.js";
+import { normalizeDesiredReplicasWithBehaviors, storeScaleEvent } from "./behavior.js";
+import { removeCondition, setCondition, type ConditionUpdate, type HpaCondition } from "./conditions.js";
+import { legacyDelayGate } from "./legacy-delay.js";
+import { normalizeDesiredReplicas } from "./normalize.js";
+import { computeReplicasForMetric, tolerancesFor } from "./replica-calculator.js";
 import type { ControllerSettings, HpaHistory } from "./settings.js";
 
 export interface ReconcileInput {
@@ -26,7 +44,7 @@ export interface ControllerEvent {
 }
 
 export interface ReconcileResult {
-  /** the size chosen (equals the current size when nothing is written) */
+  /** the size chosen; when nothing is written it is the size the status reports as desired */
   desiredReplicas: number;
   /** write the scale subresource to desiredReplicas */
   scaled: boolean;
@@ -46,10 +64,269 @@ export interface ReconcileResult {
 /** What writing the scale subresource gave, for `applyScaleResult`. */
 export type ScaleWriteOutcome = { ok: true } | { ok: false; error: string };
 
-export function reconcile(_input: ReconcileInput): ReconcileResult {
-  throw new Error("reconcile: not implemented yet");
+/** A mutable view of the status being built, so each step reads like upstream's setCondition calls. */
+class StatusDraft {
+  conditions: HpaCondition[];
+  readonly events: ControllerEvent[] = [];
+  constructor(
+    readonly now: number,
+    readonly original: HorizontalPodAutoscalerStatus,
+  ) {
+    this.conditions = (original.conditions ?? []).map((c) => ({ ...c }));
+  }
+  set(update: ConditionUpdate): void {
+    this.conditions = setCondition(this.conditions, update, this.now);
+  }
+  event(type: ControllerEvent["type"], reason: string, message: string): void {
+    this.events.push({ type, reason, message });
+  }
+  /** upstream's setStatus: a fresh status keeping only lastScaleTime and the conditions */
+  status(currentReplicas: number, desiredReplicas: number, metrics: MetricStatus[] | undefined, rescaled: boolean): HorizontalPodAutoscalerStatus {
+    const lastScaleTime = rescaled ? epochMsToKubeTime(this.now) : this.original.lastScaleTime;
+    return {
+      ...(lastScaleTime !== undefined && lastScaleTime !== null ? { lastScaleTime } : {}),
+      currentReplicas,
+      desiredReplicas,
+      ...(metrics ? { currentMetrics: metrics } : {}),
+      conditions: this.conditions.map((c) => ({ ...c })) as HorizontalPodAutoscalerStatus["conditions"],
+    };
+  }
 }
 
-export function applyScaleResult(_input: ReconcileInput, result: ReconcileResult, _outcome: ScaleWriteOutcome): ReconcileResult {
-  return result;
+interface MetricsOutcome {
+  /** -1 when the controller cannot act on the metrics */
+  replicas: number;
+  metric: string;
+  statuses: MetricStatus[] | undefined;
+  /** the error upstream returns (and records as FailedComputeMetricsReplicas when replicas is -1) */
+  error?: string;
+}
+
+/** The reason text upstream wraps a metric's failure in (computeReplicasForMetric). */
+function wrapMetricError(spec: MetricSpec, message: string): string {
+  switch (spec.type) {
+    case "Object":
+      return `failed to get object metric value: ${message}`;
+    case "Pods":
+      return `failed to get pods metric value: ${message}`;
+    case "Resource":
+      return `failed to get ${spec.resource?.name ?? ""} resource metric value: ${message}`;
+    case "ContainerResource":
+      return `failed to get ${spec.containerResource?.container ?? ""} container metric value: ${message}`;
+    case "External":
+      return `failed to get ${spec.external?.metric.name ?? ""} external metric value: ${message}`;
+    default:
+      return message;
+  }
+}
+
+/**
+ * computeReplicasForMetrics: every metric proposes a size, the largest wins (the first of equals).
+ * When every metric failed, or some failed and the valid ones would scale down, the controller does
+ * not act (ScalingActive False with the first failure); a scale-up on the valid metrics proceeds.
+ */
+function computeReplicasForMetrics(input: ReconcileInput, draft: StatusDraft, currentReplicas: number, selectorText: string): MetricsOutcome {
+  const { hpa } = input;
+  if (selectorText === "") {
+    draft.event("Warning", "SelectorRequired", "selector is required");
+    draft.set({ type: "ScalingActive", status: "False", reason: "InvalidSelector", message: "the HPA target's scale is missing a selector" });
+    return { replicas: -1, metric: "", statuses: undefined, error: "selector is required" };
+  }
+  const parsed = parseSelector(selectorText);
+  if (!parsed.ok) {
+    const message = `couldn't convert selector into a corresponding internal selector object: ${parsed.error}`;
+    draft.event("Warning", "InvalidSelector", message);
+    draft.set({ type: "ScalingActive", status: "False", reason: "InvalidSelector", message });
+    return { replicas: -1, metric: "", statuses: undefined, error: message };
+  }
+  const selector: ParsedSelector = parsed.selector;
+  const specs = hpa.spec.metrics ?? [];
+  const tolerances = tolerancesFor(hpa.spec.behavior, input.settings);
+  // A failed metric leaves an empty status in its slot, keeping currentMetrics index-aligned with the spec.
+  const statuses: MetricStatus[] = specs.map(() => ({ type: "" }));
+  let replicas = 0;
+  let metric = "";
+  let invalidCount = 0;
+  let firstInvalid: { condition: ConditionUpdate; error: string } | undefined;
+
+  specs.forEach((spec, i) => {
+    const result = computeReplicasForMetric({
+      now: input.now,
+      settings: input.settings,
+      currentReplicas,
+      specReplicas: currentReplicas,
+      metric: spec,
+      selector,
+      pods: input.pods,
+      response: input.metricResponses[i] ?? { error: "no answer from the metrics API for this metric" },
+      tolerances,
+      ...(hpa.metadata.namespace !== undefined ? { namespace: hpa.metadata.namespace } : {}),
+    });
+    if (result.ok) {
+      statuses[i] = result.proposal.status;
+      if (replicas === 0 || result.proposal.replicas > replicas) {
+        replicas = result.proposal.replicas;
+        metric = result.proposal.metricName;
+      }
+      return;
+    }
+    // getUnableComputeReplicaCountCondition: an Event per failed metric; the first failure's condition is kept
+    draft.event("Warning", result.reason, result.message);
+    if (invalidCount === 0) {
+      firstInvalid = {
+        condition: { type: "ScalingActive", status: "False", reason: result.reason, message: `the HPA was unable to compute the replica count: ${result.message}` },
+        error: wrapMetricError(spec, result.error),
+      };
+    }
+    invalidCount++;
+  });
+
+  if (specs.length === 0) {
+    // The API server defaults an empty list to CPU at 80%; an HPA without metrics never reaches a controller.
+    const message = "the HPA specifies no metrics";
+    draft.set({ type: "ScalingActive", status: "False", reason: "InvalidMetricSourceType", message: `the HPA was unable to compute the replica count: ${message}` });
+    return { replicas: -1, metric: "", statuses, error: message };
+  }
+  const error = firstInvalid ? `invalid metrics (${invalidCount} invalid out of ${specs.length}), first error is: ${firstInvalid.error}` : undefined;
+  if (firstInvalid && (invalidCount >= specs.length || replicas < currentReplicas)) {
+    draft.set(firstInvalid.condition);
+    return { replicas: -1, metric: "", statuses, ...(error ? { error } : {}) };
+  }
+  draft.set({ type: "ScalingActive", status: "True", reason: "ValidMetricFound", message: `the HPA was able to successfully calculate a replica count from ${metric}` });
+  return { replicas, metric, statuses, ...(error ? { error } : {}) };
+}
+
+/** reconcileAutoscaler for one HPA. */
+export function reconcile(input: ReconcileInput): ReconcileResult {
+  const { now, settings, hpa } = input;
+  const original = hpa.status ?? {};
+  const draft = new StatusDraft(now, original);
+  const previousDesired = original.desiredReplicas ?? 0;
+
+  if ("error" in input.scale) {
+    draft.event("Warning", "FailedGetScale", input.scale.error);
+    draft.set({ type: "AbleToScale", status: "False", reason: "FailedGetScale", message: `the HPA controller was unable to get the target's current scale: ${input.scale.error}` });
+    return {
+      desiredReplicas: previousDesired,
+      scaled: false,
+      status: { ...original, conditions: draft.conditions as HorizontalPodAutoscalerStatus["conditions"] },
+      events: draft.events,
+      history: input.history,
+    };
+  }
+
+  draft.set({ type: "AbleToScale", status: "True", reason: "SucceededGetScale", message: "the HPA controller was able to get the target's current scale" });
+  // We run as with the alpha HPAScaleToZero gate off, where upstream drops this condition.
+  draft.conditions = removeCondition(draft.conditions, "ScaledToZero");
+  const currentReplicas = input.scale.replicas;
+  // recordInitialRecommendation: a controller that knows nothing of this HPA starts its history with the current size.
+  let history: HpaHistory = input.history ?? { recommendations: [{ timestamp: now, replicas: currentReplicas }], scaleUpEvents: [], scaleDownEvents: [] };
+
+  const minReplicas = hpa.spec.minReplicas ?? 1;
+  const maxReplicas = hpa.spec.maxReplicas;
+  let desiredReplicas = 0;
+  let rescaleReason = "";
+  let rescale = true;
+  let metricStatuses: MetricStatus[] | undefined;
+
+  if (currentReplicas === 0) {
+    // A target at zero was scaled there by hand (or by another actor): autoscaling is off for it.
+    rescale = false;
+    draft.set({ type: "ScalingActive", status: "False", reason: "ScalingDisabled", message: "scaling is disabled since the replica count of the target is zero" });
+  } else if (currentReplicas > maxReplicas) {
+    rescaleReason = "Current number of replicas above Spec.MaxReplicas";
+    desiredReplicas = maxReplicas;
+  } else if (currentReplicas < minReplicas) {
+    rescaleReason = "Current number of replicas below Spec.MinReplicas";
+    desiredReplicas = minReplicas;
+  } else {
+    const metrics = computeReplicasForMetrics(input, draft, currentReplicas, input.scale.selector);
+    metricStatuses = metrics.statuses;
+    if (metrics.replicas === -1) {
+      draft.event("Warning", "FailedComputeMetricsReplicas", metrics.error ?? "");
+      return {
+        desiredReplicas: previousDesired,
+        scaled: false,
+        status: draft.status(currentReplicas, previousDesired, metricStatuses, false),
+        events: draft.events,
+        history,
+      };
+    }
+    let rescaleMetric = "";
+    if (metrics.replicas > desiredReplicas) {
+      desiredReplicas = metrics.replicas;
+      rescaleMetric = metrics.metric;
+    }
+    if (desiredReplicas > currentReplicas) rescaleReason = `${rescaleMetric} above target`;
+    if (desiredReplicas < currentReplicas) rescaleReason = "All metrics below target";
+
+    const normalizeArgs = { now, settings, currentReplicas, recommendedReplicas: desiredReplicas, minReplicas, maxReplicas };
+    const normalized = hpa.spec.behavior
+      ? normalizeDesiredReplicasWithBehaviors({ ...normalizeArgs, behavior: hpa.spec.behavior, history })
+      : normalizeDesiredReplicas({ ...normalizeArgs, recommendations: history.recommendations });
+    draft.set(normalized.ableToScale);
+    draft.set(normalized.scalingLimited);
+    history = { ...history, recommendations: normalized.recommendations };
+    desiredReplicas = normalized.desiredReplicas;
+    rescale = desiredReplicas !== currentReplicas;
+
+    // The legacy delays gate the normalized size (see legacy-delay.ts for how they combine with behavior).
+    if (settings.upscaleDelaySeconds > 0 || settings.downscaleDelaySeconds > 0) {
+      const gate = legacyDelayGate({
+        now,
+        currentReplicas,
+        desiredReplicas,
+        lastScaleTime: kubeTimeToEpochMs(original.lastScaleTime) ?? null,
+        upscaleDelaySeconds: settings.upscaleDelaySeconds,
+        downscaleDelaySeconds: settings.downscaleDelaySeconds,
+      });
+      if (gate.backoff) draft.set(gate.backoff);
+      if (!gate.allowed) rescale = false;
+    }
+  }
+
+  if (rescale) {
+    draft.set({ type: "AbleToScale", status: "True", reason: "SucceededRescale", message: `the HPA controller was able to update the target scale to ${desiredReplicas}` });
+    draft.event("Normal", "SuccessfulRescale", `New size: ${desiredReplicas}; reason: ${rescaleReason}`);
+    history = storeScaleEvent(hpa.spec.behavior, history, now, currentReplicas, desiredReplicas, settings);
+  } else {
+    desiredReplicas = currentReplicas;
+  }
+  return {
+    desiredReplicas,
+    scaled: rescale,
+    ...(rescale ? { rescaleReason } : {}),
+    status: draft.status(currentReplicas, desiredReplicas, metricStatuses, rescale),
+    events: draft.events,
+    history,
+  };
+}
+
+/**
+ * The result after the caller tried to write the scale: unchanged on success; on failure,
+ * upstream's outcome: a FailedRescale Event instead of SuccessfulRescale, AbleToScale False
+ * (FailedUpdateScale), the status keeping its previous desiredReplicas and lastScaleTime, and no
+ * scale event remembered.
+ */
+export function applyScaleResult(input: ReconcileInput, result: ReconcileResult, outcome: ScaleWriteOutcome): ReconcileResult {
+  if (outcome.ok || !result.scaled || "error" in input.scale) return result;
+  const original = input.hpa.status ?? {};
+  const draft = new StatusDraft(input.now, original);
+  draft.conditions = (result.status.conditions ?? []).map((c) => ({ ...c }));
+  draft.set({ type: "AbleToScale", status: "False", reason: "FailedUpdateScale", message: `the HPA controller was unable to update the target scale: ${outcome.error}` });
+  const events = result.events.filter((e) => e.reason !== "SuccessfulRescale");
+  events.push({ type: "Warning", reason: "FailedRescale", message: `New size: ${result.desiredReplicas}; reason: ${result.rescaleReason ?? ""}; error: ${outcome.error}` });
+  const previousDesired = original.desiredReplicas ?? 0;
+  const history = result.history && {
+    ...result.history,
+    scaleUpEvents: input.history?.scaleUpEvents ?? [],
+    scaleDownEvents: input.history?.scaleDownEvents ?? [],
+  };
+  return {
+    ...result,
+    scaled: false,
+    status: draft.status(input.scale.replicas, previousDesired, result.status.currentMetrics ?? undefined, false),
+    events: draft.events.concat(events),
+    history,
+  };
 }

@@ -156,7 +156,8 @@ describe("invariants with behavior", () => {
     downs: events,
     recs,
   });
-  const run = (w: fc.Infer<typeof world>) => {
+  type World = typeof world extends fc.Arbitrary<infer T> ? T : never;
+  const run = (w: World) => {
     const low = Math.max(w.min, 1);
     const max = low + w.span;
     const current = low + (w.offset % (max - low + 1));

@@ -1,0 +1,239 @@
+import { describe, expect, it } from "vitest";
+import { horizontalPodAutoscalerSchema, metricResponseSchema, podSchema, type HorizontalPodAutoscaler, type MetricResponse } from "../../../src/kube/objects.js";
+import { applyScaleResult, reconcile, type ReconcileInput } from "../../../src/autoscaler/algorithm/index.js";
+import { withDefaults, type ControllerSettings, type HpaHistory } from "../../../src/autoscaler/algorithm/settings.js";
+
+const now = Date.parse("2026-01-01T00:00:00Z");
+const ago = (seconds: number) => now - seconds * 1000;
+const iso = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
+
+function pods(n: number) {
+  return Array.from({ length: n }, (_, i) =>
+    podSchema.parse({
+      metadata: { name: `web-${i}`, namespace: "shop", labels: { app: "web" } },
+      spec: { containers: [{ name: "app", resources: { requests: { cpu: "500m" } } }] },
+      status: { phase: "Running", startTime: "2025-12-31T00:00:00Z", conditions: [{ type: "Ready", status: "True", lastTransitionTime: "2025-12-31T00:00:00Z" }] },
+    }),
+  );
+}
+
+/** A Pods metric answer: every pod reports `value`. */
+function podsMetric(name: string, n: number, value: string): MetricResponse {
+  return metricResponseSchema.parse({
+    kind: "MetricValueList",
+    apiVersion: "custom.metrics.k8s.io/v1beta2",
+    items: Array.from({ length: n }, (_, i) => ({
+      describedObject: { kind: "Pod", namespace: "shop", name: `web-${i}` },
+      metric: { name },
+      timestamp: iso(now),
+      value,
+    })),
+  });
+}
+
+function hpa(spec: Record<string, unknown> = {}, status: Record<string, unknown> = {}): HorizontalPodAutoscaler {
+  return horizontalPodAutoscalerSchema.parse({
+    apiVersion: "autoscaling/v2",
+    kind: "HorizontalPodAutoscaler",
+    metadata: { name: "web", namespace: "shop" },
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" },
+      minReplicas: 1,
+      maxReplicas: 10,
+      metrics: [{ type: "Pods", pods: { metric: { name: "qps" }, target: { type: "AverageValue", averageValue: "10" } } }],
+      ...spec,
+    },
+    status: { currentReplicas: 3, desiredReplicas: 3, ...status },
+  });
+}
+
+const emptyHistory: HpaHistory = { recommendations: [], scaleUpEvents: [], scaleDownEvents: [] };
+
+function input(over: Partial<Omit<ReconcileInput, "settings">> & { settings?: Partial<ControllerSettings> } = {}): ReconcileInput {
+  return {
+    now,
+    hpa: hpa(),
+    scale: { replicas: 3, selector: "app=web" },
+    pods: pods(3),
+    metricResponses: [podsMetric("qps", 3, "20")],
+    history: emptyHistory,
+    ...over,
+    settings: withDefaults(over.settings),
+  };
+}
+
+const condition = (r: { status: { conditions?: unknown } }, type: string) =>
+  ((r.status.conditions ?? []) as { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string | null }[]).find((c) => c.type === type);
+
+describe("reconcile: a scale-up", () => {
+  const result = reconcile(input());
+  it("writes the calculator's size and says which metric asked for it", () => {
+    expect(result).toMatchObject({ desiredReplicas: 6, scaled: true, rescaleReason: "pods metric qps above target" });
+    expect(result.events).toEqual([{ type: "Normal", reason: "SuccessfulRescale", message: "New size: 6; reason: pods metric qps above target" }]);
+  });
+  it("sets the new status with lastScaleTime now and upstream's conditions", () => {
+    expect(result.status).toMatchObject({ currentReplicas: 3, desiredReplicas: 6, lastScaleTime: "2026-01-01T00:00:00Z" });
+    expect(condition(result, "AbleToScale")).toMatchObject({ status: "True", reason: "SucceededRescale", message: "the HPA controller was able to update the target scale to 6" });
+    expect(condition(result, "ScalingActive")).toMatchObject({ status: "True", reason: "ValidMetricFound", message: "the HPA was able to successfully calculate a replica count from pods metric qps" });
+    expect(condition(result, "ScalingLimited")).toMatchObject({ status: "False", reason: "DesiredWithinRange" });
+    expect(result.status.currentMetrics).toHaveLength(1);
+    expect(result.status.currentMetrics?.[0]?.type).toBe("Pods");
+  });
+  it("records the recommendation in the history", () => {
+    expect(result.history?.recommendations).toEqual([{ timestamp: now, replicas: 6 }]);
+  });
+});
+
+describe("reconcile: several metrics", () => {
+  const twoMetrics = hpa({
+    metrics: [
+      { type: "Pods", pods: { metric: { name: "qps" }, target: { type: "AverageValue", averageValue: "10" } } },
+      { type: "Pods", pods: { metric: { name: "latency" }, target: { type: "AverageValue", averageValue: "10" } } },
+    ],
+  });
+  it("takes the largest proposal and names that metric in the reason", () => {
+    const r = reconcile(input({ hpa: twoMetrics, metricResponses: [podsMetric("qps", 3, "15"), podsMetric("latency", 3, "20")] }));
+    expect(r).toMatchObject({ desiredReplicas: 6, scaled: true, rescaleReason: "pods metric latency above target" });
+  });
+  it("still scales up on the valid metric when another failed", () => {
+    const r = reconcile(input({ hpa: twoMetrics, metricResponses: [podsMetric("qps", 3, "20"), { error: "boom" }] }));
+    expect(r).toMatchObject({ desiredReplicas: 6, scaled: true });
+    expect(condition(r, "ScalingActive")?.reason).toBe("ValidMetricFound");
+    expect(r.events.map((e) => e.reason)).toEqual(["FailedGetPodsMetric", "SuccessfulRescale"]);
+  });
+  it("never scales down when a metric failed", () => {
+    const r = reconcile(input({ hpa: twoMetrics, metricResponses: [podsMetric("qps", 3, "1"), { error: "boom" }] }));
+    expect(r).toMatchObject({ desiredReplicas: 3, scaled: false });
+    expect(condition(r, "ScalingActive")).toMatchObject({ status: "False", reason: "FailedGetPodsMetric" });
+    expect(r.events.map((e) => e.reason)).toEqual(["FailedGetPodsMetric", "FailedComputeMetricsReplicas"]);
+    expect(r.events[1]?.message).toMatch(/^invalid metrics \(1 invalid out of 2\), first error is: failed to get pods metric value: /);
+  });
+});
+
+describe("reconcile: scale-down", () => {
+  it("reports All metrics below target", () => {
+    const r = reconcile(input({ metricResponses: [podsMetric("qps", 3, "5")] }));
+    expect(r).toMatchObject({ desiredReplicas: 2, scaled: true, rescaleReason: "All metrics below target" });
+  });
+  it("is held by the current size on a controller's first sync of the HPA", () => {
+    const r = reconcile(input({ metricResponses: [podsMetric("qps", 3, "5")], history: null }));
+    expect(r).toMatchObject({ desiredReplicas: 3, scaled: false });
+    expect(condition(r, "AbleToScale")?.reason).toBe("ScaleDownStabilized");
+    expect(r.history?.recommendations).toEqual([{ timestamp: now, replicas: 3 }, { timestamp: now, replicas: 2 }]);
+  });
+});
+
+describe("reconcile: without reading metrics", () => {
+  it("does not autoscale a target scaled to zero", () => {
+    const r = reconcile(input({ scale: { replicas: 0, selector: "app=web" } }));
+    expect(r).toMatchObject({ desiredReplicas: 0, scaled: false, events: [] });
+    expect(condition(r, "ScalingActive")).toMatchObject({ status: "False", reason: "ScalingDisabled", message: "scaling is disabled since the replica count of the target is zero" });
+  });
+  it("brings a target above maxReplicas down to it", () => {
+    const r = reconcile(input({ scale: { replicas: 12, selector: "app=web" } }));
+    expect(r).toMatchObject({ desiredReplicas: 10, scaled: true, rescaleReason: "Current number of replicas above Spec.MaxReplicas" });
+  });
+  it("brings a target below minReplicas up to it", () => {
+    const r = reconcile(input({ hpa: hpa({ minReplicas: 4 }), scale: { replicas: 2, selector: "app=web" } }));
+    expect(r).toMatchObject({ desiredReplicas: 4, scaled: true, rescaleReason: "Current number of replicas below Spec.MinReplicas" });
+  });
+  it("scales down to zero when minReplicas is 0 and the metrics ask for it", () => {
+    const r = reconcile(input({ hpa: hpa({ minReplicas: 0 }), metricResponses: [podsMetric("qps", 3, "0")] }));
+    expect(r).toMatchObject({ desiredReplicas: 0, scaled: true });
+  });
+});
+
+describe("reconcile: failures", () => {
+  it("reports a scale that cannot be read and keeps the history untouched", () => {
+    const r = reconcile(input({ scale: { error: "deployments.apps \"web\" not found" }, history: null }));
+    expect(r).toMatchObject({ desiredReplicas: 3, scaled: false, history: null });
+    expect(r.events).toEqual([{ type: "Warning", reason: "FailedGetScale", message: "deployments.apps \"web\" not found" }]);
+    expect(condition(r, "AbleToScale")).toMatchObject({ status: "False", reason: "FailedGetScale", message: "the HPA controller was unable to get the target's current scale: deployments.apps \"web\" not found" });
+  });
+  it("requires a selector on the scale", () => {
+    const r = reconcile(input({ scale: { replicas: 3, selector: "" } }));
+    expect(r.scaled).toBe(false);
+    expect(r.events.map((e) => [e.reason, e.message])).toEqual([
+      ["SelectorRequired", "selector is required"],
+      ["FailedComputeMetricsReplicas", "selector is required"],
+    ]);
+    expect(condition(r, "ScalingActive")).toMatchObject({ status: "False", reason: "InvalidSelector", message: "the HPA target's scale is missing a selector" });
+  });
+  it("keeps the previous desiredReplicas in the status when no metric is usable", () => {
+    const r = reconcile(input({ hpa: hpa({}, { desiredReplicas: 5 }), metricResponses: [{ error: "boom" }] }));
+    expect(r.status).toMatchObject({ currentReplicas: 3, desiredReplicas: 5 });
+    expect(r.status.currentMetrics).toEqual([{ type: "" }]);
+  });
+  it("turns a failed scale write into FailedRescale, keeping lastScaleTime and forgetting the scale event", () => {
+    const withBehavior = input({ hpa: hpa({ behavior: {} }, { lastScaleTime: "2025-12-31T12:00:00Z" }) });
+    const r = applyScaleResult(withBehavior, reconcile(withBehavior), { ok: false, error: "conflict" });
+    expect(r.scaled).toBe(false);
+    expect(r.events).toEqual([{ type: "Warning", reason: "FailedRescale", message: "New size: 6; reason: pods metric qps above target; error: conflict" }]);
+    expect(condition(r, "AbleToScale")).toMatchObject({ status: "False", reason: "FailedUpdateScale", message: "the HPA controller was unable to update the target scale: conflict" });
+    expect(r.status).toMatchObject({ desiredReplicas: 3, lastScaleTime: "2025-12-31T12:00:00Z" });
+    expect(r.history?.scaleUpEvents).toEqual([]);
+  });
+  it("leaves a successful write as it was", () => {
+    const i = input();
+    const r = reconcile(i);
+    expect(applyScaleResult(i, r, { ok: true })).toBe(r);
+  });
+});
+
+describe("reconcile: behavior", () => {
+  it("remembers the scale event the rate policies need", () => {
+    const r = reconcile(input({ hpa: hpa({ behavior: { scaleUp: { policies: [{ type: "Pods", value: 2, periodSeconds: 60 }] } } }) }));
+    expect(r).toMatchObject({ desiredReplicas: 5, scaled: true });
+    expect(condition(r, "ScalingLimited")).toMatchObject({ status: "True", reason: "ScaleUpLimit" });
+    expect(r.history?.scaleUpEvents).toEqual([{ timestamp: now, replicaChange: 2, outdated: false }]);
+  });
+  it("uses the per-HPA tolerance of the direction", () => {
+    // 11 against 10 is inside the default 10% tolerance but outside a 5% scale-up tolerance
+    const tight = hpa({ behavior: { scaleUp: { tolerance: "50m" } } });
+    expect(reconcile(input({ metricResponses: [podsMetric("qps", 3, "11")] })).scaled).toBe(false);
+    expect(reconcile(input({ hpa: tight, metricResponses: [podsMetric("qps", 3, "11")] }))).toMatchObject({ scaled: true, desiredReplicas: 4 });
+  });
+});
+
+describe("reconcile: legacy delays", () => {
+  const recentlyScaled = (secondsAgo: number, spec: Record<string, unknown> = {}) => hpa(spec, { lastScaleTime: iso(ago(secondsAgo)) });
+  const delays = { upscaleDelaySeconds: 180, downscaleDelaySeconds: 300 };
+  it("hold a scale-up inside the upscale delay and say so in AbleToScale", () => {
+    const r = reconcile(input({ hpa: recentlyScaled(60), settings: delays }));
+    expect(r).toMatchObject({ desiredReplicas: 3, scaled: false, events: [] });
+    expect(condition(r, "AbleToScale")).toMatchObject({ status: "False", reason: "BackoffBoth" });
+    // the recommendation is still remembered, as upstream remembers it on every sync
+    expect(r.history?.recommendations).toEqual([{ timestamp: now, replicas: 6 }]);
+  });
+  it("let a scale-up through once the upscale delay passed, even inside the downscale delay", () => {
+    const r = reconcile(input({ hpa: recentlyScaled(240), settings: delays }));
+    expect(r).toMatchObject({ desiredReplicas: 6, scaled: true });
+    expect(condition(r, "AbleToScale")).toMatchObject({ status: "True", reason: "SucceededRescale" });
+  });
+  it("hold a scale-down inside the downscale delay", () => {
+    const r = reconcile(input({ hpa: recentlyScaled(240), settings: delays, metricResponses: [podsMetric("qps", 3, "5")] }));
+    expect(r).toMatchObject({ desiredReplicas: 3, scaled: false });
+    expect(condition(r, "AbleToScale")?.reason).toBe("BackoffDownscale");
+  });
+  it("apply after behavior: the policy bounds the size, the delay decides whether it is written", () => {
+    const spec = { behavior: { scaleUp: { policies: [{ type: "Pods", value: 1, periodSeconds: 60 }] } } };
+    expect(reconcile(input({ hpa: recentlyScaled(60, spec), settings: delays })).scaled).toBe(false);
+    expect(reconcile(input({ hpa: recentlyScaled(200, spec), settings: delays }))).toMatchObject({ scaled: true, desiredReplicas: 4 });
+  });
+  it("are off by default: a scale right after the last one goes through", () => {
+    expect(reconcile(input({ hpa: recentlyScaled(0) }))).toMatchObject({ scaled: true, desiredReplicas: 6 });
+  });
+});
+
+describe("reconcile: conditions over time", () => {
+  it("keeps lastTransitionTime of a condition whose status did not change", () => {
+    const before = hpa({}, { conditions: [{ type: "ScalingActive", status: "True", reason: "ValidMetricFound", message: "old", lastTransitionTime: "2025-12-01T00:00:00Z" }] });
+    const r = reconcile(input({ hpa: before }));
+    expect(condition(r, "ScalingActive")?.lastTransitionTime).toBe("2025-12-01T00:00:00Z");
+    expect(condition(r, "AbleToScale")?.lastTransitionTime).toBe("2026-01-01T00:00:00Z");
+  });
+  it("drops a stale ScaledToZero condition (the alpha HPAScaleToZero gate is off)", () => {
+    const r = reconcile(input({ hpa: hpa({}, { conditions: [{ type: "ScaledToZero", status: "True", reason: "ScaledToZero" }] }) }));
+    expect(condition(r, "ScaledToZero")).toBeUndefined();
+  });
+});
