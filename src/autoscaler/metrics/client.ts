@@ -1,0 +1,127 @@
+// Reads each metric of an HPA spec through the metrics APIs the way kube-controller-manager's
+// REST metrics client does: the same paths and query parameters, the same "exactly one value"
+// rule for Object metrics, the same error wording. A failed call becomes `{ error }`.
+import {
+  externalMetricValueListSchema,
+  metricValueListSchema,
+  podMetricsListSchema,
+  type MetricResponse,
+  type MetricSpec,
+} from "../../kube/objects.js";
+import type { MetricsClient } from "../controller/ports.js";
+import { parseGroupVersion, type ResourceMapper } from "../kube/discovery.js";
+import { seg, type KubeHttp } from "../kube/rest.js";
+import { labelSelectorToString } from "../kube/selector.js";
+
+const RESOURCE_API = "/apis/metrics.k8s.io/v1beta1";
+const CUSTOM_API = "/apis/custom.metrics.k8s.io/v1beta2";
+const EXTERNAL_API = "/apis/external.metrics.k8s.io/v1beta1";
+
+const RESOURCE_FAIL = "unable to fetch metrics from resource metrics API";
+const CUSTOM_FAIL = "unable to fetch metrics from custom metrics API";
+const EXTERNAL_FAIL = "unable to fetch metrics from external metrics API";
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** query parameters as client-go sends them: empty selectors are left out */
+function params(p: Record<string, string>): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(p)) if (v !== "") out[k] = v;
+  return out;
+}
+
+export class ApiMetricsClient implements MetricsClient {
+  constructor(
+    private readonly http: KubeHttp,
+    private readonly mapper: ResourceMapper,
+  ) {}
+
+  async read(namespace: string, metric: MetricSpec, podSelector: string): Promise<MetricResponse> {
+    const ns = seg(namespace);
+    switch (metric.type) {
+      case "Resource":
+      case "ContainerResource":
+        return this.get(RESOURCE_FAIL, `${RESOURCE_API}/namespaces/${ns}/pods`, params({ labelSelector: podSelector }), (j) =>
+          podMetricsListSchema.parse(j),
+        );
+      case "Pods": {
+        const m = metric.pods;
+        if (m == null) return { error: "invalid metric spec: type Pods without pods" };
+        return this.get(
+          CUSTOM_FAIL,
+          `${CUSTOM_API}/namespaces/${ns}/pods/*/${seg(m.metric.name)}`,
+          params({ labelSelector: podSelector, metricLabelSelector: labelSelectorToString(m.metric.selector) }),
+          (j) => metricValueListSchema.parse(j),
+        );
+      }
+      case "Object":
+        return this.readObject(namespace, metric);
+      case "External": {
+        const m = metric.external;
+        if (m == null) return { error: "invalid metric spec: type External without external" };
+        return this.get(
+          EXTERNAL_FAIL,
+          `${EXTERNAL_API}/namespaces/${ns}/${seg(m.metric.name)}`,
+          params({ labelSelector: labelSelectorToString(m.metric.selector) }),
+          (j) => externalMetricValueListSchema.parse(j),
+        );
+      }
+      default:
+        return { error: `unknown metric source type '${metric.type}': no metrics API is queried` };
+    }
+  }
+
+  private async readObject(namespace: string, metric: MetricSpec): Promise<MetricResponse> {
+    const m = metric.object;
+    if (m == null) return { error: "invalid metric spec: type Object without object" };
+    const metricName = seg(m.metric.name);
+    const query = params({ metricLabelSelector: labelSelectorToString(m.metric.selector) });
+    const ref = m.describedObject;
+    let path: string;
+    try {
+      const { group } = parseGroupVersion(ref.apiVersion);
+      if (ref.kind === "Namespace" && group === "") {
+        // a Namespace object is the HPA's own namespace (a reference cannot leave it)
+        path = `${CUSTOM_API}/namespaces/${seg(namespace)}/metrics/${metricName}`;
+      } else {
+        let resource: string;
+        try {
+          const info = await this.mapper.resolve(ref.apiVersion, ref.kind);
+          resource = info.group === "" ? info.resource : `${info.resource}.${info.group}`;
+        } catch (err) {
+          const gk = group === "" ? ref.kind : `${ref.kind}.${group}`;
+          throw new Error(`unable to map kind ${gk} to resource: ${message(err)}`);
+        }
+        path = `${CUSTOM_API}/namespaces/${seg(namespace)}/${seg(resource)}/${seg(ref.name)}/${metricName}`;
+      }
+    } catch (err) {
+      return { error: `${CUSTOM_FAIL}: ${message(err)}` };
+    }
+    const list = await this.get(CUSTOM_FAIL, path, query, (j) => metricValueListSchema.parse(j));
+    if ("error" in list) return list;
+    const n = list.items?.length ?? 0;
+    if (n !== 1) return { error: `${CUSTOM_FAIL}: the custom metrics API server returned ${n} results when we asked for exactly one` };
+    return list;
+  }
+
+  private async get<T extends MetricResponse>(
+    failure: string,
+    path: string,
+    query: Record<string, string | undefined>,
+    parse: (json: unknown) => T,
+  ): Promise<T | { error: string }> {
+    let json: unknown;
+    try {
+      json = await this.http.request("GET", path, { query });
+    } catch (err) {
+      return { error: `${failure}: ${message(err)}` };
+    }
+    try {
+      return parse(json);
+    } catch (err) {
+      return { error: `${failure}: unexpected answer: ${message(err).slice(0, 300)}` };
+    }
+  }
+}
