@@ -1,0 +1,195 @@
+// Prometheus HTTP API client over undici: keep-alive connection pools, POST form bodies (no URL
+// length limit however many pods a selection names), a deadline on every call, single-flight
+// coalescing of identical concurrent calls, and answers parsed with zod. Failures are values
+// that say what went wrong (unreachable, timeout, bad response, query refused) so the providers
+// can answer 503 or 400 with the cause.
+import { readFile } from "node:fs/promises";
+import { Agent, request, type Dispatcher } from "undici";
+import type { BackendMetrics, PrometheusEndpoint, PrometheusOutcome } from "../providers/types.js";
+import type { PrometheusOptions } from "./options.js";
+import { parseErrorBody, parseQueryBody, parseSeriesBody, type QueryData, type SeriesLabels } from "./schema.js";
+
+export type PrometheusError =
+  | { kind: "unreachable"; message: string }
+  | { kind: "timeout"; message: string }
+  | { kind: "bad_response"; message: string; status?: number }
+  /** Prometheus refused or failed the query; errorType is Prometheus' ("bad_data", "execution", ...). */
+  | { kind: "query_error"; errorType: string; message: string; status: number };
+
+export type PromResult<T> = { ok: true; value: T; warnings?: string[] } | { ok: false; error: PrometheusError };
+
+export interface PrometheusClient {
+  /** Instant query at `time` (Prometheus' now when omitted). */
+  query(expr: string, opts?: { time?: Date }): Promise<PromResult<QueryData>>;
+  /** Series matching any of `match`, seen between start and end. */
+  series(match: readonly string[], opts?: { start?: Date; end?: Date }): Promise<PromResult<SeriesLabels[]>>;
+  /** Whether the last finished call reached Prometheus and got a well-formed answer. */
+  lastCall(): { ok: boolean; at?: Date; error?: string };
+  close(): Promise<void>;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const TOKEN_FILE_TTL_MS = 10_000;
+
+export interface ClientDeps {
+  metrics?: BackendMetrics;
+  /** Called after every finished HTTP call (not for coalesced joiners). */
+  onOutcome?: (outcome: PrometheusOutcome, error?: string) => void;
+}
+
+export async function createPrometheusClient(options: PrometheusOptions, deps: ClientDeps = {}): Promise<PrometheusClient> {
+  const tls = options.tls ?? {};
+  const connect: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean } = {};
+  if (tls.caFile) connect.ca = await readFile(tls.caFile, "utf8");
+  if (tls.caData) connect.ca = (connect.ca ?? "") + tls.caData;
+  if (tls.certFile) connect.cert = await readFile(tls.certFile, "utf8");
+  if (tls.certData) connect.cert = tls.certData;
+  if (tls.keyFile) connect.key = await readFile(tls.keyFile, "utf8");
+  if (tls.keyData) connect.key = tls.keyData;
+  if (tls.insecureSkipVerify) connect.rejectUnauthorized = false;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const agent = new Agent({
+    connections: options.connections ?? 64,
+    keepAliveTimeout: 60_000,
+    keepAliveMaxTimeout: 600_000,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    connect,
+  });
+  return new UndiciPrometheusClient(options, timeoutMs, agent, deps);
+}
+
+class UndiciPrometheusClient implements PrometheusClient {
+  private readonly base: string;
+  private readonly inflight = new Map<string, Promise<PromResult<unknown>>>();
+  private last: { ok: boolean; at?: Date; error?: string } = { ok: false };
+  private token: { value: string; readAt: number } | undefined;
+
+  constructor(
+    private readonly options: PrometheusOptions,
+    private readonly timeoutMs: number,
+    private readonly agent: Dispatcher,
+    private readonly deps: ClientDeps,
+  ) {
+    this.base = options.url.replace(/\/+$/, "");
+  }
+
+  query(expr: string, opts: { time?: Date } = {}): Promise<PromResult<QueryData>> {
+    const form = new URLSearchParams({ query: expr });
+    if (opts.time) form.set("time", (opts.time.getTime() / 1000).toFixed(3));
+    return this.call("query", form.toString(), parseQueryBody);
+  }
+
+  series(match: readonly string[], opts: { start?: Date; end?: Date } = {}): Promise<PromResult<SeriesLabels[]>> {
+    const form = new URLSearchParams();
+    for (const m of match) form.append("match[]", m);
+    if (opts.start) form.set("start", (opts.start.getTime() / 1000).toFixed(3));
+    if (opts.end) form.set("end", (opts.end.getTime() / 1000).toFixed(3));
+    return this.call("series", form.toString(), parseSeriesBody);
+  }
+
+  lastCall(): { ok: boolean; at?: Date; error?: string } {
+    return { ...this.last };
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private call<T>(endpoint: PrometheusEndpoint, body: string, parse: (body: unknown) => PromResult<T>): Promise<PromResult<T>> {
+    const key = `${endpoint}\n${body}`;
+    const running = this.inflight.get(key);
+    if (running) {
+      this.deps.metrics?.coalescedQuery?.(endpoint);
+      return running as Promise<PromResult<T>>;
+    }
+    const p = this.send(endpoint, body, parse).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, p);
+    return p;
+  }
+
+  private async headers(): Promise<Record<string, string>> {
+    const h: Record<string, string> = {
+      ...this.options.headers,
+      "content-type": "application/x-www-form-urlencoded",
+      accept: "application/json",
+    };
+    const auth = this.options.auth;
+    if (auth?.bearerTokenFile) {
+      const now = Date.now();
+      if (!this.token || now - this.token.readAt > TOKEN_FILE_TTL_MS) {
+        this.token = { value: (await readFile(auth.bearerTokenFile, "utf8")).trim(), readAt: now };
+      }
+      h.authorization = `Bearer ${this.token.value}`;
+    } else if (auth?.bearerToken) {
+      h.authorization = `Bearer ${auth.bearerToken}`;
+    } else if (auth?.basic) {
+      h.authorization = `Basic ${Buffer.from(`${auth.basic.username}:${auth.basic.password}`).toString("base64")}`;
+    }
+    return h;
+  }
+
+  private async send<T>(endpoint: PrometheusEndpoint, body: string, parse: (body: unknown) => PromResult<T>): Promise<PromResult<T>> {
+    const started = performance.now();
+    const result = await this.exchange(endpoint, body, parse);
+    const outcome: PrometheusOutcome = result.ok ? "ok" : result.error.kind;
+    const seconds = (performance.now() - started) / 1000;
+    this.deps.metrics?.prometheusRequest?.(endpoint, outcome, seconds);
+    // A refused query still proves Prometheus is up and answering.
+    const reachable = result.ok || result.error.kind === "query_error";
+    this.last = reachable ? { ok: true, at: new Date() } : { ok: false, at: new Date(), error: result.ok ? undefined : result.error.message };
+    this.deps.onOutcome?.(outcome, result.ok ? undefined : result.error.message);
+    return result;
+  }
+
+  private async exchange<T>(endpoint: PrometheusEndpoint, body: string, parse: (body: unknown) => PromResult<T>): Promise<PromResult<T>> {
+    const url = `${this.base}/api/v1/${endpoint}`;
+    let status: number;
+    let text: string;
+    try {
+      const headers = await this.headers();
+      const res = await request(url, {
+        method: "POST",
+        headers,
+        body,
+        dispatcher: this.agent,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      status = res.statusCode;
+      text = await res.body.text();
+    } catch (e) {
+      return { ok: false, error: classifyNetworkError(e, url, this.timeoutMs) };
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return {
+        ok: false,
+        error: { kind: "bad_response", status, message: `Prometheus at ${url} answered HTTP ${status} with a body that is not JSON: ${JSON.stringify(text.slice(0, 200))}` },
+      };
+    }
+    const err = parseErrorBody(json);
+    if (err) {
+      return { ok: false, error: { kind: "query_error", errorType: err.errorType, status, message: `Prometheus refused the ${endpoint} (${err.errorType}): ${err.error}` } };
+    }
+    if (status < 200 || status >= 300) {
+      return { ok: false, error: { kind: "bad_response", status, message: `Prometheus at ${url} answered HTTP ${status}` } };
+    }
+    const parsed = parse(json);
+    if (!parsed.ok && parsed.error.kind === "bad_response") return { ok: false, error: { ...parsed.error, status, message: `${url}: ${parsed.error.message}` } };
+    return parsed;
+  }
+}
+
+function classifyNetworkError(e: unknown, url: string, timeoutMs: number): PrometheusError {
+  const err = e as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = err.code ?? err.cause?.code ?? "";
+  const name = err.name ?? "";
+  if (name === "TimeoutError" || name === "AbortError" || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
+    return { kind: "timeout", message: `Prometheus at ${url} did not answer within ${timeoutMs} ms` };
+  }
+  if (code === "UND_ERR_CONNECT_TIMEOUT") return { kind: "timeout", message: `connecting to Prometheus at ${url} timed out` };
+  const reason = [code, err.message ?? String(e)].filter((x) => x !== "").join(": ");
+  return { kind: "unreachable", message: `cannot reach Prometheus at ${url}: ${reason}` };
+}

@@ -1,0 +1,81 @@
+// The shapes of Prometheus HTTP API answers (https://prometheus.io/docs/prometheus/latest/querying/api/),
+// parsed once with zod at the boundary.
+import { z } from "zod";
+import type { PromResult } from "./client.js";
+
+export type SeriesLabels = Record<string, string>;
+
+export interface VectorSample {
+  metric: Record<string, string>;
+  /** Sample time in milliseconds since the epoch. */
+  timestampMs: number;
+  value: number;
+}
+
+export type QueryData =
+  | { resultType: "vector"; result: VectorSample[] }
+  | { resultType: "scalar"; result: { timestampMs: number; value: number } }
+  | { resultType: "matrix" | "string"; result: unknown };
+
+const sampleValue = z.tuple([z.number(), z.string()]);
+const labels = z.record(z.string(), z.string());
+
+const errorBody = z.object({ status: z.literal("error"), errorType: z.string().default("unknown"), error: z.string().default("") });
+const success = <T extends z.ZodType>(data: T) =>
+  z.object({ status: z.literal("success"), data, warnings: z.array(z.string()).optional() });
+
+const queryBody = success(
+  z.discriminatedUnion("resultType", [
+    z.object({ resultType: z.literal("vector"), result: z.array(z.object({ metric: labels, value: sampleValue })) }),
+    z.object({ resultType: z.literal("scalar"), result: sampleValue }),
+    z.object({ resultType: z.literal("matrix"), result: z.unknown() }),
+    z.object({ resultType: z.literal("string"), result: z.unknown() }),
+  ]),
+);
+const seriesBody = success(z.array(labels));
+
+/** Prometheus' float text: "1.5", "NaN", "+Inf", "-Inf". */
+export function parseSampleValue(text: string): number {
+  if (text === "+Inf" || text === "Inf") return Infinity;
+  if (text === "-Inf") return -Infinity;
+  return Number(text);
+}
+
+export function parseErrorBody(json: unknown): { errorType: string; error: string } | undefined {
+  const r = errorBody.safeParse(json);
+  return r.success ? r.data : undefined;
+}
+
+function badShape(what: string, error: z.ZodError): PromResult<never> {
+  const first = error.issues[0];
+  const where = first ? first.path.join(".") : "";
+  return { ok: false, error: { kind: "bad_response", message: `unexpected ${what} answer${where ? ` at ${where}` : ""}: ${first?.message ?? "invalid"}` } };
+}
+
+export function parseQueryBody(json: unknown): PromResult<QueryData> {
+  const r = queryBody.safeParse(json);
+  if (!r.success) return badShape("query", r.error);
+  const d = r.data.data;
+  const warnings = r.data.warnings;
+  let value: QueryData;
+  switch (d.resultType) {
+    case "vector":
+      value = {
+        resultType: "vector",
+        result: d.result.map((s) => ({ metric: s.metric, timestampMs: Math.round(s.value[0] * 1000), value: parseSampleValue(s.value[1]) })),
+      };
+      break;
+    case "scalar":
+      value = { resultType: "scalar", result: { timestampMs: Math.round(d.result[0] * 1000), value: parseSampleValue(d.result[1]) } };
+      break;
+    default:
+      value = { resultType: d.resultType, result: d.result };
+  }
+  return warnings ? { ok: true, value, warnings } : { ok: true, value };
+}
+
+export function parseSeriesBody(json: unknown): PromResult<SeriesLabels[]> {
+  const r = seriesBody.safeParse(json);
+  if (!r.success) return badShape("series", r.error);
+  return { ok: true, value: r.data.data };
+}
