@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { horizontalPodAutoscalerSchema, metricResponseSchema, podSchema, type HorizontalPodAutoscaler, type MetricResponse } from "../../../src/kube/objects.js";
 import { applyScaleResult, reconcile, type ReconcileInput } from "../../../src/autoscaler/algorithm/index.js";
 import { withDefaults, type ControllerSettings, type HpaHistory } from "../../../src/autoscaler/algorithm/settings.js";
@@ -235,5 +236,41 @@ describe("reconcile: conditions over time", () => {
   it("drops a stale ScaledToZero condition (the alpha HPAScaleToZero gate is off)", () => {
     const r = reconcile(input({ hpa: hpa({}, { conditions: [{ type: "ScaledToZero", status: "True", reason: "ScaledToZero" }] }) }));
     expect(condition(r, "ScaledToZero")).toBeUndefined();
+  });
+});
+
+describe("reconcile: invariants", () => {
+  it("never changes the size while every pod's metric stays inside the tolerance", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 910, max: 1090 }), (n, milli) => {
+        // target 1 per pod; usage between 0.91 and 1.09 is inside the default 10% tolerance
+        const r = reconcile(
+          input({
+            hpa: hpa({ metrics: [{ type: "Pods", pods: { metric: { name: "qps" }, target: { type: "AverageValue", averageValue: "1" } } }] }),
+            scale: { replicas: n, selector: "app=web" },
+            pods: pods(n),
+            metricResponses: [podsMetric("qps", n, `${milli}m`)],
+          }),
+        );
+        return !r.scaled && r.desiredReplicas === n && r.events.length === 0;
+      }),
+    );
+  });
+  it("keeps the written size within [minReplicas, maxReplicas] whenever the current size is", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 10 }), fc.integer({ min: 0, max: 100 }), fc.boolean(), (min, extra, value, withBehavior) => {
+        const max = min + extra;
+        const current = min + Math.floor(extra / 2);
+        const r = reconcile(
+          input({
+            hpa: hpa({ minReplicas: min, maxReplicas: max, ...(withBehavior ? { behavior: {} } : {}) }),
+            scale: { replicas: current, selector: "app=web" },
+            pods: pods(current),
+            metricResponses: [podsMetric("qps", current, String(value))],
+          }),
+        );
+        return r.desiredReplicas >= min && r.desiredReplicas <= max;
+      }),
+    );
   });
 });
