@@ -129,4 +129,17 @@ export interface ResourceMapper {
 /** Names of existing objects matching a selector, from an informer cache. */
 export interface ObjectLister {
   listNames(req: { groupResource: GroupResource; namespace?: string; selector: SelectorString }): Promise<Result<string[]>>;
+  /**
+   * The same objects with namespace and labels, which PodMetrics/NodeMetrics carry and which a
+   * list across all namespaces needs. Optional: without it the resource metrics provider uses
+   * listNames and answers with empty labels (and needs a namespace for pods).
+   */
+  listObjects?(req: { groupResource: GroupResource; namespace?: string; selector: SelectorString }): Promise<Result<ObjectMeta[]>>;
+}
+
+/** What the resource metrics provider needs to know of a pod or node. */
+export interface ObjectMeta {
+  namespace?: string;
+  name: string;
+  labels: Record<string, string>;
 }
