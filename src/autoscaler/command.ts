@@ -1,10 +1,181 @@
-import type { Command } from "commander";
+// `prom-hpa autoscaler`: flags → AutoscalerOptions, then run until SIGTERM/SIGINT.
+import { Option, type Command } from "commander";
+import { createLogger } from "../log/logger.js";
+import { defaultControllerSettings } from "./algorithm/index.js";
+import {
+  DOWNSCALE_DELAY_ANNOTATION,
+  DRY_RUN_DECISION_ANNOTATION,
+  HISTORY_ANNOTATION,
+  SYNC_PERIOD_ANNOTATION,
+  UPSCALE_DELAY_ANNOTATION,
+  parseOwnershipAnnotation,
+} from "./controller/annotations.js";
+import { formatDuration, parseDuration } from "./duration.js";
+import { startAutoscaler, type AutoscalerOptions } from "./index.js";
+import { parseSelector } from "./kube/selector.js";
+import { parseBindAddress } from "./server.js";
+
+export interface AutoscalerFlags {
+  kubeconfig?: string;
+  syncPeriod: string;
+  upscaleDelay: string;
+  downscaleDelay: string;
+  downscaleStabilization: string;
+  tolerance: string;
+  cpuInitializationPeriod: string;
+  initialReadinessDelay: string;
+  concurrentSyncs: string;
+  hpaSelector?: string;
+  namespaces?: string;
+  ownershipAnnotation?: string;
+  dryRun?: boolean;
+  maxBackoff: string;
+  leaderElect?: boolean;
+  leaderElectLeaseName: string;
+  leaderElectLeaseNamespace: string;
+  leaderElectLeaseDuration: string;
+  leaderElectRenewDeadline: string;
+  leaderElectRetryPeriod: string;
+  leaderElectIdentity?: string;
+  metricsBindAddress: string;
+}
+
+const HELP_AFTER = `
+Durations are Go durations: 30s, 3m, 1h30m, 0 (off).
+
+Per-HPA overrides (annotations on the HorizontalPodAutoscaler):
+  ${SYNC_PERIOD_ANNOTATION}: "30s"      sync this HPA every 30s instead of --sync-period (minimum 1s)
+  ${UPSCALE_DELAY_ANNOTATION}: "3m"     legacy upscale delay for this HPA ("0" = off)
+  ${DOWNSCALE_DELAY_ANNOTATION}: "5m"   legacy downscale delay for this HPA ("0" = off)
+A value that does not parse is ignored and reported as a Warning Event (reason InvalidAnnotation).
+
+Written by the autoscaler:
+  ${HISTORY_ANNOTATION}            recommendations and scale events, read by the next leader
+  ${DRY_RUN_DECISION_ANNOTATION}   with --dry-run: the would-be decision
+
+The upscale/downscale delays are kube-controller-manager's 1.9–1.11 semantics: no scale in a
+direction until that long after the last scale (status.lastScaleTime).`;
+
+function duration(value: string, flag: string): number {
+  return parseDuration(value, flag);
+}
+function seconds(value: string, flag: string): number {
+  return Math.round(duration(value, flag) / 1000);
+}
+
+/** Flags → options; every bad value throws an Error naming its flag. */
+export function optionsFromFlags(f: AutoscalerFlags): AutoscalerOptions {
+  const syncPeriodMs = duration(f.syncPeriod, "--sync-period");
+  if (syncPeriodMs < 1000) throw new Error(`--sync-period: "${f.syncPeriod}" is below the minimum of 1s`);
+  const tolerance = Number(f.tolerance);
+  if (f.tolerance.trim() === "" || !Number.isFinite(tolerance) || tolerance < 0) {
+    throw new Error(`--tolerance: "${f.tolerance}" is not a non-negative number (e.g. 0.1)`);
+  }
+  const concurrentSyncs = Number(f.concurrentSyncs);
+  if (!Number.isInteger(concurrentSyncs) || concurrentSyncs < 1) {
+    throw new Error(`--concurrent-syncs: "${f.concurrentSyncs}" is not a whole number of at least 1`);
+  }
+  if (f.hpaSelector !== undefined) {
+    try {
+      parseSelector(f.hpaSelector);
+    } catch (err) {
+      throw new Error(`--hpa-selector: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (f.ownershipAnnotation !== undefined) parseOwnershipAnnotation(f.ownershipAnnotation, "--ownership-annotation");
+  parseBindAddress(f.metricsBindAddress, "--metrics-bind-address");
+  const namespaces = (f.namespaces ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  for (const ns of namespaces) {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) throw new Error(`--namespaces: "${ns}" is not a namespace name`);
+  }
+  const opts: AutoscalerOptions = {
+    syncPeriodMs,
+    settings: {
+      tolerance,
+      upscaleDelaySeconds: seconds(f.upscaleDelay, "--upscale-delay"),
+      downscaleDelaySeconds: seconds(f.downscaleDelay, "--downscale-delay"),
+      downscaleStabilizationWindowSeconds: seconds(f.downscaleStabilization, "--downscale-stabilization"),
+      cpuInitializationPeriodSeconds: seconds(f.cpuInitializationPeriod, "--cpu-initialization-period"),
+      delayOfInitialReadinessStatusSeconds: seconds(f.initialReadinessDelay, "--initial-readiness-delay"),
+    },
+    concurrentSyncs,
+    namespaces,
+    dryRun: f.dryRun === true,
+    maxBackoffMs: duration(f.maxBackoff, "--max-backoff"),
+    metricsBindAddress: f.metricsBindAddress,
+  };
+  if (f.kubeconfig !== undefined) opts.kubeconfig = f.kubeconfig;
+  if (f.hpaSelector !== undefined) opts.hpaSelector = f.hpaSelector;
+  if (f.ownershipAnnotation !== undefined) opts.ownershipAnnotation = f.ownershipAnnotation;
+  if (f.leaderElect === true) {
+    const leaseDurationMs = duration(f.leaderElectLeaseDuration, "--leader-elect-lease-duration");
+    const renewDeadlineMs = duration(f.leaderElectRenewDeadline, "--leader-elect-renew-deadline");
+    const retryPeriodMs = duration(f.leaderElectRetryPeriod, "--leader-elect-retry-period");
+    if (!(leaseDurationMs > renewDeadlineMs)) throw new Error("--leader-elect-lease-duration must be greater than --leader-elect-renew-deadline");
+    if (!(renewDeadlineMs > retryPeriodMs)) throw new Error("--leader-elect-renew-deadline must be greater than --leader-elect-retry-period");
+    opts.leaderElection = {
+      leaseName: f.leaderElectLeaseName,
+      leaseNamespace: f.leaderElectLeaseNamespace,
+      leaseDurationMs,
+      renewDeadlineMs,
+      retryPeriodMs,
+      ...(f.leaderElectIdentity !== undefined ? { identity: f.leaderElectIdentity } : {}),
+    };
+  }
+  return opts;
+}
 
 export function registerAutoscalerCommand(program: Command): void {
+  const d = defaultControllerSettings;
   program
     .command("autoscaler")
     .description("run the HPA control loop on autoscaling/v2 HorizontalPodAutoscalers")
-    .action(() => {
-      throw new Error("prom-hpa autoscaler: not built yet");
+    .option("--kubeconfig <path>", "kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster)")
+    .option("--sync-period <duration>", "how often each HPA is synced", "15s")
+    .option("--upscale-delay <duration>", "legacy (1.9–1.11) delay after any scale before scaling up; 0 = off", "0")
+    .option("--downscale-delay <duration>", "legacy (1.9–1.11) delay after any scale before scaling down; 0 = off", "0")
+    .option("--downscale-stabilization <duration>", "downscale stabilization window for HPAs without behavior", formatDuration(d.downscaleStabilizationWindowSeconds * 1000))
+    .option("--tolerance <ratio>", "minimum change of the metric/target ratio before scaling", String(d.tolerance))
+    .option("--cpu-initialization-period <duration>", "period after pod start when CPU samples may be skipped", formatDuration(d.cpuInitializationPeriodSeconds * 1000))
+    .option("--initial-readiness-delay <duration>", "period after pod start during which readiness changes are treated as initial", formatDuration(d.delayOfInitialReadinessStatusSeconds * 1000))
+    .option("--concurrent-syncs <n>", "HPAs synced in parallel", "5")
+    .option("--hpa-selector <selector>", "only HPAs whose labels match this selector, e.g. autoscaler=prom-hpa")
+    .option("--namespaces <list>", "comma-separated namespaces to watch (default: all)")
+    .option("--ownership-annotation <key[=value]>", "only HPAs carrying this annotation (with this value, if given)")
+    .option("--dry-run", "compute and report (Events with DryRun reasons, an annotation, /metrics) but never write scale or status")
+    .option("--max-backoff <duration>", "longest wait between syncs of an HPA whose syncs fail", "2m")
+    .option("--leader-elect", "run with leader election on a coordination.k8s.io/v1 Lease")
+    .option("--leader-elect-lease-name <name>", "name of the Lease", "prom-hpa-autoscaler")
+    .option("--leader-elect-lease-namespace <ns>", "namespace of the Lease", "kube-system")
+    .option("--leader-elect-lease-duration <duration>", "how long a standby waits after the last renewal before taking over", "15s")
+    .option("--leader-elect-renew-deadline <duration>", "how long the leader keeps trying to renew before stepping down", "10s")
+    .option("--leader-elect-retry-period <duration>", "time between lease attempts", "2s")
+    .option("--leader-elect-identity <id>", "this replica's identity in the Lease (default: hostname_uuid)")
+    .addOption(new Option("--metrics-bind-address <addr>", "address of /healthz, /readyz and /metrics").default(":8080"))
+    .addHelpText("after", HELP_AFTER)
+    .action(async (flags: AutoscalerFlags) => {
+      const options = optionsFromFlags(flags);
+      const log = createLogger("autoscaler");
+      const handle = await startAutoscaler({ ...options, log });
+      await new Promise<void>((resolve) => {
+        let signalled = false;
+        const onSignal = (sig: NodeJS.Signals) => {
+          if (signalled) {
+            log.warn({ signal: sig }, "second signal: exiting now");
+            process.exit(1);
+          }
+          signalled = true;
+          log.info({ signal: sig }, "shutting down");
+          handle.stop().then(resolve, (err: unknown) => {
+            log.error({ err: err instanceof Error ? err.message : String(err) }, "shutdown failed");
+            resolve();
+          });
+        };
+        process.on("SIGTERM", onSignal);
+        process.on("SIGINT", onSignal);
+      });
     });
 }

@@ -1,0 +1,211 @@
+// `startAutoscaler`: the whole autoscaler in-process (the CLI, e2e tests and the demo use it).
+// Order of start: API client → informers (caches synced) → health/metrics server → controller,
+// directly or once this replica holds the lease. `stop()` is the graceful shutdown: stop the
+// queue, finish in-flight syncs, release the lease, flush Events, stop the informers.
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { KubeConfig } from "@kubernetes/client-node";
+import { createLogger, type Logger } from "../log/logger.js";
+import { withDefaults, type ControllerSettings } from "./algorithm/index.js";
+import { parseOwnershipAnnotation } from "./controller/annotations.js";
+import { systemClock, type Clock } from "./controller/clock.js";
+import { HpaController } from "./controller/controller.js";
+import { Discovery } from "./kube/discovery.js";
+import { KubeEventRecorder } from "./kube/events.js";
+import { KubeHpaWriter } from "./kube/hpa.js";
+import { HpaInformer, PodInformer } from "./kube/informers.js";
+import { KubeLeaseStore } from "./kube/lease.js";
+import { KubeRest } from "./kube/rest.js";
+import { KubeScaleClient } from "./kube/scale.js";
+import { LeaderElector } from "./leader/election.js";
+import { ApiMetricsClient } from "./metrics/client.js";
+import { startHealthServer } from "./server.js";
+import { Telemetry } from "./telemetry.js";
+
+export interface LeaderElectionOptions {
+  leaseName?: string; // default "prom-hpa-autoscaler"
+  leaseNamespace?: string; // default "kube-system"
+  identity?: string; // default <hostname>_<uuid>
+  leaseDurationMs?: number; // default 15s
+  renewDeadlineMs?: number; // default 10s
+  retryPeriodMs?: number; // default 2s
+}
+
+export interface AutoscalerOptions {
+  /** a kubeconfig path, a loaded KubeConfig, or nothing for the default (KUBECONFIG, ~/.kube/config, in-cluster) */
+  kubeconfig?: string | KubeConfig;
+  /** default 15s */
+  syncPeriodMs?: number;
+  /** the algorithm's settings (tolerance, windows, legacy delays); missing fields take upstream's defaults */
+  settings?: Partial<ControllerSettings>;
+  /** default 5 */
+  concurrentSyncs?: number;
+  /** label selector on HPAs (server-side, in the informer) */
+  hpaSelector?: string;
+  /** namespaces to watch; empty/undefined = all */
+  namespaces?: string[];
+  /** "key" or "key=value": only HPAs with that annotation are ours */
+  ownershipAnnotation?: string;
+  dryRun?: boolean;
+  /** longest back-off between syncs of a failing HPA (default 2m; never below its sync period) */
+  maxBackoffMs?: number;
+  /** leader election on a Lease; off when undefined */
+  leaderElection?: LeaderElectionOptions;
+  /** /healthz, /readyz, /metrics; default "127.0.0.1:0" (any free port); null = no server */
+  metricsBindAddress?: string | null;
+  /** parallel connections to the apiserver (default: 2 × concurrentSyncs + 4) */
+  apiConnections?: number;
+  log?: Logger;
+  clock?: Clock;
+}
+
+export interface AutoscalerHandle {
+  /** the health/metrics server's base URL, e.g. http://127.0.0.1:40123 (undefined without a server) */
+  readonly url: string | undefined;
+  readonly telemetry: Telemetry;
+  readonly controller: HpaController;
+  readonly identity: string;
+  isLeader(): boolean;
+  isReady(): boolean;
+  /** graceful shutdown */
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_SYNC_PERIOD_MS = 15_000;
+export const DEFAULT_CONCURRENT_SYNCS = 5;
+export const DEFAULT_MAX_BACKOFF_MS = 120_000;
+
+export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<AutoscalerHandle> {
+  const log = options.log ?? createLogger("autoscaler");
+  const clock = options.clock ?? systemClock;
+  const dryRun = options.dryRun ?? false;
+  const concurrentSyncs = options.concurrentSyncs ?? DEFAULT_CONCURRENT_SYNCS;
+  const ownership = options.ownershipAnnotation !== undefined ? parseOwnershipAnnotation(options.ownershipAnnotation, "ownershipAnnotation") : undefined;
+  const namespaces = options.namespaces ?? [];
+
+  let kc: KubeConfig;
+  if (options.kubeconfig instanceof KubeConfig) kc = options.kubeconfig;
+  else {
+    kc = new KubeConfig();
+    if (typeof options.kubeconfig === "string") kc.loadFromFile(options.kubeconfig);
+    else kc.loadFromDefault();
+  }
+  const http = await KubeRest.fromKubeConfig(kc, { connections: options.apiConnections ?? 2 * concurrentSyncs + 4 });
+  const discovery = new Discovery(http);
+  const telemetry = new Telemetry({ dryRun, defaultMetrics: true });
+  const events = new KubeEventRecorder(http, clock, log);
+
+  // the informer's handlers are wired before the controller exists
+  const late: { controller?: HpaController } = {};
+  const hpaInformer = new HpaInformer(
+    kc,
+    http,
+    { namespaces, labelSelector: options.hpaSelector },
+    {
+      changed: (key, before, after) => late.controller?.onHpaChanged(key, before, after),
+      deleted: (key) => late.controller?.onHpaDeleted(key),
+    },
+    log,
+  );
+  const podInformer = new PodInformer(kc, http, namespaces, log);
+  const ctl = new HpaController({
+    clock,
+    log,
+    telemetry,
+    hpas: hpaInformer,
+    pods: podInformer,
+    scales: new KubeScaleClient(http, discovery),
+    metrics: new ApiMetricsClient(http, discovery),
+    writer: new KubeHpaWriter(http),
+    events,
+    settings: withDefaults(options.settings),
+    syncPeriodMs: options.syncPeriodMs ?? DEFAULT_SYNC_PERIOD_MS,
+    concurrentSyncs,
+    dryRun,
+    maxBackoffMs: options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
+    ownership,
+  });
+  late.controller = ctl;
+
+  let synced = false;
+  let stopping = false;
+  const server =
+    options.metricsBindAddress === null
+      ? undefined
+      : await startHealthServer({
+          bindAddress: options.metricsBindAddress ?? "127.0.0.1:0",
+          registry: telemetry.registry,
+          ready: () => synced && !stopping,
+          healthy: () => !stopping,
+        });
+
+  try {
+    await Promise.all([hpaInformer.start(), podInformer.start()]);
+  } catch (err) {
+    await server?.close();
+    await http.close();
+    throw err;
+  }
+  synced = true;
+  const gaugeTimer = setInterval(() => {
+    telemetry.hpas.set(hpaInformer.size);
+    telemetry.queueDepth.set(ctl.queued);
+  }, 5000);
+  gaugeTimer.unref();
+
+  const identity = options.leaderElection?.identity ?? `${hostname()}_${randomUUID()}`;
+  let elector: LeaderElector | undefined;
+  if (options.leaderElection !== undefined) {
+    const le = options.leaderElection;
+    elector = new LeaderElector({
+      store: new KubeLeaseStore(http, le.leaseNamespace ?? "kube-system", le.leaseName ?? "prom-hpa-autoscaler"),
+      identity,
+      leaseDurationMs: le.leaseDurationMs ?? 15_000,
+      renewDeadlineMs: le.renewDeadlineMs ?? 10_000,
+      retryPeriodMs: le.retryPeriodMs ?? 2_000,
+      clock,
+      log,
+      onStartedLeading: () => {
+        telemetry.leader.set(1);
+        ctl.start();
+      },
+      onStoppedLeading: async () => {
+        telemetry.leader.set(0);
+        await ctl.stop();
+      },
+      onNewLeader: (who) => log.info({ leader: who, me: identity }, "leader observed"),
+    });
+    telemetry.leader.set(0);
+    elector.start();
+  } else {
+    telemetry.leader.set(1);
+    ctl.start();
+  }
+  log.info({ identity, dryRun, url: server ? `http://${server.host}:${server.port}` : undefined, leaderElection: elector !== undefined }, "autoscaler started");
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url: server ? `http://${server.host.includes(":") ? `[${server.host}]` : server.host}:${server.port}` : undefined,
+    telemetry,
+    controller: ctl,
+    identity,
+    isLeader: () => (elector ? elector.isLeader : ctl.isRunning),
+    isReady: () => synced && !stopping,
+    stop: () =>
+      (stopped ??= (async () => {
+        stopping = true;
+        clearInterval(gaugeTimer);
+        if (elector) await elector.stop();
+        else await ctl.stop();
+        await events.flush();
+        await Promise.all([hpaInformer.stop(), podInformer.stop()]);
+        await server?.close();
+        await http.close();
+        log.info({ identity }, "autoscaler stopped");
+      })()),
+  };
+}
+
+export type { ControllerSettings } from "./algorithm/index.js";
+export { parseDuration, formatDuration } from "./duration.js";
+export * from "./controller/annotations.js";
