@@ -196,6 +196,25 @@ function computeReplicasForMetrics(input: ReconcileInput, draft: StatusDraft, cu
   return { replicas, metric, statuses, ...(error ? { error } : {}) };
 }
 
+/**
+ * The HPAScaleToZero gate's view of this HPA: only a target the HPA itself scaled to zero (the
+ * ScaledToZero condition) and that has an Object or External metric (pod metrics need pods) is
+ * woken from zero by its metrics.
+ */
+function scaleToZeroState(input: ReconcileInput) {
+  const enabled = input.settings.scaleToZero === true;
+  const hasObjectOrExternalMetrics = (input.hpa.spec.metrics ?? []).some((m) => m.type === "Object" || m.type === "External");
+  const scaledToZero = enabled && (input.hpa.status?.conditions ?? []).some((c) => c.type === "ScaledToZero" && c.status === "True");
+  const canScaleFromZero = scaledToZero && hasObjectOrExternalMetrics;
+  return {
+    enabled,
+    hasObjectOrExternalMetrics,
+    scaledToZero,
+    /** whether a target at zero still gets its metrics computed */
+    computeFromZero: (minReplicas: number) => (minReplicas !== 0 && scaledToZero) || canScaleFromZero,
+  };
+}
+
 /** reconcileAutoscaler for one HPA. */
 export function reconcile(input: ReconcileInput): ReconcileResult {
   const { now, settings, hpa } = input;
@@ -216,9 +235,10 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   }
 
   draft.set({ type: "AbleToScale", status: "True", reason: "SucceededGetScale", message: "the HPA controller was able to get the target's current scale" });
-  // We run as with the alpha HPAScaleToZero gate off, where upstream drops this condition.
-  draft.conditions = removeCondition(draft.conditions, "ScaledToZero");
   const currentReplicas = input.scale.replicas;
+  const zero = scaleToZeroState(input);
+  // Without the alpha HPAScaleToZero gate upstream drops this condition.
+  if (!zero.enabled) draft.conditions = removeCondition(draft.conditions, "ScaledToZero");
   // recordInitialRecommendation: a controller that knows nothing of this HPA starts its history with the current size.
   let history: HpaHistory = input.history ?? { recommendations: [{ timestamp: now, replicas: currentReplicas }], scaleUpEvents: [], scaleDownEvents: [] };
 
@@ -229,8 +249,8 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   let rescale = true;
   let metricStatuses: MetricStatus[] | undefined;
 
-  if (currentReplicas === 0) {
-    // A target at zero was scaled there by hand (or by another actor): autoscaling is off for it.
+  if (currentReplicas === 0 && !zero.computeFromZero(minReplicas)) {
+    // A target at zero that the HPA did not put there (scaled by hand): autoscaling is off for it.
     rescale = false;
     draft.set({ type: "ScalingActive", status: "False", reason: "ScalingDisabled", message: "scaling is disabled since the replica count of the target is zero" });
   } else if (currentReplicas > maxReplicas) {
@@ -268,6 +288,8 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     draft.set(normalized.scalingLimited);
     history = { ...history, recommendations: normalized.recommendations };
     desiredReplicas = normalized.desiredReplicas;
+    // waking from zero after minReplicas was raised: never below the new minimum
+    if (currentReplicas === 0 && minReplicas !== 0 && zero.scaledToZero && desiredReplicas < minReplicas) desiredReplicas = minReplicas;
     rescale = desiredReplicas !== currentReplicas;
 
     // The legacy delays gate the normalized size (see legacy-delay.ts for how they combine with behavior).
@@ -289,6 +311,13 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     draft.set({ type: "AbleToScale", status: "True", reason: "SucceededRescale", message: `the HPA controller was able to update the target scale to ${desiredReplicas}` });
     draft.event("Normal", "SuccessfulRescale", `New size: ${desiredReplicas}; reason: ${rescaleReason}`);
     history = storeScaleEvent(hpa.spec.behavior, history, now, currentReplicas, desiredReplicas, settings);
+    if (zero.enabled) {
+      draft.set(
+        currentReplicas > 0 && desiredReplicas === 0 && minReplicas === 0 && zero.hasObjectOrExternalMetrics
+          ? { type: "ScaledToZero", status: "True", reason: "ScaledToZero", message: "the HPA controller scaled the workload to zero" }
+          : { type: "ScaledToZero", status: "False", reason: "NotScaledToZero", message: "the HPA controller did not scale the workload to zero" },
+      );
+    }
   } else {
     desiredReplicas = currentReplicas;
   }
@@ -312,7 +341,11 @@ export function applyScaleResult(input: ReconcileInput, result: ReconcileResult,
   if (outcome.ok || !result.scaled || "error" in input.scale) return result;
   const original = input.hpa.status ?? {};
   const draft = new StatusDraft(input.now, original);
-  draft.conditions = (result.status.conditions ?? []).map((c) => ({ ...c }));
+  // The ScaledToZero condition only moves after a successful write: put back what this sync started from.
+  const startedWith = (original.conditions ?? []).find((c) => c.type === "ScaledToZero");
+  draft.conditions = (result.status.conditions ?? [])
+    .filter((c) => c.type !== "ScaledToZero" || (startedWith && input.settings.scaleToZero === true))
+    .map((c) => (c.type === "ScaledToZero" && startedWith ? { ...startedWith } : { ...c }));
   draft.set({ type: "AbleToScale", status: "False", reason: "FailedUpdateScale", message: `the HPA controller was unable to update the target scale: ${outcome.error}` });
   const events = result.events.filter((e) => e.reason !== "SuccessfulRescale");
   events.push({ type: "Warning", reason: "FailedRescale", message: `New size: ${result.desiredReplicas}; reason: ${result.rescaleReason ?? ""}; error: ${outcome.error}` });

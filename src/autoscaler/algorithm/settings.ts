@@ -16,6 +16,11 @@ export interface ControllerSettings {
   /** the legacy (1.9–1.11) --horizontal-pod-autoscaler-upscale-delay / -downscale-delay; 0 = off */
   upscaleDelaySeconds: number;
   downscaleDelaySeconds: number;
+  /**
+   * upstream's alpha HPAScaleToZero feature gate (default off): an HPA with minReplicas 0 and an
+   * Object or External metric that scaled its target to zero wakes it again from those metrics
+   */
+  scaleToZero?: boolean;
 }
 
 export const defaultControllerSettings: Readonly<ControllerSettings> = Object.freeze({

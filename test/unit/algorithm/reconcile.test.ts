@@ -274,3 +274,41 @@ describe("reconcile: invariants", () => {
     );
   });
 });
+
+describe("reconcile: scale to zero (HPAScaleToZero gate)", () => {
+  const queue = (value: string): MetricResponse =>
+    metricResponseSchema.parse({ kind: "ExternalMetricValueList", apiVersion: "external.metrics.k8s.io/v1beta1", items: [{ metricName: "queue", timestamp: iso(now), value }] });
+  const queueHpa = (status: Record<string, unknown> = {}, minReplicas = 0) =>
+    hpa({ minReplicas, metrics: [{ type: "External", external: { metric: { name: "queue" }, target: { type: "Value", value: "10" } } }] }, status);
+  const scaledToZero = { currentReplicas: 0, desiredReplicas: 0, conditions: [{ type: "ScaledToZero", status: "True", reason: "ScaledToZero", message: "m" }] };
+
+  it("marks a target it scaled to zero with ScaledToZero", () => {
+    const r = reconcile(input({ hpa: queueHpa(), metricResponses: [queue("0")], settings: { scaleToZero: true } }));
+    expect(r).toMatchObject({ desiredReplicas: 0, scaled: true });
+    expect(condition(r, "ScaledToZero")).toMatchObject({ status: "True", reason: "ScaledToZero", message: "the HPA controller scaled the workload to zero" });
+  });
+  it("wakes that target from its metrics and clears the mark", () => {
+    const r = reconcile(input({ hpa: queueHpa(scaledToZero), scale: { replicas: 0, selector: "app=web" }, pods: [], metricResponses: [queue("25")], settings: { scaleToZero: true } }));
+    expect(r).toMatchObject({ desiredReplicas: 3, scaled: true });
+    expect(condition(r, "ScaledToZero")).toMatchObject({ status: "False", reason: "NotScaledToZero" });
+  });
+  it("wakes it to at least a raised minReplicas", () => {
+    const r = reconcile(input({ hpa: queueHpa(scaledToZero, 2), scale: { replicas: 0, selector: "app=web" }, pods: [], metricResponses: [queue("5")], settings: { scaleToZero: true } }));
+    expect(r).toMatchObject({ desiredReplicas: 2, scaled: true });
+  });
+  it("leaves a target someone else scaled to zero alone", () => {
+    const r = reconcile(input({ hpa: queueHpa({ currentReplicas: 0 }), scale: { replicas: 0, selector: "app=web" }, pods: [], metricResponses: [queue("25")], settings: { scaleToZero: true } }));
+    expect(r).toMatchObject({ desiredReplicas: 0, scaled: false });
+    expect(condition(r, "ScalingActive")?.reason).toBe("ScalingDisabled");
+  });
+  it("without the gate, stays at zero and drops the mark, as upstream does by default", () => {
+    const r = reconcile(input({ hpa: queueHpa(scaledToZero), scale: { replicas: 0, selector: "app=web" }, pods: [], metricResponses: [queue("25")] }));
+    expect(r).toMatchObject({ desiredReplicas: 0, scaled: false });
+    expect(condition(r, "ScaledToZero")).toBeUndefined();
+  });
+  it("keeps the mark as it was when the scale write fails", () => {
+    const i = input({ hpa: queueHpa(), metricResponses: [queue("0")], settings: { scaleToZero: true } });
+    const r = applyScaleResult(i, reconcile(i), { ok: false, error: "conflict" });
+    expect(condition(r, "ScaledToZero")).toBeUndefined();
+  });
+});
