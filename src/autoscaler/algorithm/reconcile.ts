@@ -14,7 +14,7 @@ import {
   type MetricStatus,
   type Pod,
 } from "../../kube/objects.js";
-import { parseSelector, type ParsedSelector } from "../../kube/selector.js";
+import { parseSelector, selectorMatches, type ParsedSelector } from "../../kube/selector.js";
 import { normalizeDesiredReplicasWithBehaviors, storeScaleEvent } from "./behavior.js";
 import { removeCondition, setCondition, type ConditionUpdate, type HpaCondition } from "./conditions.js";
 import { legacyDelayGate } from "./legacy-delay.js";
@@ -35,6 +35,11 @@ export interface ReconcileInput {
   metricResponses: MetricResponse[];
   /** what the controller remembers for this HPA; null when it has nothing yet */
   history: HpaHistory | null;
+  /**
+   * the scale selector last seen for each other HPA of the namespace (upstream's hpaSelectors);
+   * when pods of this HPA are also selected by another HPA, neither scales (AmbiguousSelector)
+   */
+  otherHpaSelectors?: { name: string; selector: string }[];
 }
 
 export interface ControllerEvent {
@@ -120,6 +125,25 @@ function wrapMetricError(spec: MetricSpec, message: string): string {
   }
 }
 
+/** "namespace/name" of every HPA (this one included) whose selector selects a pod this HPA's selector selects, sorted. */
+function hpasSelectingPodsOf(input: ReconcileInput, selector: ParsedSelector): string[] {
+  const namespace = input.hpa.metadata.namespace ?? "";
+  const own = `${namespace}/${input.hpa.metadata.name}`;
+  const others = (input.otherHpaSelectors ?? [])
+    .filter((o) => o.name !== input.hpa.metadata.name)
+    .flatMap((o) => {
+      const parsed = parseSelector(o.selector);
+      return parsed.ok ? [{ key: `${namespace}/${o.name}`, selector: parsed.selector }] : [];
+    });
+  const keys = new Set<string>();
+  for (const pod of input.pods) {
+    if (!selectorMatches(selector, pod.metadata.labels)) continue;
+    keys.add(own);
+    for (const o of others) if (selectorMatches(o.selector, pod.metadata.labels)) keys.add(o.key);
+  }
+  return [...keys].sort();
+}
+
 /**
  * computeReplicasForMetrics: every metric proposes a size, the largest wins (the first of equals).
  * When every metric failed, or some failed and the valid ones would scale down, the controller does
@@ -140,6 +164,13 @@ function computeReplicasForMetrics(input: ReconcileInput, draft: StatusDraft, cu
     return { replicas: -1, metric: "", statuses: undefined, error: message };
   }
   const selector: ParsedSelector = parsed.selector;
+  const selectingHpas = hpasSelectingPodsOf(input, selector);
+  if (selectingHpas.length > 1) {
+    const message = `pods by selector ${selectorText} are controlled by multiple HPAs: [${selectingHpas.join(" ")}]`;
+    draft.event("Warning", "AmbiguousSelector", message);
+    draft.set({ type: "ScalingActive", status: "False", reason: "AmbiguousSelector", message });
+    return { replicas: -1, metric: "", statuses: undefined, error: message };
+  }
   const specs = hpa.spec.metrics ?? [];
   const tolerances = tolerancesFor(hpa.spec.behavior, input.settings);
   // A failed metric leaves an empty status in its slot, keeping currentMetrics index-aligned with the spec.

@@ -312,3 +312,19 @@ describe("reconcile: scale to zero (HPAScaleToZero gate)", () => {
     expect(condition(r, "ScaledToZero")).toBeUndefined();
   });
 });
+
+describe("reconcile: pods claimed by several HPAs", () => {
+  it("refuses to scale when another HPA's selector selects the same pods", () => {
+    const r = reconcile(input({ otherHpaSelectors: [{ name: "web-canary", selector: "app" }, { name: "db", selector: "app=db" }] }));
+    expect(r.scaled).toBe(false);
+    const message = "pods by selector app=web are controlled by multiple HPAs: [shop/web shop/web-canary]";
+    expect(r.events.map((e) => [e.reason, e.message])).toEqual([
+      ["AmbiguousSelector", message],
+      ["FailedComputeMetricsReplicas", message],
+    ]);
+    expect(condition(r, "ScalingActive")).toMatchObject({ status: "False", reason: "AmbiguousSelector", message });
+  });
+  it("scales when the other HPAs select other pods", () => {
+    expect(reconcile(input({ otherHpaSelectors: [{ name: "db", selector: "app=db" }] })).scaled).toBe(true);
+  });
+});
