@@ -10,6 +10,9 @@
 // False with 1.9's Backoff* reason; the recommendation history is still updated, as upstream
 // updates it on every sync. So delays and stabilization windows both hold a change back and
 // the longer of the two wins; behavior rate policies then bound the size once the gate opens.
+// A delay of 0 turns that direction's gate off (the default: current upstream has no delays).
+// 1.9 measured the delay up to the metrics' timestamp; we measure it up to the sync's clock,
+// because metric timestamps can be unset (Go's zero time) and the delay is about our own scaling.
 import type { ConditionUpdate } from "./conditions.js";
 
 export interface LegacyDelayInput {
