@@ -101,6 +101,8 @@ export { resourceListSchema };
 
 export const containerSchema = z.looseObject({
   name: z.string(),
+  /** "Always" on an init container makes it a sidecar, whose requests count towards the pod's */
+  restartPolicy: z.string().optional(),
   resources: z
     .looseObject({
       requests: resourceListSchema.nullable().optional(),
@@ -128,6 +130,14 @@ export const podSchema = z.looseObject({
     containers: z.array(containerSchema),
     initContainers: z.array(containerSchema).nullable().optional(),
     nodeName: z.string().optional(),
+    /** pod-level resources (KEP-2837) */
+    resources: z
+      .looseObject({
+        requests: resourceListSchema.nullable().optional(),
+        limits: resourceListSchema.nullable().optional(),
+      })
+      .nullable()
+      .optional(),
   }),
   status: z
     .looseObject({

@@ -219,15 +219,14 @@ const requestOf = (requests: ResourceList | null | undefined, resource: string):
 const POD_LEVEL_RESOURCES = new Set(["cpu", "memory"]);
 
 function podLevelRequests(pod: Pod): ResourceList | undefined {
-  const resources = (pod.spec as { resources?: { requests?: ResourceList | null } | null }).resources;
-  const requests = resources?.requests;
+  const requests = pod.spec.resources?.requests;
   if (!requests || !Object.keys(requests).some((r) => POD_LEVEL_RESOURCES.has(r))) return undefined;
   return requests;
 }
 
 /** Regular containers plus restartable (sidecar) init containers, whose requests count towards the pod's. */
 function requestingContainers(pod: Pod) {
-  const sidecars = (pod.spec.initContainers ?? []).filter((c) => (c as { restartPolicy?: unknown }).restartPolicy === "Always");
+  const sidecars = (pod.spec.initContainers ?? []).filter((c) => c.restartPolicy === "Always");
   return [...pod.spec.containers, ...sidecars];
 }
 
