@@ -294,6 +294,16 @@ export class HpaController {
       if (e.type === "Warning") errorReasons.push(e.reason);
     }
 
+    // the status first: a status PUT carries the HPA's metadata, so it must not follow our annotation patch
+    if (!o.dryRun && !statusEqual(hpa.status, result.status)) {
+      try {
+        await o.writer.updateStatus(hpa, result.status);
+      } catch (err) {
+        errorReasons.push(FAILED_UPDATE_STATUS);
+        o.log.warn({ hpa: key, err: errorMessage(err) }, "could not update the HPA status");
+      }
+    }
+
     // remember; save to the annotation when the compacted history (or dry-run decision) changed
     const remembered: Remembered = mem ?? { uid: hpa.metadata.uid, history: null, persisted: persistedText, decision: undefined };
     if (result.history !== null) remembered.history = result.history;
@@ -323,15 +333,6 @@ export class HpaController {
         remembered.decision = undefined;
         errorReasons.push(FAILED_PERSIST_HISTORY);
         o.log.warn({ hpa: key, err: errorMessage(err) }, "could not save the history annotation");
-      }
-    }
-
-    if (!o.dryRun && !statusEqual(hpa.status, result.status)) {
-      try {
-        await o.writer.updateStatus(hpa, result.status);
-      } catch (err) {
-        errorReasons.push(FAILED_UPDATE_STATUS);
-        o.log.warn({ hpa: key, err: errorMessage(err) }, "could not update the HPA status");
       }
     }
 
