@@ -1,5 +1,6 @@
 // HPA status conditions, set the way kube-controller-manager's setConditionInList does:
 // one entry per type, updated in place; lastTransitionTime moves only when the status flips.
+import { epochMsToKubeTime } from "../../kube/objects.js";
 
 export type ConditionType = "AbleToScale" | "ScalingActive" | "ScalingLimited" | "ScaledToZero";
 export type ConditionStatus = "True" | "False" | "Unknown";
@@ -22,9 +23,7 @@ export interface ConditionUpdate {
 }
 
 /** RFC 3339 with whole seconds, as metav1.Time serializes. */
-export function formatTime(epochMs: number): string {
-  return new Date(Math.floor(epochMs / 1000) * 1000).toISOString().replace(".000Z", "Z");
-}
+export const formatTime = epochMsToKubeTime;
 
 /** Returns a new list with `update` applied; the input list is not modified. */
 export function setCondition(list: readonly HpaCondition[], update: ConditionUpdate, now: number): HpaCondition[] {
