@@ -328,3 +328,36 @@ describe("reconcile: pods claimed by several HPAs", () => {
     expect(reconcile(input({ otherHpaSelectors: [{ name: "db", selector: "app=db" }] })).scaled).toBe(true);
   });
 });
+
+describe("reconcile: over several syncs", () => {
+  it("scales down only once the highest recommendation has left the 5 minute window", () => {
+    let history: HpaHistory | null = null;
+    let current = 3;
+    const sizes: number[] = [];
+    // load drops right away; one sync every 15s for 6 minutes
+    for (let t = 0; t <= 360; t += 15) {
+      const r = reconcile(input({ now: now + t * 1000, history, scale: { replicas: current, selector: "app=web" }, pods: pods(current), metricResponses: [podsMetric("qps", current, "4")] }));
+      history = r.history;
+      if (r.scaled) current = r.desiredReplicas;
+      sizes.push(current);
+    }
+    // held at 3 by the size recorded on the first sync until it is older than 300s (strictly), then down to 2
+    expect(sizes.slice(0, 21)).toEqual(Array(21).fill(3));
+    expect(sizes[21]).toBe(2);
+    expect(history?.recommendations.length).toBeLessThanOrEqual(22);
+  });
+  it("with behavior, paces a scale-up by the policy period", () => {
+    let history: HpaHistory | null = null;
+    let current = 2;
+    const withRate = hpa({ maxReplicas: 20, behavior: { scaleUp: { policies: [{ type: "Pods", value: 2, periodSeconds: 60 }] } } });
+    const sizes: number[] = [];
+    for (let t = 0; t <= 180; t += 15) {
+      const r = reconcile(input({ now: now + t * 1000, hpa: withRate, history, scale: { replicas: current, selector: "app=web" }, pods: pods(current), metricResponses: [podsMetric("qps", current, "100")] }));
+      history = r.history;
+      if (r.scaled) current = r.desiredReplicas;
+      sizes.push(current);
+    }
+    // +2 per 60s: an event exactly one period old no longer counts, so 4 at once, 6 at 60s, 8 at 120s, 10 at 180s
+    expect(sizes).toEqual([4, 4, 4, 4, 6, 6, 6, 6, 8, 8, 8, 8, 10]);
+  });
+});
