@@ -130,6 +130,8 @@ export const podSchema = z.looseObject({
     containers: z.array(containerSchema),
     initContainers: z.array(containerSchema).nullable().optional(),
     nodeName: z.string().optional(),
+    /** the RuntimeClass's per-pod overhead, counted into pod-level aggregates */
+    overhead: resourceListSchema.nullable().optional(),
     /** pod-level resources (KEP-2837) */
     resources: z
       .looseObject({

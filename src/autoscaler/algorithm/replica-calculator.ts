@@ -5,6 +5,15 @@
 //
 // Integer arithmetic that upstream does in int64 milli-units is done here in bigint (exact, then
 // saturated where upstream saturates); ratios are float64 (JS numbers), as upstream's are.
+//
+// Where we knowingly differ (none of it reachable through a valid HPA and sane metrics):
+// - float → int32/int64 conversions saturate (NaN → 0) where Go's would wrap or be undefined;
+//   sums of samples are exact instead of wrapping past int64 (except where upstream itself
+//   saturates, which we mirror); a utilization percentage beyond int32 is clamped.
+// - a Pods metric without averageValue fails with FailedGetPodsMetric instead of a nil dereference;
+//   a metrics answer of the wrong kind is a failed metrics API call.
+// - the status of an Object metric with an AverageValue target keeps the spec's describedObject
+//   (upstream leaves it empty).
 import {
   type HorizontalPodAutoscalerBehavior,
   type LabelSelector,
@@ -230,6 +239,34 @@ function requestingContainers(pod: Pod) {
   return [...pod.spec.containers, ...sidecars];
 }
 
+/**
+ * resourcehelpers.PodRequests for a resource the pod does not set at pod level: the regular and
+ * sidecar containers' sum, at least what any init container needs while it runs (with the
+ * sidecars started before it), plus the pod's overhead. undefined when nothing requests it.
+ */
+function aggregateContainerRequest(pod: Pod, resource: string): Quantity | undefined {
+  const add = (a: Quantity | undefined, b: Quantity | undefined) => (a === undefined ? b : b === undefined ? a : a.add(b));
+  const max = (a: Quantity | undefined, b: Quantity | undefined) => (a === undefined ? b : b === undefined ? a : a.cmp(b) >= 0 ? a : b);
+  let total: Quantity | undefined;
+  for (const c of pod.spec.containers) total = add(total, requestOf(c.resources?.requests, resource));
+  let sidecars: Quantity | undefined;
+  let initPeak: Quantity | undefined;
+  for (const c of pod.spec.initContainers ?? []) {
+    const own = requestOf(c.resources?.requests, resource);
+    let whileRunning: Quantity | undefined;
+    if (c.restartPolicy === "Always") {
+      total = add(total, own);
+      sidecars = add(sidecars, own);
+      whileRunning = sidecars;
+    } else {
+      whileRunning = add(own, sidecars);
+    }
+    initPeak = max(initPeak, whileRunning);
+  }
+  total = max(total, initPeak);
+  return add(total, requestOf(pod.spec.overhead, resource));
+}
+
 /** calculateRequests: each pod's request for `resource` in milli-units (one container's, the pod-level one, or the containers' sum). */
 function calculateRequests(pods: Pod[], container: string, resource: string): Calc<{ requests: Map<string, bigint> }> {
   const requests = new Map<string, bigint>();
@@ -237,19 +274,15 @@ function calculateRequests(pods: Pod[], container: string, resource: string): Ca
     const name = podName(pod);
     const podLevel = container === "" ? podLevelRequests(pod) : undefined;
     if (podLevel) {
-      const own = requestOf(podLevel, resource);
+      const own = POD_LEVEL_RESOURCES.has(resource) ? requestOf(podLevel, resource) : undefined;
       if (own) {
         requests.set(name, milliValue(own));
         continue;
       }
-      // a resource the pod does not set at pod level is the aggregate of its containers'
-      let sum: bigint | undefined;
-      for (const c of requestingContainers(pod)) {
-        const q = requestOf(c.resources?.requests, resource);
-        if (q) sum = (sum ?? 0n) + milliValue(q);
-      }
-      if (sum === undefined) return { ok: false, error: `missing pod-level request for ${resource} in Pod ${name}` };
-      requests.set(name, sum);
+      // a resource the pod does not set at pod level is what its containers request together
+      const aggregate = aggregateContainerRequest(pod, resource);
+      if (aggregate === undefined) return { ok: false, error: `missing pod-level request for ${resource} in Pod ${name}` };
+      requests.set(name, milliValue(aggregate));
       continue;
     }
     let request = 0n;

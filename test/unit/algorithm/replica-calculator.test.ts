@@ -79,6 +79,23 @@ describe("resource utilization", () => {
     expect(p.utilization).toBe(50);
     expect(p.replicas).toBe(1);
   });
+  it("with pod-level requests set for another resource, counts the containers as the kubelet does: init containers' peak included", () => {
+    const p0 = podSchema.parse({
+      metadata: { name: "p0", namespace: NAMESPACE, labels: { app: "web" } },
+      spec: {
+        resources: { requests: { memory: "1Gi" } },
+        containers: [{ name: "app", resources: { requests: { cpu: "200m" } } }],
+        initContainers: [
+          { name: "proxy", restartPolicy: "Always", resources: { requests: { cpu: "100m" } } },
+          { name: "migrate", resources: { requests: { cpu: "500m" } } },
+        ],
+      },
+      status: { phase: "Running", startTime: ago(600), conditions: [{ type: "Ready", status: "True", lastTransitionTime: ago(600) }] },
+    });
+    // running: 200m + 100m; while migrating: 500m + the 100m sidecar → the pod requests 600m
+    const p = proposal(calc({ metric: cpuUtilization(100), currentReplicas: 1, pods: [p0], response: podMetrics({ p0: "300m" }) }));
+    expect(p.utilization).toBe(50);
+  });
   it("with an AverageValue target compares the per-pod average usage, named '<resource> resource'", () => {
     const metric = spec({ type: "Resource", resource: { name: "cpu", target: { type: "AverageValue", averageValue: "500m" } } });
     const p = proposal(calc({ metric, currentReplicas: 3, pods: three(), response: podMetrics({ p0: "800m", p1: "800m", p2: "800m" }) }));
