@@ -66,21 +66,33 @@ export interface ResourceLabelTemplate {
   labelFor(group: string, singularResource: string): string;
   /** Resource named by a label, when the label has the template's form. */
   parse(label: string): { group: string; resource: string } | undefined;
+  /** Every reading of the label (lazy and greedy group), first the lazy one. */
+  parseAll(label: string): { group: string; resource: string }[];
 }
 
 export function compileResourceTemplate(source: string): Compiled<ResourceLabelTemplate> {
   const t = compileTemplate("resource-label", source, RESOURCE_FIELDS);
   if (!t.ok) return t;
   const tmpl = t.value;
-  const pattern = renderTemplate(tmpl, new TemplateStruct("schema.GroupResource", { Group: "(?P<group>.+?)", Resource: "(?P<resource>.+?)" }));
-  if (!pattern.ok) return pattern;
-  if (!pattern.value.includes("(?P<resource>")) {
+  // The template run backwards: a regex with named groups where .Group and .Resource go. Core
+  // resources have an empty group, so the group may be empty. A lazy and a greedy group
+  // give both readings of labels like kube_networking_k8s_io_ingress; callers try each.
+  const patternFor = (group: string): Compiled<string> =>
+    renderTemplate(tmpl, new TemplateStruct("schema.GroupResource", { Group: group, Resource: "(?P<resource>.+?)" }));
+  const lazy = patternFor("(?P<group>.*?)");
+  if (!lazy.ok) return lazy;
+  if (!lazy.value.includes("(?P<resource>")) {
     const hint = source.includes("${") ? " (templates use << >> delimiters; ${ }$ was prometheus-adapter v0.2's syntax)" : "";
     return { ok: false, message: `${JSON.stringify(source)} must include <<.Resource>>${hint}` };
   }
-  const re = compileGoRegex("^" + pattern.value + "$");
-  if (!re.ok) return { ok: false, message: `${JSON.stringify(source)} does not give a usable label pattern: ${re.message}` };
-  const regex = re.regex;
+  const greedy = patternFor("(?P<group>.*)");
+  const regexes: RegExp[] = [];
+  for (const p of [lazy, greedy]) {
+    if (!p.ok) return p;
+    const re = compileGoRegex("^" + p.value + "$");
+    if (!re.ok) return { ok: false, message: `${JSON.stringify(source)} does not give a usable label pattern: ${re.message}` };
+    regexes.push(re.regex);
+  }
   return {
     ok: true,
     value: {
@@ -89,11 +101,18 @@ export function compileResourceTemplate(source: string): Compiled<ResourceLabelT
         return tmpl.execute(new TemplateStruct("schema.GroupResource", { Group: sanitizeGroup(group), Resource: resource }));
       },
       parse(label) {
-        const m = regex.exec(label);
-        if (!m?.groups) return undefined;
-        const resource = m.groups.resource;
-        if (resource === undefined) return undefined;
-        return { group: m.groups.group ?? "", resource };
+        return this.parseAll(label)[0];
+      },
+      parseAll(label) {
+        const out: { group: string; resource: string }[] = [];
+        for (const re of regexes) {
+          const m = re.exec(label);
+          const resource = m?.groups?.resource;
+          if (resource === undefined) continue;
+          const group = m?.groups?.group ?? "";
+          if (!out.some((o) => o.group === group && o.resource === resource)) out.push({ group, resource });
+        }
+        return out;
       },
     },
   };
