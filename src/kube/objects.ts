@@ -10,10 +10,12 @@ import { quantitySchema } from "./quantity.js";
 /** Go's zero `time.Time` as metav1.Time prints it; upstream's tests use it for "unset". */
 export const GO_ZERO_TIME = "0001-01-01T00:00:00Z";
 
-/** An RFC 3339 time; Go serialises a zero metav1.Time as `null`, so that is accepted too. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** An RFC 3339 time (as metav1.Time reads it); Go serialises a zero metav1.Time as `null`, so that is accepted too. */
 export const timeSchema = z
   .string()
-  .refine((s) => !Number.isNaN(Date.parse(s)), { message: "expected an RFC 3339 time" })
+  .refine((s) => RFC3339.test(s) && !Number.isNaN(Date.parse(s)), { message: "expected an RFC 3339 time such as 2026-01-01T00:00:00Z" })
   .nullable();
 
 /**

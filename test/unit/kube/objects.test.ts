@@ -54,7 +54,10 @@ describe("Pod", () => {
     expect(r.error?.issues[0]?.path).toEqual(["spec", "containers", 0, "resources", "requests", "cpu"]);
   });
   it("rejects a time that is not RFC 3339", () => {
-    expect(podSchema.safeParse({ metadata: { name: "p" }, spec: { containers: [] }, status: { startTime: "yesterday" } }).success).toBe(false);
+    const withStart = (startTime: string) => podSchema.safeParse({ metadata: { name: "p" }, spec: { containers: [] }, status: { startTime } }).success;
+    expect(withStart("yesterday")).toBe(false);
+    expect(withStart("2026-01-01")).toBe(false);
+    expect(withStart("2026-01-01T00:00:00.123456+02:00")).toBe(true);
   });
 });
 
