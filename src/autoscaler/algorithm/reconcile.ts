@@ -287,7 +287,8 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   } else if (currentReplicas > maxReplicas) {
     rescaleReason = "Current number of replicas above Spec.MaxReplicas";
     desiredReplicas = maxReplicas;
-  } else if (currentReplicas < minReplicas) {
+  } else if (currentReplicas < minReplicas && currentReplicas !== 0) {
+    // (a target at zero reaching this point is woken from its metrics instead, then raised to minReplicas)
     rescaleReason = "Current number of replicas below Spec.MinReplicas";
     desiredReplicas = minReplicas;
   } else {

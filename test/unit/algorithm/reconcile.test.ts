@@ -292,9 +292,11 @@ describe("reconcile: scale to zero (HPAScaleToZero gate)", () => {
     expect(r).toMatchObject({ desiredReplicas: 3, scaled: true });
     expect(condition(r, "ScaledToZero")).toMatchObject({ status: "False", reason: "NotScaledToZero" });
   });
-  it("wakes it to at least a raised minReplicas", () => {
-    const r = reconcile(input({ hpa: queueHpa(scaledToZero, 2), scale: { replicas: 0, selector: "app=web" }, pods: [], metricResponses: [queue("5")], settings: { scaleToZero: true } }));
-    expect(r).toMatchObject({ desiredReplicas: 2, scaled: true });
+  it("wakes it from its metrics after minReplicas was raised, to at least the new minimum", () => {
+    const wake = (value: string) =>
+      reconcile(input({ hpa: queueHpa(scaledToZero, 2), scale: { replicas: 0, selector: "app=web" }, pods: [], metricResponses: [queue(value)], settings: { scaleToZero: true } }));
+    expect(wake("5")).toMatchObject({ desiredReplicas: 2, scaled: true });
+    expect(wake("25")).toMatchObject({ desiredReplicas: 3, scaled: true });
   });
   it("leaves a target someone else scaled to zero alone", () => {
     const r = reconcile(input({ hpa: queueHpa({ currentReplicas: 0 }), scale: { replicas: 0, selector: "app=web" }, pods: [], metricResponses: [queue("25")], settings: { scaleToZero: true } }));
