@@ -1,0 +1,278 @@
+// startAdapter: the whole adapter in-process — HTTPS server, delegated authn/authz, API
+// discovery + informer caches, and the Prometheus backend — for the CLI, tests and the demo.
+import * as https from "node:https";
+import type { AddressInfo } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { createLogger, type Logger } from "../log/logger.js";
+import { DelegatingAuthenticator } from "./auth/authn.js";
+import { SubjectAccessReviewAuthorizer, allowAll } from "./auth/authz.js";
+import {
+  kubeAccessReviewer,
+  kubeTokenReviewer,
+  mergeAuthenticationConfig,
+  readAuthenticationConfigMap,
+  type AuthenticationOverrides,
+} from "./auth/kube.js";
+import type { Authorizer } from "./auth/types.js";
+import type { MetricsDiscoveryConfig } from "./config/types.js";
+import { KubeClient } from "./kube/client.js";
+import { InformerObjectLister } from "./kube/lister.js";
+import { DiscoveryResourceMapper } from "./kube/mapper.js";
+import type { ObjectLister, ResourceMapper } from "./provider.js";
+import type { PrometheusOptions } from "./prometheus/options.js";
+import { createPrometheusBackend } from "./providers/index.js";
+import type { ServedAPIs } from "./server/discovery.js";
+import { createRequestHandler, type Providers } from "./server/handler.js";
+import type { HealthCheck } from "./server/health.js";
+import { AdapterMetrics } from "./server/metrics.js";
+import { buildOpenAPIDocuments } from "./server/openapi.js";
+import { readServingCertificate, selfSignedCertificate, watchServingCertificate, type ServingCertificate } from "./server/tls.js";
+
+export const ADAPTER_VERSION = "v0.1.0";
+
+/** A metrics backend: the three providers plus its lifecycle (D1's Prometheus backend is one). */
+export interface MetricsBackend extends Providers {
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+  /** Discovery has run and Prometheus answered. */
+  ready?(): boolean;
+}
+
+export interface AdapterOptions {
+  /** Listen address; default 0.0.0.0 (tests pass 127.0.0.1). */
+  bindAddress?: string;
+  /** --secure-port; default 6443; 0 picks a free port. */
+  securePort?: number;
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  /** Names and IPs in the self-signed certificate used when no cert files are given. */
+  selfSignedHosts?: string[];
+
+  /** The Prometheus backend's inputs (config file contents, how to reach Prometheus). */
+  prometheus?: { config: MetricsDiscoveryConfig; options: PrometheusOptions; relistIntervalMs?: number };
+  /** Or a ready-made backend (tests, other metric sources); wins over `prometheus`. */
+  backend?: (deps: { mapper: ResourceMapper; lister: ObjectLister; logger: Logger; metrics: AdapterMetrics }) => MetricsBackend;
+  /** Which API groups to serve; default all three (metrics.k8s.io only with resourceRules). */
+  apis?: Partial<ServedAPIs>;
+
+  /** --kubeconfig: default for the three below; in-cluster or ~/.kube/config when absent. */
+  kubeconfig?: string;
+  listerKubeconfig?: string;
+  authenticationKubeconfig?: string;
+  authorizationKubeconfig?: string;
+
+  /** Serve requests without credentials as system:anonymous (still authorized). */
+  allowAnonymous?: boolean;
+  /** Do not read kube-system/extension-apiserver-authentication (use the overrides only). */
+  authenticationSkipLookup?: boolean;
+  authentication?: AuthenticationOverrides;
+  /** Skip SubjectAccessReviews (development only). */
+  authorizationAlwaysAllow?: boolean;
+  /** TokenReview and SubjectAccessReview cache lifetime; default 10 s. */
+  authCacheTtlMs?: number;
+
+  logger?: Logger;
+}
+
+export interface RunningAdapter {
+  /** https://<bind>:<port> */
+  url: string;
+  port: number;
+  /** The serving certificate in use (PEM): the caBundle for a self-signed adapter's APIServices. */
+  servingCertificate: string;
+  metrics: AdapterMetrics;
+  /** The same answer /readyz gives. */
+  ready(): boolean;
+  stop(): Promise<void>;
+}
+
+export async function startAdapter(options: AdapterOptions): Promise<RunningAdapter> {
+  const logger = options.logger ?? createLogger("adapter");
+  const metrics = new AdapterMetrics();
+  const stops: (() => void | Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const s of stops.splice(0).reverse()) {
+      try {
+        await s();
+      } catch (err) {
+        logger.warn({ err }, "error while stopping");
+      }
+    }
+  };
+
+  try {
+    // --- Kubernetes: discovery-backed mapper and informer-backed lister
+    const clientFor = (path: string | undefined): KubeClient => KubeClient.fromOptions({ kubeconfig: path ?? options.kubeconfig });
+    const listerClient = clientFor(options.listerKubeconfig);
+    stops.push(() => listerClient.close());
+    const mapper = new DiscoveryResourceMapper({ client: listerClient, logger, onRun: (ok, s) => metrics.apiDiscoveryRun(ok, s) });
+    const lister = new InformerObjectLister({ client: listerClient, mapper, logger });
+    stops.push(() => mapper.stop(), () => lister.stop());
+    if (await mapper.start()) lister.warm({ group: "", resource: "pods" });
+
+    // --- metrics backend
+    let backend: MetricsBackend;
+    if (options.backend !== undefined) backend = options.backend({ mapper, lister, logger, metrics });
+    else if (options.prometheus !== undefined) {
+      backend = createPrometheusBackend({
+        config: options.prometheus.config,
+        prometheus: options.prometheus.options,
+        relistIntervalMs: options.prometheus.relistIntervalMs,
+        mapper,
+        lister,
+        logger: logger.child({ component: "backend" }),
+        metrics: metrics.backendHooks(),
+      });
+    } else throw new Error("startAdapter: give `prometheus` (config and Prometheus options) or `backend`");
+    await backend.start?.();
+    stops.push(async () => backend.stop?.());
+    const apis: ServedAPIs = {
+      custom: options.apis?.custom ?? true,
+      external: options.apis?.external ?? true,
+      resource: options.apis?.resource ?? (options.prometheus === undefined || options.prometheus.config.resourceRules !== undefined),
+    };
+
+    // --- authentication and authorization
+    const authnClient = options.authenticationKubeconfig === undefined ? listerClient : clientFor(options.authenticationKubeconfig);
+    if (authnClient !== listerClient) stops.push(() => authnClient.close());
+    const ttl = options.authCacheTtlMs ?? 10_000;
+    const authenticator = new DelegatingAuthenticator({
+      tokenReviewer: kubeTokenReviewer(authnClient),
+      allowAnonymous: options.allowAnonymous ?? false,
+      tokenCacheTtlMs: ttl,
+      onCacheLookup: (hit) => metrics.authCacheLookup("tokenreview", hit),
+    });
+    const loadAuthConfig = async (): Promise<boolean> => {
+      let fromCluster = {};
+      if (!options.authenticationSkipLookup) {
+        const r = await readAuthenticationConfigMap(authnClient);
+        if (!r.ok) {
+          logger.warn({ err: r.message }, "cannot read kube-system/extension-apiserver-authentication; front-proxy and client-certificate authentication wait for it");
+          return false;
+        }
+        fromCluster = r.value;
+      }
+      authenticator.configure(mergeAuthenticationConfig(fromCluster, options.authentication ?? {}));
+      return true;
+    };
+    await loadAuthConfig();
+
+    let authorizer: Authorizer = allowAll;
+    if (!options.authorizationAlwaysAllow) {
+      const authzClient = options.authorizationKubeconfig === undefined ? authnClient : clientFor(options.authorizationKubeconfig);
+      if (authzClient !== authnClient && authzClient !== listerClient) stops.push(() => authzClient.close());
+      authorizer = new SubjectAccessReviewAuthorizer({
+        reviewer: kubeAccessReviewer(authzClient),
+        allowTtlMs: ttl,
+        denyTtlMs: ttl,
+        onCacheLookup: (hit) => metrics.authCacheLookup("subjectaccessreview", hit),
+      });
+    }
+
+    // --- health
+    let shuttingDown = false;
+    const ping: HealthCheck = { name: "ping", check: () => undefined };
+    const readyz: HealthCheck[] = [
+      ping,
+      { name: "api-discovery", check: () => (mapper.ready ? undefined : (mapper.lastError ?? "not run yet")) },
+      { name: "informer-sync", check: () => (lister.synced ? undefined : "object caches have not synced") },
+      { name: "metrics-backend", check: () => (backend.ready === undefined || backend.ready() ? undefined : "series discovery has not succeeded or Prometheus is not answering") },
+      { name: "shutdown", check: () => (shuttingDown ? "shutting down" : undefined) },
+    ];
+    const isReady = (): boolean => readyz.every((c) => c.check() === undefined);
+
+    // --- serving
+    let serving: ServingCertificate;
+    if (options.tlsCertFile !== undefined || options.tlsPrivateKeyFile !== undefined) {
+      if (options.tlsCertFile === undefined || options.tlsPrivateKeyFile === undefined) {
+        throw new Error("--tls-cert-file and --tls-private-key-file must be given together");
+      }
+      const r = await readServingCertificate(options.tlsCertFile, options.tlsPrivateKeyFile);
+      if (!r.ok) throw new Error(r.message);
+      serving = r.value;
+    } else {
+      serving = await selfSignedCertificate(options.selfSignedHosts ?? ["localhost", "127.0.0.1"]);
+      logger.warn("no --tls-cert-file given: serving with a self-signed certificate (development only)");
+    }
+    const secureContext = (): https.ServerOptions => {
+      const cas = authenticator.trustedClientCAs();
+      return { cert: serving.cert, key: serving.key, ...(cas.length > 0 ? { ca: cas } : {}) };
+    };
+    const handler = createRequestHandler({
+      providers: backend,
+      apis,
+      authenticator,
+      authorizer,
+      health: { livez: [ping], readyz },
+      metrics,
+      openapi: buildOpenAPIDocuments(apis, ADAPTER_VERSION),
+      logger,
+      version: ADAPTER_VERSION,
+    });
+    const server = https.createServer({ ...secureContext(), requestCert: true, rejectUnauthorized: false, minVersion: "TLSv1.2" }, handler);
+    // The aggregator keeps connections open; do not drop them between its requests.
+    server.keepAliveTimeout = 120_000;
+    server.headersTimeout = 125_000;
+    server.requestTimeout = 60_000;
+    server.on("tlsClientError", (err: Error, socket: TLSSocket) => {
+      logger.debug({ err: err.message, remote: socket.remoteAddress }, "TLS handshake failed");
+    });
+    const refreshContext = (): void => server.setSecureContext(secureContext());
+    if (options.tlsCertFile !== undefined && options.tlsPrivateKeyFile !== undefined) {
+      stops.push(
+        watchServingCertificate(options.tlsCertFile, options.tlsPrivateKeyFile, logger, (c) => {
+          serving = c;
+          refreshContext();
+        }),
+      );
+    }
+    // kube-apiserver rotates its CAs in the ConfigMap; pick changes up every minute.
+    let lastCAs = authenticator.trustedClientCAs().join("");
+    const authRefresh = setInterval(() => {
+      void loadAuthConfig().then((ok) => {
+        const now = authenticator.trustedClientCAs().join("");
+        if (ok && now !== lastCAs) {
+          lastCAs = now;
+          refreshContext();
+          logger.info("client CAs changed: TLS context refreshed");
+        }
+      });
+    }, 60_000);
+    authRefresh.unref();
+    stops.push(() => clearInterval(authRefresh));
+
+    const host = options.bindAddress ?? "0.0.0.0";
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.securePort ?? 6443, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    stops.push(
+      () =>
+        new Promise<void>((resolve) => {
+          shuttingDown = true;
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), 2_000).unref();
+        }),
+    );
+    const port = (server.address() as AddressInfo).port;
+    const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+    logger.info({ port, host, apis }, "adapter serving");
+    return {
+      url: `https://${shownHost}:${port}`,
+      port,
+      get servingCertificate() {
+        return serving.cert;
+      },
+      metrics,
+      ready: isReady,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
