@@ -68,8 +68,11 @@ export interface AdapterOptions {
   authentication?: AuthenticationOverrides;
   /** Skip SubjectAccessReviews (development only). */
   authorizationAlwaysAllow?: boolean;
-  /** TokenReview and SubjectAccessReview cache lifetime; default 10 s. */
-  authCacheTtlMs?: number;
+  /** How long TokenReview answers are reused; default 10 s. */
+  tokenCacheTtlMs?: number;
+  /** How long SubjectAccessReview answers are reused: allowed / denied; default 10 s each. */
+  authorizedCacheTtlMs?: number;
+  unauthorizedCacheTtlMs?: number;
 
   logger?: Logger;
 }
@@ -135,11 +138,10 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
     // --- authentication and authorization
     const authnClient = options.authenticationKubeconfig === undefined ? listerClient : clientFor(options.authenticationKubeconfig);
     if (authnClient !== listerClient) stops.push(() => authnClient.close());
-    const ttl = options.authCacheTtlMs ?? 10_000;
     const authenticator = new DelegatingAuthenticator({
       tokenReviewer: kubeTokenReviewer(authnClient),
       allowAnonymous: options.allowAnonymous ?? false,
-      tokenCacheTtlMs: ttl,
+      tokenCacheTtlMs: options.tokenCacheTtlMs ?? 10_000,
       onCacheLookup: (hit) => metrics.authCacheLookup("tokenreview", hit),
     });
     const loadAuthConfig = async (): Promise<boolean> => {
@@ -163,8 +165,8 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
       if (authzClient !== authnClient && authzClient !== listerClient) stops.push(() => authzClient.close());
       authorizer = new SubjectAccessReviewAuthorizer({
         reviewer: kubeAccessReviewer(authzClient),
-        allowTtlMs: ttl,
-        denyTtlMs: ttl,
+        allowTtlMs: options.authorizedCacheTtlMs ?? 10_000,
+        denyTtlMs: options.unauthorizedCacheTtlMs ?? 10_000,
         onCacheLookup: (hit) => metrics.authCacheLookup("subjectaccessreview", hit),
       });
     }
