@@ -15,7 +15,7 @@ export function registerManifestsCommand(program: Command): void {
         if (diffs.length > 0) {
           const lines = diffs.map((d) => `  ${opts.out}/${d.path}: ${d.problem}`);
           console.error(
-            `${diffs.length} file${diffs.length === 1 ? "" : "s"} in ${opts.out}/ differ from what the code renders:\n${lines.join("\n")}\nRun \`npm run manifests\` and commit the result.`,
+            `${diffs.length} file${diffs.length === 1 ? " differs" : "s differ"} in ${opts.out}/ from what the code renders:\n${lines.join("\n")}\nRun \`npm run manifests\` and commit the result.`,
           );
           process.exitCode = 1;
           return;

@@ -45,13 +45,14 @@ export function adapterArgs(): string[] {
 export function autoscalerArgs(): string[] {
   return [
     "autoscaler",
-    "--leader-elect=true",
+    "--leader-elect",
     `--leader-elect-lease-name=${INSTALL.leaseName}`,
-    "--leader-elect-namespace=$(POD_NAMESPACE)",
+    "--leader-elect-lease-namespace=$(POD_NAMESPACE)",
+    "--leader-elect-identity=$(POD_NAME)",
     "--sync-period=30s",
     "--upscale-delay=3m",
     "--downscale-delay=5m",
-    `--health-port=${AUTOSCALER.healthPort}`,
+    `--metrics-bind-address=:${AUTOSCALER.healthPort}`,
   ];
 }
 

@@ -141,7 +141,8 @@ describe("rendered install manifests", () => {
     expect(d.spec.template.spec.containers[0]!.args).toEqual(
       expect.arrayContaining([
         "autoscaler",
-        "--leader-elect=true",
+        "--leader-elect",
+        "--leader-elect-lease-namespace=$(POD_NAMESPACE)",
         "--leader-elect-lease-name=prom-hpa-autoscaler",
       ]),
     );
