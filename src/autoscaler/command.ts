@@ -1,5 +1,6 @@
 // `prom-hpa autoscaler`: flags → AutoscalerOptions, then run until SIGTERM/SIGINT.
 import { Option, type Command } from "commander";
+import { parseSelector } from "../kube/selector.js";
 import { createLogger } from "../log/logger.js";
 import { defaultControllerSettings } from "./algorithm/index.js";
 import {
@@ -12,7 +13,6 @@ import {
 } from "./controller/annotations.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import { startAutoscaler, type AutoscalerOptions } from "./index.js";
-import { parseSelector } from "./kube/selector.js";
 import { parseBindAddress } from "./server.js";
 
 export interface AutoscalerFlags {
@@ -76,11 +76,8 @@ export function optionsFromFlags(f: AutoscalerFlags): AutoscalerOptions {
     throw new Error(`--concurrent-syncs: "${f.concurrentSyncs}" is not a whole number of at least 1`);
   }
   if (f.hpaSelector !== undefined) {
-    try {
-      parseSelector(f.hpaSelector);
-    } catch (err) {
-      throw new Error(`--hpa-selector: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    const parsed = parseSelector(f.hpaSelector);
+    if (!parsed.ok) throw new Error(`--hpa-selector: invalid label selector "${f.hpaSelector}": ${parsed.error}`);
   }
   if (f.ownershipAnnotation !== undefined) parseOwnershipAnnotation(f.ownershipAnnotation, "--ownership-annotation");
   parseBindAddress(f.metricsBindAddress, "--metrics-bind-address");

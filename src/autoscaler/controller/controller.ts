@@ -27,6 +27,7 @@ import type { Clock } from "./clock.js";
 import { parseHistory, serializeHistory } from "./history.js";
 import type { CachedHpa, CurrentScale, EventObjectRef, EventRecorder, HpaLister, HpaWriter, MetricsClient, PodLister, ScaleClient } from "./ports.js";
 import { WorkQueue } from "./queue.js";
+import { parseSelector, selectorMatches, type ParsedSelector } from "../../kube/selector.js";
 import { stableJson } from "./stable-json.js";
 
 export interface ControllerOptions {
@@ -88,6 +89,8 @@ export class HpaController {
   private readonly reconcile: (input: ReconcileInput) => ReconcileResult;
   private readonly applyScaleResult: typeof algorithmApplyScaleResult;
   private inFlight = 0;
+  /** namespace → HPA name → the scale selector its last sync saw (upstream's hpaSelectors) */
+  private readonly selectors = new Map<string, Map<string, { text: string; parsed: ParsedSelector | null }>>();
 
   constructor(private readonly o: ControllerOptions) {
     this.queue = new WorkQueue(o.clock);
@@ -139,6 +142,7 @@ export class HpaController {
     this.memory.delete(key);
     this.failures.delete(key);
     const [namespace = "", name = ""] = key.split("/");
+    this.selectors.get(namespace)?.delete(name);
     this.o.telemetry.forgetHpa(namespace, name);
     if (this.running) this.queue.remove(key);
   }
@@ -221,6 +225,29 @@ export class HpaController {
     return { status: "synced", ok: false, errorReasons: [INVALID_SPEC], nextSyncMs: this.o.syncPeriodMs };
   }
 
+  /**
+   * Remember this HPA's selector and return the other HPAs of the namespace whose last-seen
+   * selector also selects one of its pods: only those can make the selection ambiguous, so the
+   * algorithm gets a short list instead of every HPA of the namespace.
+   */
+  private trackSelector(namespace: string, name: string, text: string, pods: Pod[]): { name: string; selector: string }[] {
+    let ns = this.selectors.get(namespace);
+    if (ns === undefined) this.selectors.set(namespace, (ns = new Map()));
+    const known = ns.get(name);
+    if (known === undefined || known.text !== text) {
+      const r = parseSelector(text);
+      ns.set(name, { text, parsed: r.ok && text !== "" ? r.selector : null });
+    }
+    const out: { name: string; selector: string }[] = [];
+    if (pods.length === 0) return out;
+    for (const [other, sel] of ns) {
+      if (other === name || sel.parsed === null) continue;
+      const parsed = sel.parsed;
+      if (pods.some((p) => selectorMatches(parsed, p.metadata.labels))) out.push({ name: other, selector: sel.text });
+    }
+    return out;
+  }
+
   private async syncHpa(key: string, hpa: HorizontalPodAutoscaler): Promise<SyncOutcome> {
     const { o } = this;
     const namespace = hpa.metadata.namespace ?? "default";
@@ -276,7 +303,8 @@ export class HpaController {
     const persistedText = annotations[HISTORY_ANNOTATION];
     const history = mem?.history ?? parseHistory(persistedText, now);
 
-    const input: ReconcileInput = { now, settings, hpa, scale: scaleInput, pods, metricResponses, history };
+    const otherHpaSelectors = current !== undefined ? this.trackSelector(namespace, hpa.metadata.name, current.selector, pods) : [];
+    const input: ReconcileInput = { now, settings, hpa, scale: scaleInput, pods, metricResponses, history, otherHpaSelectors };
     let result = this.reconcile(input);
 
     if (result.scaled && current !== undefined && !o.dryRun) {

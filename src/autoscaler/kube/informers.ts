@@ -6,7 +6,7 @@ import { horizontalPodAutoscalerSchema, podSchema, type Pod } from "../../kube/o
 import type { Logger } from "../../log/logger.js";
 import type { CachedHpa, HpaLister, PodLister } from "../controller/ports.js";
 import { seg, type KubeHttp } from "./rest.js";
-import { matches, parseSelector, type Requirement } from "./selector.js";
+import { parseSelector, selectorMatches, type ParsedSelector } from "../../kube/selector.js";
 
 type Raw = KubernetesObject & { metadata?: { name?: string; namespace?: string } };
 
@@ -137,7 +137,7 @@ export class HpaInformer implements HpaLister {
 /** Pods, parsed, per namespace. */
 export class PodInformer implements PodLister {
   private readonly byNamespace = new Map<string, Map<string, Pod>>();
-  private readonly selectors = new Map<string, Requirement[] | null>();
+  private readonly selectors = new Map<string, ParsedSelector | null>();
   private readonly informers: RestartingInformer[];
 
   constructor(kc: KubeConfig, http: KubeHttp, namespaces: string[], log: Logger) {
@@ -162,18 +162,15 @@ export class PodInformer implements PodLister {
   list(namespace: string, selector: string): Pod[] {
     const pods = this.byNamespace.get(namespace);
     if (pods === undefined) return [];
-    let reqs = this.selectors.get(selector);
-    if (reqs === undefined) {
-      try {
-        reqs = parseSelector(selector);
-      } catch {
-        reqs = null; // the algorithm reports the bad selector; give it every pod
-      }
+    let parsed = this.selectors.get(selector);
+    if (parsed === undefined) {
+      const r = parseSelector(selector);
+      parsed = r.ok ? r.selector : null; // the algorithm reports a bad selector; give it every pod
       if (this.selectors.size > 10_000) this.selectors.clear();
-      this.selectors.set(selector, reqs);
+      this.selectors.set(selector, parsed);
     }
     const out: Pod[] = [];
-    for (const p of pods.values()) if (reqs === null || matches(reqs, p.metadata.labels)) out.push(p);
+    for (const p of pods.values()) if (parsed === null || selectorMatches(parsed, p.metadata.labels)) out.push(p);
     return out;
   }
 

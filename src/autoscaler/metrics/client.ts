@@ -8,10 +8,11 @@ import {
   type MetricResponse,
   type MetricSpec,
 } from "../../kube/objects.js";
+import { labelSelectorAsSelector, selectorToString } from "../../kube/selector.js";
+import type { LabelSelector } from "../../kube/objects.js";
 import type { MetricsClient } from "../controller/ports.js";
 import { parseGroupVersion, type ResourceMapper } from "../kube/discovery.js";
 import { seg, type KubeHttp } from "../kube/rest.js";
-import { labelSelectorToString } from "../kube/selector.js";
 
 const RESOURCE_API = "/apis/metrics.k8s.io/v1beta1";
 const CUSTOM_API = "/apis/custom.metrics.k8s.io/v1beta2";
@@ -20,6 +21,13 @@ const EXTERNAL_API = "/apis/external.metrics.k8s.io/v1beta1";
 const RESOURCE_FAIL = "unable to fetch metrics from resource metrics API";
 const CUSTOM_FAIL = "unable to fetch metrics from custom metrics API";
 const EXTERNAL_FAIL = "unable to fetch metrics from external metrics API";
+
+/** metav1.LabelSelectorAsSelector(...).String(); a selector that does not convert throws. */
+function selectorText(sel: LabelSelector | null | undefined): string {
+  const parsed = labelSelectorAsSelector(sel);
+  if (!parsed.ok) throw new Error(`invalid metric selector: ${parsed.error}`);
+  return selectorToString(parsed.selector);
+}
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -49,10 +57,16 @@ export class ApiMetricsClient implements MetricsClient {
       case "Pods": {
         const m = metric.pods;
         if (m == null) return { error: "invalid metric spec: type Pods without pods" };
+        let metricSelector: string;
+        try {
+          metricSelector = selectorText(m.metric.selector);
+        } catch (err) {
+          return { error: `${CUSTOM_FAIL}: ${message(err)}` };
+        }
         return this.get(
           CUSTOM_FAIL,
           `${CUSTOM_API}/namespaces/${ns}/pods/*/${seg(m.metric.name)}`,
-          params({ labelSelector: podSelector, metricLabelSelector: labelSelectorToString(m.metric.selector) }),
+          params({ labelSelector: podSelector, metricLabelSelector: metricSelector }),
           (j) => metricValueListSchema.parse(j),
         );
       }
@@ -61,10 +75,16 @@ export class ApiMetricsClient implements MetricsClient {
       case "External": {
         const m = metric.external;
         if (m == null) return { error: "invalid metric spec: type External without external" };
+        let metricSelector: string;
+        try {
+          metricSelector = selectorText(m.metric.selector);
+        } catch (err) {
+          return { error: `${EXTERNAL_FAIL}: ${message(err)}` };
+        }
         return this.get(
           EXTERNAL_FAIL,
           `${EXTERNAL_API}/namespaces/${ns}/${seg(m.metric.name)}`,
-          params({ labelSelector: labelSelectorToString(m.metric.selector) }),
+          params({ labelSelector: metricSelector }),
           (j) => externalMetricValueListSchema.parse(j),
         );
       }
@@ -77,10 +97,11 @@ export class ApiMetricsClient implements MetricsClient {
     const m = metric.object;
     if (m == null) return { error: "invalid metric spec: type Object without object" };
     const metricName = seg(m.metric.name);
-    const query = params({ metricLabelSelector: labelSelectorToString(m.metric.selector) });
     const ref = m.describedObject;
     let path: string;
+    let query: Record<string, string | undefined>;
     try {
+      query = params({ metricLabelSelector: selectorText(m.metric.selector) });
       const { group } = parseGroupVersion(ref.apiVersion);
       if (ref.kind === "Namespace" && group === "") {
         // a Namespace object is the HPA's own namespace (a reference cannot leave it)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DRY_RUN_DECISION_ANNOTATION, HISTORY_ANNOTATION, SYNC_PERIOD_ANNOTATION, UPSCALE_DELAY_ANNOTATION } from "../../../src/autoscaler/controller/annotations.js";
 import { HpaController } from "../../../src/autoscaler/controller/controller.js";
+import { podSchema } from "../../../src/kube/objects.js";
 import { fakeReconcile, makeController, makeHpa } from "./fakes.js";
 
 const SECOND = 1000;
@@ -230,6 +231,29 @@ describe("one sync", () => {
     expect(out.status === "synced" && out.errorReasons).toEqual(["FailedUpdateStatus"]);
     const metric = await h.telemetry.registry.getSingleMetricAsString("prom_hpa_autoscaler_errors_total");
     expect(metric).toContain('reason="FailedUpdateStatus"');
+  });
+});
+
+describe("HPAs selecting the same pods", () => {
+  it("tells the algorithm which other HPAs' last-seen selectors select this HPA's pods", async () => {
+    const h = makeController();
+    h.pods.pods.push(podSchema.parse({ metadata: { name: "p", namespace: "default", labels: { app: "shared" } }, spec: { containers: [] } }));
+    h.scales.selectors.set("a", "app=shared");
+    h.scales.selectors.set("b", "app=shared");
+    h.hpas.set(makeHpa("a"));
+    h.hpas.set(makeHpa("b"));
+    h.hpas.set(makeHpa("c"));
+    await h.controller.syncKey("default/a");
+    await h.controller.syncKey("default/c");
+    await h.controller.syncKey("default/b");
+    expect(h.rec.inputs.map((i) => [i.hpa.metadata.name, i.otherHpaSelectors])).toEqual([
+      ["a", []],
+      ["c", []],
+      ["b", [{ name: "a", selector: "app=shared" }]],
+    ]);
+    h.controller.onHpaDeleted("default/a");
+    await h.controller.syncKey("default/b");
+    expect(h.rec.inputs.at(-1)?.otherHpaSelectors).toEqual([]);
   });
 });
 

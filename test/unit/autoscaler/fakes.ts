@@ -54,8 +54,11 @@ export class FakeHpas implements HpaLister {
 }
 
 export class FakePods implements PodLister {
-  list(_namespace: string, _selector: string): Pod[] {
-    return [];
+  /** pods per namespace; list() returns those whose `app` label equals the selector's value */
+  readonly pods: Pod[] = [];
+  list(namespace: string, selector: string): Pod[] {
+    const app = /^app=(.*)$/.exec(selector)?.[1];
+    return this.pods.filter((p) => p.metadata.namespace === namespace && p.metadata.labels?.app === app);
   }
 }
 
@@ -67,11 +70,13 @@ export class FakeScales implements ScaleClient {
   updateError: string | undefined;
   /** resolves after this many ms of fake time, to test concurrency */
   delay: ((ms: number) => Promise<void>) | undefined;
+  /** target name → scale selector (default app=<target name>) */
+  readonly selectors = new Map<string, string>();
   async getScale(_namespace: string, target: CrossVersionObjectReference): Promise<CurrentScale> {
     this.gets++;
     if (this.delay) await this.delay(100);
     if (this.getError !== undefined) throw new Error(this.getError);
-    return { replicas: this.replicas.get(target.name) ?? 1, selector: `app=${target.name}`, handle: target.name };
+    return { replicas: this.replicas.get(target.name) ?? 1, selector: this.selectors.get(target.name) ?? `app=${target.name}`, handle: target.name };
   }
   async updateScale(current: CurrentScale, replicas: number): Promise<void> {
     if (this.updateError !== undefined) throw new Error(this.updateError);
@@ -174,12 +179,13 @@ export function makeController(over: Partial<ControllerOptions> = {}) {
   const events = new FakeEvents();
   const telemetry = new Telemetry({ dryRun: over.dryRun ?? false });
   const rec = fakeReconcile();
+  const pods = new FakePods();
   const options: ControllerOptions = {
     clock,
     log: silentLogger,
     telemetry,
     hpas,
-    pods: new FakePods(),
+    pods,
     scales,
     metrics,
     writer,
@@ -197,5 +203,5 @@ export function makeController(over: Partial<ControllerOptions> = {}) {
     ...over,
   };
   const controller = new HpaController(options);
-  return { controller, clock, hpas, scales, metrics, writer, events, telemetry, rec, options };
+  return { controller, clock, hpas, scales, metrics, writer, events, telemetry, rec, options, pods };
 }
