@@ -3,6 +3,7 @@
 // coalescing of identical concurrent calls, and answers parsed with zod. Failures are values
 // that say what went wrong (unreachable, timeout, bad response, query refused) so the providers
 // can answer 503 or 400 with the cause.
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { Agent, request, type Dispatcher } from "undici";
 import type { BackendMetrics, PrometheusEndpoint, PrometheusOutcome } from "../providers/types.js";
@@ -37,14 +38,15 @@ export interface ClientDeps {
   onOutcome?: (outcome: PrometheusOutcome, error?: string) => void;
 }
 
-export async function createPrometheusClient(options: PrometheusOptions, deps: ClientDeps = {}): Promise<PrometheusClient> {
+/** Builds the client; reads CA/cert/key files now (synchronously, once, at start-up) and throws if one is unreadable. */
+export function createPrometheusClient(options: PrometheusOptions, deps: ClientDeps = {}): PrometheusClient {
   const tls = options.tls ?? {};
   const connect: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean } = {};
-  if (tls.caFile) connect.ca = await readFile(tls.caFile, "utf8");
+  if (tls.caFile) connect.ca = readFileSync(tls.caFile, "utf8");
   if (tls.caData) connect.ca = (connect.ca ?? "") + tls.caData;
-  if (tls.certFile) connect.cert = await readFile(tls.certFile, "utf8");
+  if (tls.certFile) connect.cert = readFileSync(tls.certFile, "utf8");
   if (tls.certData) connect.cert = tls.certData;
-  if (tls.keyFile) connect.key = await readFile(tls.keyFile, "utf8");
+  if (tls.keyFile) connect.key = readFileSync(tls.keyFile, "utf8");
   if (tls.keyData) connect.key = tls.keyData;
   if (tls.insecureSkipVerify) connect.rejectUnauthorized = false;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;

@@ -1,4 +1,6 @@
-import type { Logger } from "../../log/logger.js";
+// Everything behind the provider seam, assembled: the Prometheus client, the compiled rules,
+// the relist loop and the three providers. See index.ts for how the HTTP side uses it.
+import { silentLogger, type Logger } from "../../log/logger.js";
 import type { MetricsDiscoveryConfig } from "../config/types.js";
 import type {
   CustomMetricsProvider,
@@ -7,32 +9,210 @@ import type {
   ResourceMapper,
   ResourceMetricsProvider,
 } from "../provider.js";
+import { createPrometheusClient, type PrometheusClient } from "../prometheus/client.js";
 import type { PrometheusOptions } from "../prometheus/options.js";
+import { SeriesDiscovery } from "../rules/discovery.js";
+import { CompiledResourceRule, CompiledRule } from "../rules/rule.js";
+import { PrometheusCustomMetrics } from "./custom.js";
+import { PrometheusExternalMetrics } from "./external.js";
+import { PrometheusResourceMetrics } from "./resource.js";
 import type { BackendMetrics, BackendStats } from "./types.js";
 
 export interface PrometheusBackendOptions {
+  /** A validated config: from loadConfigFile/parseConfig, or defaultConfig(). */
   config: MetricsDiscoveryConfig;
   prometheus: PrometheusOptions;
   /** --metrics-relist-interval; default 60 000 ms. */
   relistIntervalMs?: number;
+  /** --metrics-max-age: series seen within this span are discovered; default the relist interval. */
+  metricsMaxAgeMs?: number;
+  /** While discovery has never succeeded or Prometheus is failing, retry this often; default 5 000 ms. */
+  retryIntervalMs?: number;
   mapper: ResourceMapper;
   lister: ObjectLister;
   logger?: Logger;
   metrics?: BackendMetrics;
-  /** Clock for timestamps when Prometheus gives none; tests pass a fixed one. */
+  /** Clock for the series API's time range; tests pass a fixed one. */
   now?: () => Date;
+  /** A ready-made client instead of one built from `prometheus` (tests, benchmarks). */
+  client?: PrometheusClient;
 }
 
 export interface PrometheusBackend {
   custom: CustomMetricsProvider;
   external: ExternalMetricsProvider;
+  /** Answers NotFound for everything when the config has no resourceRules (see servesResourceMetrics). */
   resource: ResourceMetricsProvider;
+  servesResourceMetrics: boolean;
+  /** Runs discovery once (resolves whether or not Prometheus answered), then relists periodically. */
   start(): Promise<void>;
+  /** Stops relisting and closes the connections to Prometheus. */
   stop(): Promise<void>;
+  /** Discovery has succeeded at least once and Prometheus' last answer was good. */
   ready(): boolean;
   stats(): BackendStats;
+  /** Runs one discovery now (also used by start); resolves when it is done. */
+  relist(): Promise<void>;
 }
 
-export function createPrometheusBackend(_options: PrometheusBackendOptions): PrometheusBackend {
-  throw new Error("createPrometheusBackend: being built (helper D1)");
+const DEFAULT_RELIST_MS = 60_000;
+const DEFAULT_RETRY_MS = 5_000;
+
+export function createPrometheusBackend(options: PrometheusBackendOptions): PrometheusBackend {
+  const logger = options.logger ?? silentLogger;
+  const relistMs = options.relistIntervalMs ?? DEFAULT_RELIST_MS;
+  const retryMs = Math.min(options.retryIntervalMs ?? DEFAULT_RETRY_MS, relistMs);
+  const prom = { requests: 0, errors: 0, coalesced: 0, lastError: undefined as string | undefined };
+  const userMetrics = options.metrics;
+  const metrics: BackendMetrics = {
+    prometheusRequest(endpoint, outcome, seconds) {
+      prom.requests++;
+      if (outcome !== "ok") prom.errors++;
+      userMetrics?.prometheusRequest?.(endpoint, outcome, seconds);
+    },
+    coalescedQuery(endpoint) {
+      prom.coalesced++;
+      userMetrics?.coalescedQuery?.(endpoint);
+    },
+    discoveryRun(ok, seconds, count) {
+      userMetrics?.discoveryRun?.(ok, seconds, count);
+    },
+  };
+  const baseClient =
+    options.client ??
+    createPrometheusClient(options.prometheus, {
+      metrics,
+      onOutcome: (outcome, error) => {
+        if (outcome !== "ok" && error) prom.lastError = error;
+      },
+    });
+
+  // Every failed call brings the next relist forward to the retry interval, so readiness comes
+  // back soon after Prometheus does even when no metric requests arrive meanwhile.
+  let onFailure = (): void => {};
+  const watch = <T extends { ok: boolean; error?: { kind: string } }>(p: Promise<T>): Promise<T> =>
+    p.then((r) => {
+      if (!r.ok && r.error?.kind !== "query_error") onFailure();
+      return r;
+    });
+  const client: PrometheusClient = {
+    query: (expr, opts) => watch(baseClient.query(expr, opts)),
+    series: (match, opts) => watch(baseClient.series(match, opts)),
+    lastCall: () => baseClient.lastCall(),
+    close: () => baseClient.close(),
+  };
+
+  const { config, mapper, lister } = options;
+  const rules = config.rules.map((r, i) => new CompiledRule(`rules[${i}]`, r, mapper));
+  const externalRules = config.externalRules.map((r, i) => new CompiledRule(`externalRules[${i}]`, r, mapper));
+  const rr = config.resourceRules;
+  const resourceRules = rr
+    ? {
+        cpu: new CompiledResourceRule("resourceRules.cpu", rr.cpu, mapper),
+        memory: new CompiledResourceRule("resourceRules.memory", rr.memory, mapper),
+        windowSeconds: rr.windowSeconds,
+      }
+    : undefined;
+
+  const discovery = new SeriesDiscovery({
+    rules,
+    externalRules,
+    client,
+    maxAgeMs: options.metricsMaxAgeMs ?? relistMs,
+    logger,
+    metrics,
+    now: options.now,
+  });
+  const registry = () => discovery.registry();
+  const d = { runs: 0, failures: 0, succeeded: false, lastRunAt: undefined as Date | undefined, lastDurationMs: undefined as number | undefined, lastError: undefined as string | undefined };
+
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let running: Promise<void> | undefined;
+
+  const relist = (): Promise<void> => {
+    running ??= (async () => {
+      const outcome = await discovery.run();
+      d.runs++;
+      d.lastRunAt = new Date();
+      d.lastDurationMs = outcome.durationMs;
+      if (outcome.ok) {
+        if (!d.succeeded) {
+          const reg = registry();
+          logger.info({ series: reg.seriesCount, customMetrics: reg.customList.length, externalMetrics: reg.externalList.length, durationMs: Math.round(outcome.durationMs) }, "series discovery ready");
+        }
+        d.succeeded = true;
+        d.lastError = undefined;
+      } else {
+        d.failures++;
+        d.lastError = outcome.error.message;
+      }
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+
+  const healthy = (): boolean => d.succeeded && client.lastCall().ok;
+
+  let due = 0;
+  const schedule = (delayMs = healthy() ? relistMs : retryMs): void => {
+    if (stopped) return;
+    if (timer) clearTimeout(timer);
+    due = Date.now() + delayMs;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void relist().finally(() => {
+        if (timer === undefined) schedule();
+      });
+    }, delayMs);
+    timer.unref();
+  };
+  onFailure = () => {
+    if (timer !== undefined && due - Date.now() > retryMs) schedule(retryMs);
+  };
+
+  return {
+    custom: new PrometheusCustomMetrics({ registry, client, mapper, lister }),
+    external: new PrometheusExternalMetrics({ registry, client }),
+    resource: new PrometheusResourceMetrics({ rules: resourceRules, client, lister }),
+    servesResourceMetrics: resourceRules !== undefined,
+    async start() {
+      stopped = false;
+      await relist();
+      if (timer === undefined) schedule();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      await running;
+      await client.close();
+    },
+    ready: healthy,
+    relist,
+    stats(): BackendStats {
+      const reg = registry();
+      const last = client.lastCall();
+      const ready = healthy();
+      const notReadyReason = ready
+        ? undefined
+        : !d.succeeded
+          ? `series discovery has not succeeded yet${d.lastError ? `: ${d.lastError}` : ""}`
+          : `Prometheus is not answering: ${last.error ?? prom.lastError ?? "unknown error"}`;
+      const discoveryStats: BackendStats["discovery"] = {
+        runs: d.runs,
+        failures: d.failures,
+        seriesCount: reg.seriesCount,
+        customMetrics: reg.customList.length,
+        externalMetrics: reg.externalList.length,
+      };
+      if (d.lastRunAt) discoveryStats.lastRunAt = d.lastRunAt;
+      if (d.lastDurationMs !== undefined) discoveryStats.lastDurationMs = d.lastDurationMs;
+      if (d.lastError) discoveryStats.lastError = d.lastError;
+      const promStats: BackendStats["prometheus"] = { requests: prom.requests, errors: prom.errors, coalesced: prom.coalesced };
+      if (prom.lastError) promStats.lastError = prom.lastError;
+      return notReadyReason ? { ready, notReadyReason, discovery: discoveryStats, prometheus: promStats } : { ready, discovery: discoveryStats, prometheus: promStats };
+    },
+  };
 }

@@ -1,0 +1,22 @@
+import type { PrometheusError } from "../prometheus/client.js";
+import type { ProviderError } from "../provider.js";
+
+/**
+ * Prometheus failures as the API reports them: unreachable, timing out or answering garbage is
+ * 503 with the cause; a query Prometheus refuses as bad_data came from the request's selector
+ * values and is 400; any other refusal (execution errors from the rule's query) is 500.
+ */
+export function fromPrometheusError(e: PrometheusError): ProviderError {
+  switch (e.kind) {
+    case "unreachable":
+    case "timeout":
+    case "bad_response":
+      return { kind: "Unavailable", message: e.message };
+    case "query_error":
+      if (e.errorType === "bad_data") return { kind: "BadRequest", message: e.message };
+      if (e.errorType === "timeout" || e.errorType === "canceled" || e.errorType === "unavailable" || e.status >= 500 && e.errorType === "internal") {
+        return { kind: "Unavailable", message: e.message };
+      }
+      return { kind: "Internal", message: e.message };
+  }
+}

@@ -1,0 +1,48 @@
+// external.metrics.k8s.io from Prometheus: the metric selector becomes PromQL label matchers,
+// the namespace one more (unless the rule says namespaced: false), and every answer sample
+// one ExternalMetricValue with its labels.
+import { Quantity } from "../../kube/quantity.js";
+import type { ExternalMetricInfo, ExternalMetricValue, ExternalMetricsProvider, Result, SelectorString } from "../provider.js";
+import type { PrometheusClient } from "../prometheus/client.js";
+import type { MetricRegistry } from "../rules/discovery.js";
+import { buildExternalQuery } from "../rules/query.js";
+import { parseMetricSelector } from "./custom.js";
+import { fromPrometheusError } from "./errors.js";
+
+export class PrometheusExternalMetrics implements ExternalMetricsProvider {
+  constructor(private readonly deps: { registry: () => MetricRegistry; client: PrometheusClient }) {}
+
+  listExternalMetrics(): ExternalMetricInfo[] {
+    return this.deps.registry().externalList;
+  }
+
+  async getExternalMetric(req: { namespace: string; metric: string; metricSelector: SelectorString }): Promise<Result<ExternalMetricValue[]>> {
+    const entry = this.deps.registry().lookupExternal(req.metric);
+    if (!entry) return { ok: false, error: { kind: "NotFound", message: `the server could not find the external metric ${req.metric}` } };
+    const selector = parseMetricSelector(req.metricSelector, "labelSelector");
+    if (!selector.ok) return selector;
+    const built = buildExternalQuery(entry.rule.metricsQuery, entry.rule.resources, {
+      series: entry.seriesName,
+      namespace: entry.rule.namespaced ? req.namespace : undefined,
+      metricSelector: selector.value,
+      labelValueReplacements: entry.rule.labelValueReplacements,
+    });
+    if (!built.ok) return built;
+    const answer = await this.deps.client.query(built.query);
+    if (!answer.ok) return { ok: false, error: fromPrometheusError(answer.error) };
+    const data = answer.value;
+    if (data.resultType === "scalar") {
+      if (!Number.isFinite(data.result.value)) return { ok: true, value: [] };
+      return { ok: true, value: [{ metricName: req.metric, metricLabels: {}, timestamp: new Date(data.result.timestampMs), value: Quantity.fromNumber(data.result.value) }] };
+    }
+    if (data.resultType !== "vector") {
+      return { ok: false, error: { kind: "Internal", message: `the query for external metric ${req.metric} returned a ${data.resultType}; expected a vector or scalar` } };
+    }
+    return {
+      ok: true,
+      value: data.result
+        .filter((s) => Number.isFinite(s.value))
+        .map((s) => ({ metricName: req.metric, metricLabels: s.metric, timestamp: new Date(s.timestampMs), value: Quantity.fromNumber(s.value) })),
+    };
+  }
+}

@@ -1,0 +1,157 @@
+// metrics.k8s.io (PodMetrics, NodeMetrics) from Prometheus with the config's resourceRules:
+// containerQuery per namespace for the pods asked about, grouped by pod and container label;
+// nodeQuery for nodes. As upstream: a pod or node missing cpu or memory is left out, NaN and
+// negative values count as zero, and the earliest sample time is the reading's timestamp.
+import { Quantity } from "../../kube/quantity.js";
+import type { GroupResource, NodeUsage, ObjectLister, ObjectMeta, PodUsage, ProviderError, ResourceMetricsProvider, Result, SelectorString } from "../provider.js";
+import type { PrometheusClient } from "../prometheus/client.js";
+import type { VectorSample } from "../prometheus/schema.js";
+import { buildObjectQuery } from "../rules/query.js";
+import type { CompiledResourceRule } from "../rules/rule.js";
+import { fromPrometheusError } from "./errors.js";
+
+const PODS: GroupResource = { group: "", resource: "pods" };
+const NODES: GroupResource = { group: "", resource: "nodes" };
+
+export interface ResourceRulesCompiled {
+  cpu: CompiledResourceRule;
+  memory: CompiledResourceRule;
+  windowSeconds: number;
+}
+
+type Grouped = Map<string, VectorSample[]>;
+
+function usageValue(v: number): number {
+  return Number.isNaN(v) || v < 0 ? 0 : v;
+}
+const cpuQuantity = (cores: number): Quantity => Quantity.fromMilli(Math.trunc(usageValue(cores) * 1000), "DecimalSI");
+const memoryQuantity = (bytes: number): Quantity => Quantity.fromMilli(Math.trunc(usageValue(bytes) * 1000), "BinarySI");
+
+export class PrometheusResourceMetrics implements ResourceMetricsProvider {
+  constructor(private readonly deps: { rules: ResourceRulesCompiled | undefined; client: PrometheusClient; lister: ObjectLister }) {}
+
+  async getPodMetrics(req: { namespace?: string; name?: string; selector: SelectorString }): Promise<Result<PodUsage[]>> {
+    const rules = this.deps.rules;
+    if (!rules) return notServed();
+    const pods = await this.objects(PODS, req.namespace, req.selector, req.name);
+    if (!pods.ok) return pods;
+    const byNamespace = new Map<string, ObjectMeta[]>();
+    for (const p of pods.value) {
+      const ns = p.namespace ?? req.namespace ?? "";
+      byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), p]);
+    }
+    const results = await Promise.all(
+      [...byNamespace].map(async ([ns, list]) => {
+        const names = list.map((p) => p.name);
+        const [cpu, mem] = await Promise.all([
+          this.run(rules.cpu, "containerQuery", PODS, ns, names),
+          this.run(rules.memory, "containerQuery", PODS, ns, names),
+        ]);
+        return { ns, list, cpu, mem };
+      }),
+    );
+    const out: PodUsage[] = [];
+    for (const { ns, list, cpu, mem } of results) {
+      if (!cpu.ok) return cpu;
+      if (!mem.ok) return mem;
+      for (const pod of list) {
+        const cpuSamples = cpu.value.get(pod.name);
+        const memSamples = mem.value.get(pod.name);
+        if (!cpuSamples || !memSamples) continue;
+        const containers = new Map<string, { cpu?: Quantity; memory?: Quantity }>();
+        let earliest = Infinity;
+        for (const s of cpuSamples) {
+          const c = s.metric[rules.cpu.containerLabel] ?? "";
+          containers.set(c, { ...containers.get(c), cpu: cpuQuantity(s.value) });
+          earliest = Math.min(earliest, s.timestampMs);
+        }
+        for (const s of memSamples) {
+          const c = s.metric[rules.memory.containerLabel] ?? "";
+          containers.set(c, { ...containers.get(c), memory: memoryQuantity(s.value) });
+          earliest = Math.min(earliest, s.timestampMs);
+        }
+        out.push({
+          namespace: ns,
+          name: pod.name,
+          labels: pod.labels,
+          timestamp: new Date(earliest),
+          windowSeconds: rules.windowSeconds,
+          containers: [...containers]
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([name, u]) => ({ name, usage: { cpu: u.cpu ?? cpuQuantity(0), memory: u.memory ?? memoryQuantity(0) } })),
+        });
+      }
+    }
+    return { ok: true, value: out };
+  }
+
+  async getNodeMetrics(req: { name?: string; selector: SelectorString }): Promise<Result<NodeUsage[]>> {
+    const rules = this.deps.rules;
+    if (!rules) return notServed();
+    const nodes = await this.objects(NODES, undefined, req.selector, req.name);
+    if (!nodes.ok) return nodes;
+    if (nodes.value.length === 0) return { ok: true, value: [] };
+    const names = nodes.value.map((n) => n.name);
+    const [cpu, mem] = await Promise.all([this.run(rules.cpu, "nodeQuery", NODES, undefined, names), this.run(rules.memory, "nodeQuery", NODES, undefined, names)]);
+    if (!cpu.ok) return cpu;
+    if (!mem.ok) return mem;
+    const out: NodeUsage[] = [];
+    for (const node of nodes.value) {
+      const c = cpu.value.get(node.name)?.[0];
+      const m = mem.value.get(node.name)?.[0];
+      if (!c || !m) continue;
+      out.push({
+        name: node.name,
+        labels: node.labels,
+        timestamp: new Date(Math.min(c.timestampMs, m.timestampMs)),
+        windowSeconds: rules.windowSeconds,
+        usage: { cpu: cpuQuantity(c.value), memory: memoryQuantity(m.value) },
+      });
+    }
+    return { ok: true, value: out };
+  }
+
+  private async objects(gr: GroupResource, namespace: string | undefined, selector: SelectorString, name: string | undefined): Promise<Result<ObjectMeta[]>> {
+    const lister = this.deps.lister;
+    let list: Result<ObjectMeta[]>;
+    if (lister.listObjects) list = await lister.listObjects({ groupResource: gr, namespace, selector });
+    else {
+      if (gr.resource === "pods" && namespace === undefined) {
+        return { ok: false, error: { kind: "Internal", message: "listing pods in all namespaces needs ObjectLister.listObjects" } };
+      }
+      const names = await lister.listNames({ groupResource: gr, namespace, selector });
+      list = names.ok ? { ok: true, value: names.value.map((n) => ({ name: n, namespace, labels: {} })) } : names;
+    }
+    if (!list.ok || name === undefined) return list;
+    return { ok: true, value: list.value.filter((o) => o.name === name) };
+  }
+
+  private async run(rule: CompiledResourceRule, which: "containerQuery" | "nodeQuery", gr: GroupResource, namespace: string | undefined, names: string[]): Promise<Result<Grouped>> {
+    const built = buildObjectQuery(rule[which], rule.resources, {
+      series: "",
+      groupResource: gr,
+      namespace,
+      names,
+      extraGroupBy: which === "containerQuery" ? [rule.containerLabel] : [],
+    });
+    if (!built.ok) return { ok: false, error: { ...built.error, message: `${rule.path}.${which}: ${built.error.message}` } };
+    const answer = await this.deps.client.query(built.query);
+    if (!answer.ok) return { ok: false, error: fromPrometheusError(answer.error) };
+    if (answer.value.resultType !== "vector") {
+      return { ok: false, error: { kind: "Internal", message: `${rule.path}.${which} returned a ${answer.value.resultType}, not a vector` } };
+    }
+    const grouped: Grouped = new Map();
+    for (const s of answer.value.result) {
+      const key = s.metric[built.resourceLabel];
+      if (key === undefined) continue;
+      const list = grouped.get(key);
+      if (list) list.push(s);
+      else grouped.set(key, [s]);
+    }
+    return { ok: true, value: grouped };
+  }
+}
+
+function notServed(): { ok: false; error: ProviderError } {
+  return { ok: false, error: { kind: "NotFound", message: "resource metrics are not served: the adapter config has no resourceRules" } };
+}
