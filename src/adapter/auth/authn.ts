@@ -206,7 +206,9 @@ export class DelegatingAuthenticator implements Authenticator {
         (extra[key] ??= []).push(...values);
       }
     }
-    const user: UserInfo = { name, groups, extra };
+    // Every authenticated user is in system:authenticated (kube's AuthenticatedGroupAdder);
+    // RBAC's discovery and public-info roles are bound to it.
+    const user: UserInfo = { name, groups: withAuthenticatedGroup(groups), extra };
     if (uid !== undefined) user.uid = uid;
     return user;
   }

@@ -108,6 +108,11 @@ describe("front-proxy authentication", () => {
     expect(r).toEqual({ ok: true, user: { name: "bob", groups: ["system:authenticated", "devs"], extra: { "scopes/project": ["p1"] } } });
   });
 
+  it("adds system:authenticated when the proxy sends no groups", async () => {
+    const r = await call({ client: proxyClient, headers: { "X-Remote-User": "system:aggregator" } });
+    expect(r).toEqual({ ok: true, user: { name: "system:aggregator", groups: ["system:authenticated"], extra: {} } });
+  });
+
   it("ignores the headers when the proxy's common name is not an allowed name", async () => {
     const r = await call({ client: strangerProxy, headers: { "X-Remote-User": "bob" } });
     expect(r.ok).toBe(false);
