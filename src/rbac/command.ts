@@ -1,5 +1,5 @@
 // `prom-hpa manifests`: render manifests/ from code, check it, or make a TLS overlay.
-import type { Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
 import { diffManifests, writeManifests } from "./manifests/render.js";
 import { writeTlsOverlay } from "./manifests/tls.js";
 
@@ -32,7 +32,8 @@ export function registerManifestsCommand(program: Command): void {
     .description(
       "generate a CA, the adapter's serving pair and a kustomize overlay setting the APIServices' caBundle",
     )
-    .requiredOption("--out <dir>", "overlay folder to write (holds a private key: keep it out of git)")
+    // Not --out: the parent `manifests` command owns that option name.
+    .requiredOption("--overlay <dir>", "overlay folder to write (holds a private key: keep it out of git)")
     .option("--base <dir>", "the install manifests the overlay builds on", "manifests")
     .option("--service <name>", "Service the aggregator dials", "prom-hpa-adapter")
     .option("--namespace <ns>", "namespace of that Service", "prom-hpa")
@@ -42,17 +43,19 @@ export function registerManifestsCommand(program: Command): void {
       (v) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n <= 0)
-          throw new Error(`--days: expected a positive whole number, got "${v}"`);
+          throw new InvalidArgumentError("expected a positive whole number of days");
         return n;
       },
       365,
     )
-    .action(async (opts: { out: string; base: string; service: string; namespace: string; days: number }) => {
-      const files = await writeTlsOverlay(opts.out, opts.base, {
-        serviceName: opts.service,
-        namespace: opts.namespace,
-        validDays: opts.days,
-      });
-      console.log(`wrote ${files.join(", ")}\napply with: kubectl apply -k ${opts.out}`);
-    });
+    .action(
+      async (opts: { overlay: string; base: string; service: string; namespace: string; days: number }) => {
+        const files = await writeTlsOverlay(opts.overlay, opts.base, {
+          serviceName: opts.service,
+          namespace: opts.namespace,
+          validDays: opts.days,
+        });
+        console.log(`wrote ${files.join(", ")}\napply with: kubectl apply -k ${opts.overlay}`);
+      },
+    );
 }

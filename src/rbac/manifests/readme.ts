@@ -38,7 +38,7 @@ certificate against each APIService's \`caBundle\`. The base has no caBundle and
 the HPA controller numbers). The adapter reads its pair from Secret \`${ADAPTER.tlsSecret}\`
 (\`tls.crt\`, \`tls.key\`), for the name \`${svc}\`. Pick one way to provide both:
 
-1. **A generated pair** (no extra software): \`npx prom-hpa manifests tls --out my-install\` writes
+1. **A generated pair** (no extra software): \`npm run manifests -- tls --overlay my-install\` writes
    a CA, a serving pair signed by it, and a kustomize overlay that adds the Secret and the
    caBundle patch to all four APIServices; then \`kubectl apply -k my-install/\`. Keep that
    folder out of git (it holds a private key) and re-run it before the certificate expires.
