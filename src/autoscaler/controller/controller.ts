@@ -372,12 +372,23 @@ export class HpaController {
     if (currentReplicas !== undefined) t.currentReplicas.set({ namespace, name: hpa.metadata.name }, currentReplicas);
     const direction =
       currentReplicas === undefined || result.desiredReplicas === currentReplicas ? "none" : result.desiredReplicas > currentReplicas ? "up" : "down";
-    const ableToScale = result.status.conditions?.find((c) => c.type === "AbleToScale");
-    const reason = result.scaled ? (result.rescaleReason ?? "Unknown") : (ableToScale?.reason ?? "Unknown");
+    const reason = result.scaled ? (result.rescaleReason ?? "Unknown") : holdReason(result.status);
     t.decisions.inc({ direction: result.scaled ? direction : "none", reason });
 
     return { status: "synced", ok: errorReasons.length === 0, errorReasons, nextSyncMs, result };
   }
+}
+
+/** Why a sync left the size alone, from the conditions: a failure first, then a limit, then AbleToScale's reason. */
+function holdReason(status: HorizontalPodAutoscalerStatus): string {
+  const c = (type: string) => status.conditions?.find((x) => x.type === type);
+  const able = c("AbleToScale");
+  const active = c("ScalingActive");
+  const limited = c("ScalingLimited");
+  if (able?.status === "False") return able.reason ?? "Unknown";
+  if (active?.status === "False") return active.reason ?? "Unknown";
+  if (limited?.status === "True") return limited.reason ?? "Unknown";
+  return able?.reason ?? "Unknown";
 }
 
 function decisionWithoutTime(text: string | undefined): string | undefined {

@@ -1,6 +1,8 @@
 // Reads each metric of an HPA spec through the metrics APIs the way kube-controller-manager's
-// REST metrics client does: the same paths and query parameters, the same "exactly one value"
-// rule for Object metrics, the same error wording. A failed call becomes `{ error }`.
+// REST metrics client does: the same paths and query parameters. A failed call becomes
+// `{ error }` with the API's own message; the algorithm adds upstream's wording around it
+// ("unable to fetch metrics from custom metrics API: ...") and checks list contents (e.g. the
+// "exactly one value" rule for Object metrics).
 import {
   externalMetricValueListSchema,
   metricValueListSchema,
@@ -18,9 +20,6 @@ const RESOURCE_API = "/apis/metrics.k8s.io/v1beta1";
 const CUSTOM_API = "/apis/custom.metrics.k8s.io/v1beta2";
 const EXTERNAL_API = "/apis/external.metrics.k8s.io/v1beta1";
 
-const RESOURCE_FAIL = "unable to fetch metrics from resource metrics API";
-const CUSTOM_FAIL = "unable to fetch metrics from custom metrics API";
-const EXTERNAL_FAIL = "unable to fetch metrics from external metrics API";
 
 /** metav1.LabelSelectorAsSelector(...).String(); a selector that does not convert throws. */
 function selectorText(sel: LabelSelector | null | undefined): string {
@@ -51,7 +50,7 @@ export class ApiMetricsClient implements MetricsClient {
     switch (metric.type) {
       case "Resource":
       case "ContainerResource":
-        return this.get(RESOURCE_FAIL, `${RESOURCE_API}/namespaces/${ns}/pods`, params({ labelSelector: podSelector }), (j) =>
+        return this.get(`${RESOURCE_API}/namespaces/${ns}/pods`, params({ labelSelector: podSelector }), (j) =>
           podMetricsListSchema.parse(j),
         );
       case "Pods": {
@@ -61,10 +60,9 @@ export class ApiMetricsClient implements MetricsClient {
         try {
           metricSelector = selectorText(m.metric.selector);
         } catch (err) {
-          return { error: `${CUSTOM_FAIL}: ${message(err)}` };
+          return { error: message(err) };
         }
         return this.get(
-          CUSTOM_FAIL,
           `${CUSTOM_API}/namespaces/${ns}/pods/*/${seg(m.metric.name)}`,
           params({ labelSelector: podSelector, metricLabelSelector: metricSelector }),
           (j) => metricValueListSchema.parse(j),
@@ -79,10 +77,9 @@ export class ApiMetricsClient implements MetricsClient {
         try {
           metricSelector = selectorText(m.metric.selector);
         } catch (err) {
-          return { error: `${EXTERNAL_FAIL}: ${message(err)}` };
+          return { error: message(err) };
         }
         return this.get(
-          EXTERNAL_FAIL,
           `${EXTERNAL_API}/namespaces/${ns}/${seg(m.metric.name)}`,
           params({ labelSelector: metricSelector }),
           (j) => externalMetricValueListSchema.parse(j),
@@ -118,17 +115,12 @@ export class ApiMetricsClient implements MetricsClient {
         path = `${CUSTOM_API}/namespaces/${seg(namespace)}/${seg(resource)}/${seg(ref.name)}/${metricName}`;
       }
     } catch (err) {
-      return { error: `${CUSTOM_FAIL}: ${message(err)}` };
+      return { error: message(err) };
     }
-    const list = await this.get(CUSTOM_FAIL, path, query, (j) => metricValueListSchema.parse(j));
-    if ("error" in list) return list;
-    const n = list.items?.length ?? 0;
-    if (n !== 1) return { error: `${CUSTOM_FAIL}: the custom metrics API server returned ${n} results when we asked for exactly one` };
-    return list;
+    return this.get(path, query, (j) => metricValueListSchema.parse(j));
   }
 
   private async get<T extends MetricResponse>(
-    failure: string,
     path: string,
     query: Record<string, string | undefined>,
     parse: (json: unknown) => T,
@@ -137,12 +129,12 @@ export class ApiMetricsClient implements MetricsClient {
     try {
       json = await this.http.request("GET", path, { query });
     } catch (err) {
-      return { error: `${failure}: ${message(err)}` };
+      return { error: message(err) };
     }
     try {
       return parse(json);
     } catch (err) {
-      return { error: `${failure}: unexpected answer: ${message(err).slice(0, 300)}` };
+      return { error: `unexpected answer from ${path}: ${message(err).slice(0, 300)}` };
     }
   }
 }
