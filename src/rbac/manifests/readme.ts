@@ -30,6 +30,27 @@ kubectl apply -k manifests/examples/     # the seed's hello-world Deployment, Se
 Each program checks these permissions itself at start-up (SelfSubjectAccessReview) and names every
 one it lacks.
 
+## Who may read metrics, and why not \`system:anonymous\`
+
+\`rbac/metrics-readers.yaml\` lets exactly two identities read \`metrics.k8s.io\`,
+\`custom.metrics.k8s.io\` and \`external.metrics.k8s.io\`: kube-controller-manager's HPA
+controller (ServiceAccount \`kube-system/horizontal-pod-autoscaler\`, the identity it uses with
+\`--use-service-account-credentials\`, as kubeadm and most distributions run it) and our
+autoscaler (\`${INSTALL.namespace}/${INSTALL.autoscalerServiceAccount}\`). Add subjects to those two
+ClusterRoleBindings for anyone else (a dashboard, \`kubectl top\` users, KEDA).
+
+Older walkthroughs, the seed's among them, bound these roles to the user \`system:anonymous\`,
+because their adapter could not tell who was calling: it was not set up to trust the
+aggregator's front-proxy certificate, so every proxied request arrived without a user. That
+binding makes every metric of every namespace (pod names, request rates, queue lengths,
+whatever business numbers an external rule exposes) readable by anyone who can reach the API
+server or the adapter's Service without credentials, and it hides broken authentication
+(requests succeed because everyone is allowed). The adapter authenticates callers properly
+instead: the aggregator's client certificate is verified against the request-header CA in
+\`kube-system/extension-apiserver-authentication\` and bearer tokens go through TokenReview,
+then each request is authorized with a SubjectAccessReview, so RBAC can name the real callers
+and nobody else.
+
 ## The serving certificate and the APIServices' caBundle
 
 kube-apiserver proxies metrics requests to the adapter over TLS and verifies the adapter's
