@@ -14,6 +14,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
+          globalSetup: ["test/e2e/global-setup.ts"],
           environment: "node",
           // One real control plane is shared by every e2e file (see test/e2e/global-setup.ts);
           // files run one after another so they do not fight over two cores.

@@ -48,8 +48,8 @@ export function missingBinaries(binDir: string): string[] {
  * kwok. PROM_HPA_KUBE_BIN_DIR points at a ready folder; otherwise build.sh builds what is
  * missing (minutes on a cold cache, instant on a warm one). Its progress goes to stderr.
  */
-export async function ensureKubeBinaries(): Promise<string> {
-  const given = process.env.PROM_HPA_KUBE_BIN_DIR;
+export async function ensureKubeBinaries(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const given = env.PROM_HPA_KUBE_BIN_DIR;
   if (given) {
     const missing = missingBinaries(given);
     if (missing.length > 0)
@@ -59,7 +59,7 @@ export async function ensureKubeBinaries(): Promise<string> {
   const script = join(REPO_ROOT, "scripts", "kube", "build.sh");
   const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>(
     (done) => {
-      const child = spawn("bash", [script], { stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn("bash", [script], { env, stdio: ["ignore", "pipe", "pipe"] });
       let out = "";
       let err = "";
       child.stdout.on("data", (c: Buffer) => (out += c.toString()));

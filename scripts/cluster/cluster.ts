@@ -312,13 +312,16 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       }
     };
     await waitFor(
-      `kwok nodes ${info.nodes.join(", ")} becoming Ready (see ${kwok.logFile})`,
+      `kwok nodes ${info.nodes.join(", ")} becoming Ready and schedulable (see ${kwok.logFile})`,
       timeouts.nodes,
       async () => {
         await watchdog("nodes")();
         const list = await core.listNode({});
-        const ready = list.items.filter((n) =>
-          n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+        // Ready, and the not-ready taint admission adds to new nodes lifted, so pods schedule.
+        const ready = list.items.filter(
+          (n) =>
+            n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") &&
+            !(n.spec?.taints ?? []).some((t) => t.effect === "NoSchedule"),
         );
         return info.nodes.every((name) => ready.some((n) => n.metadata?.name === name));
       },

@@ -6,7 +6,8 @@ import type { PkiFiles } from "./pki.js";
 export const SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/16";
 /** The first address of the Service range: the `kubernetes` Service's ClusterIP. */
 export const KUBERNETES_SERVICE_IP = "10.96.0.1";
-export const POD_CIDR = "10.244.0.0/16";
+// kwok hands out pod IPs from this address upwards.
+export const POD_CIDR = "10.244.0.1/16";
 export const SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local";
 /** Nodes carrying this annotation are the ones kwok plays the kubelet for. */
 export const KWOK_NODE_ANNOTATION = { key: "kwok.x-k8s.io/node", value: "fake" } as const;
@@ -105,6 +106,8 @@ export const BASE_CONTROLLERS = [
   "garbage-collector-controller",
   // Publishes kube-root-ca.crt into every namespace, which service-account volumes reference.
   "root-ca-certificate-publisher-controller",
+  // Lifts the not-ready taint that admission puts on every new Node once kwok reports it Ready.
+  "node-lifecycle-controller",
 ] as const;
 export const HPA_CONTROLLER = "horizontal-pod-autoscaler-controller";
 

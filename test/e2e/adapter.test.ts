@@ -1,0 +1,504 @@
+// The adapter against the real control plane and a real Prometheus: registered through four
+// APIServices behind an ExternalName Service with a real caBundle, read through the
+// aggregator by kubectl and by kube-controller-manager's own HPA controller.
+//
+// Prometheus is reached through a TCP relay this file controls, so "Prometheus stopped" can be
+// asserted without stopping the Prometheus other test files share.
+import { request } from "node:https";
+import { createServer, connect, type Server, type Socket } from "node:net";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { parseConfig } from "../../src/adapter/config/index.js";
+import { startAdapter, type RunningAdapter } from "../../src/adapter/index.js";
+import { silentLogger } from "../../src/log/logger.js";
+import type { PodRunner } from "../../scripts/cluster/podrunner/runner.js";
+import { KubectlError } from "../../scripts/cluster/handle.js";
+import { printLogsOnFailure, useCluster } from "./support/cluster.js";
+import { listPods, sampleDeployment } from "./support/kube.js";
+import { useNamespace } from "./support/namespace.js";
+import { waitFor } from "./support/wait.js";
+
+const cluster = useCluster();
+printLogsOnFailure(cluster);
+
+const CONFIG = `
+rules:
+- seriesQuery: 'http_requests_total{namespace!="",pod!=""}'
+  resources:
+    overrides:
+      namespace: {resource: "namespace"}
+      pod: {resource: "pod"}
+  name:
+    matches: "^(.*)_total$"
+    as: "\${1}_per_second"
+  metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>)'
+- seriesQuery: 'up{job="pods",namespace!="",pod!=""}'
+  resources:
+    overrides:
+      namespace: {resource: "namespace"}
+      pod: {resource: "pod"}
+  name:
+    matches: "^up$"
+    as: "pod_up"
+  metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)'
+externalRules:
+- seriesQuery: 'up{job="pods",namespace!=""}'
+  resources:
+    overrides:
+      namespace: {resource: "namespace"}
+  name:
+    matches: "^up$"
+    as: "pods_up_total"
+  metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>})'
+resourceRules:
+  cpu:
+    containerQuery: 'sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>,container!=""}[1m])) by (<<.GroupBy>>)'
+    nodeQuery: 'sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>,id="/"}[1m])) by (<<.GroupBy>>)'
+    resources:
+      overrides:
+        node: {resource: "node"}
+        namespace: {resource: "namespace"}
+        pod: {resource: "pod"}
+    containerLabel: container
+  memory:
+    containerQuery: 'sum(container_memory_working_set_bytes{<<.LabelMatchers>>,container!=""}) by (<<.GroupBy>>)'
+    nodeQuery: 'sum(container_memory_working_set_bytes{<<.LabelMatchers>>,id="/"}) by (<<.GroupBy>>)'
+    resources:
+      overrides:
+        node: {resource: "node"}
+        namespace: {resource: "namespace"}
+        pod: {resource: "pod"}
+    containerLabel: container
+  window: 1m
+`;
+
+const API_SERVICES = [
+  ["custom.metrics.k8s.io", "v1beta1"],
+  ["custom.metrics.k8s.io", "v1beta2"],
+  ["external.metrics.k8s.io", "v1beta1"],
+  ["metrics.k8s.io", "v1beta1"],
+] as const;
+
+/** A TCP relay to Prometheus that can be cut and restored on the same port. */
+class Relay {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+  constructor(private readonly target: URL) {}
+  async start(): Promise<void> {
+    this.server = createServer((client) => {
+      const upstream = connect(Number(this.target.port), this.target.hostname);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on("close", () => this.sockets.delete(s));
+        s.on("error", () => s.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.port, "127.0.0.1", resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = undefined;
+  }
+}
+
+const metricValueListSchema = z.object({
+  kind: z.literal("MetricValueList"),
+  items: z.array(
+    z.object({
+      describedObject: z.object({ kind: z.string(), name: z.string(), namespace: z.string().optional() }),
+      value: z.string(),
+    }),
+  ),
+});
+
+/** The Status kubectl printed for a failed `get --raw` (it shows the server's message). */
+async function rawError(args: string[]): Promise<string> {
+  try {
+    await cluster.kubectl(["get", "--raw", ...args]);
+  } catch (err) {
+    if (err instanceof KubectlError) return err.stderr;
+    throw err;
+  }
+  throw new Error(`kubectl get --raw ${args.join(" ")} succeeded`);
+}
+
+function quantity(s: string): number {
+  const m = /^(-?[0-9.]+)([munkMGTPE]|Ki|Mi|Gi)?$/.exec(s);
+  if (!m) throw new Error(`not a quantity: ${s}`);
+  const scale: Record<string, number> = {
+    "": 1,
+    n: 1e-9,
+    u: 1e-6,
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    Ki: 1024,
+    Mi: 1024 ** 2,
+    Gi: 1024 ** 3,
+  };
+  return Number(m[1]) * (scale[m[2] ?? ""] ?? NaN);
+}
+
+describe("prom-hpa adapter behind the aggregator", () => {
+  const ns = useNamespace(() => cluster, "adapter");
+  let adapter: RunningAdapter | undefined;
+  let runner: PodRunner | undefined;
+  const relay = new Relay(new URL(cluster.info.prometheusUrl));
+  const serviceName = "prom-hpa-adapter";
+
+  beforeAll(async () => {
+    const config = parseConfig(CONFIG);
+    if (!config.ok) throw new Error(`test config: ${JSON.stringify(config.issues)}`);
+    await relay.start();
+    await cluster.kubectl(["apply", "-f", "-"], { namespace: ns.name, input: sampleDeployment("web", 1) });
+    runner = await cluster.startPodRunner({ namespace: ns.name, labelSelector: "app=web", burnMs: 1 });
+    await runner.waitForRunning(1);
+    const cert = await cluster.issueServingCert({ service: serviceName, namespace: ns.name });
+    adapter = await startAdapter({
+      bindAddress: "127.0.0.1",
+      securePort: 0,
+      tlsCertFile: cert.certFile,
+      tlsPrivateKeyFile: cert.keyFile,
+      kubeconfig: cluster.kubeconfigPath,
+      prometheus: {
+        config: config.config,
+        options: { url: `http://127.0.0.1:${relay.port}`, timeoutMs: 2_000 },
+        relistIntervalMs: 2_000,
+      },
+      logger: silentLogger,
+    });
+    const port = adapter.port;
+    const objects: unknown[] = [
+      {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: serviceName, namespace: ns.name },
+        spec: {
+          type: "ExternalName",
+          externalName: "127.0.0.1",
+          ports: [{ name: "https", port, targetPort: port }],
+        },
+      },
+      ...API_SERVICES.map(([group, version]) => ({
+        apiVersion: "apiregistration.k8s.io/v1",
+        kind: "APIService",
+        metadata: { name: `${version}.${group}` },
+        spec: {
+          group,
+          version,
+          service: { namespace: ns.name, name: serviceName, port },
+          caBundle: Buffer.from(cert.caPem).toString("base64"),
+          groupPriorityMinimum: 100,
+          versionPriority: 100,
+        },
+      })),
+      // What the HPA controller's service account needs, as the adapter's install manifests grant it.
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRole",
+        metadata: { name: "e2e-metrics-reader" },
+        rules: [
+          {
+            apiGroups: ["custom.metrics.k8s.io", "external.metrics.k8s.io", "metrics.k8s.io"],
+            resources: ["*"],
+            verbs: ["get", "list"],
+          },
+        ],
+      },
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRoleBinding",
+        metadata: { name: "e2e-metrics-reader-hpa" },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "e2e-metrics-reader" },
+        subjects: [{ kind: "ServiceAccount", name: "horizontal-pod-autoscaler", namespace: "kube-system" }],
+      },
+    ];
+    await cluster.kubectl(["apply", "-f", "-"], {
+      input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
+    });
+    for (const [group, version] of API_SERVICES) {
+      await waitFor(
+        `APIService ${version}.${group} Available`,
+        async () => {
+          const out = JSON.parse(
+            await cluster.kubectl(["get", "apiservice", `${version}.${group}`, "-o", "json"]),
+          ) as { status?: { conditions?: { type: string; status: string }[] } };
+          return out.status?.conditions?.some((c) => c.type === "Available" && c.status === "True")
+            ? true
+            : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    // APIServices first: with their server gone, namespace deletion would hang on discovery.
+    await cluster
+      .kubectl(["delete", "apiservice", ...API_SERVICES.map(([g, v]) => `${v}.${g}`), "--ignore-not-found"])
+      .catch(() => undefined);
+    await cluster
+      .kubectl(["delete", "clusterrolebinding", "e2e-metrics-reader-hpa", "--ignore-not-found"])
+      .catch(() => undefined);
+    await cluster
+      .kubectl(["delete", "clusterrole", "e2e-metrics-reader", "--ignore-not-found"])
+      .catch(() => undefined);
+    await runner?.stop();
+    await adapter?.stop();
+    await relay.stop();
+  });
+
+  it("lists the discovered metrics in discovery, as resource/metric", async () => {
+    const list = await waitFor("pods/pod_up in discovery", async () => {
+      const l = z
+        .object({
+          resources: z.array(
+            z.object({
+              name: z.string(),
+              singularName: z.string(),
+              namespaced: z.boolean(),
+              kind: z.string(),
+              verbs: z.array(z.string()),
+            }),
+          ),
+        })
+        .parse(JSON.parse(await cluster.kubectl(["get", "--raw", "/apis/custom.metrics.k8s.io/v1beta2"])));
+      return l.resources.some((r) => r.name === "pods/pod_up") ? l : undefined;
+    });
+    expect(list.resources).toContainEqual({
+      name: "pods/pod_up",
+      singularName: "",
+      namespaced: true,
+      kind: "MetricValueList",
+      verbs: ["get"],
+    });
+    const external = JSON.parse(
+      await cluster.kubectl(["get", "--raw", "/apis/external.metrics.k8s.io/v1beta1"]),
+    ) as { resources: { name: string }[] };
+    expect(external.resources.map((r) => r.name)).toContain("pods_up_total");
+  });
+
+  it("answers pods/* with the values Prometheus holds for those pods", async () => {
+    const pods = (await listPods(cluster, ns.name, "app=web"))
+      .filter((p) => p.phase === "Running" && !p.terminating)
+      .map((p) => p.name);
+    const fromProm = await waitFor("Prometheus scrapes the pod", async () => {
+      const samples = await cluster.promQuery(`sum(up{job="pods",namespace="${ns.name}"}) by (pod)`);
+      return samples.length === pods.length ? samples : undefined;
+    }, { timeoutMs: 30_000 });
+    expect(fromProm.map((s) => s.labels.pod).sort()).toEqual(pods.sort());
+    const list = metricValueListSchema.parse(
+      JSON.parse(
+        await cluster.kubectl([
+          "get",
+          "--raw",
+          `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/pod_up?labelSelector=app%3Dweb`,
+        ]),
+      ),
+    );
+    expect(list.items.map((i) => i.describedObject.name).sort()).toEqual(pods.sort());
+    for (const item of list.items) {
+      const prom = fromProm.find((s) => s.labels.pod === item.describedObject.name);
+      expect(item.describedObject).toMatchObject({ kind: "Pod", namespace: ns.name });
+      expect(quantity(item.value)).toBe(prom?.value);
+    }
+    // A rate over a counter the workload only exports once it has served: it appears in
+    // discovery after the next relist, and answers for every pod.
+    await runner!.waitForRunning(1);
+    for (let i = 0; i < 5; i++) await fetch(`${runner!.proxyUrl}/`).then((r) => r.text());
+    const rate = await waitFor(
+      "http_requests_per_second served",
+      async () => {
+        const out = await cluster
+          .kubectl([
+            "get",
+            "--raw",
+            `/apis/custom.metrics.k8s.io/v1beta1/namespaces/${ns.name}/pods/*/http_requests_per_second`,
+          ])
+          .catch(() => undefined);
+        return out === undefined ? undefined : metricValueListSchema.parse(JSON.parse(out));
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(rate.items.map((i) => i.describedObject.name).sort()).toEqual(pods.sort());
+    expect(rate.items.every((i) => quantity(i.value) > 0)).toBe(true);
+  });
+
+  it("answers an external metric and kubectl top pods from metrics.k8s.io", async () => {
+    const ext = z
+      .object({
+        kind: z.literal("ExternalMetricValueList"),
+        items: z.array(z.object({ metricName: z.string(), value: z.string() })),
+      })
+      .parse(
+        JSON.parse(
+          await cluster.kubectl([
+            "get",
+            "--raw",
+            `/apis/external.metrics.k8s.io/v1beta1/namespaces/${ns.name}/pods_up_total`,
+          ]),
+        ),
+      );
+    expect(ext.items).toHaveLength(1);
+    expect(ext.items[0]?.metricName).toBe("pods_up_total");
+    const top = await waitFor("kubectl top pods shows the pod", async () => {
+      const out = await cluster
+        .kubectl(["top", "pods", "--no-headers"], { namespace: ns.name })
+        .catch(() => "");
+      return out.trim() === "" ? undefined : out;
+    });
+    const pods = (await listPods(cluster, ns.name, "app=web")).map((p) => p.name);
+    expect(
+      top
+        .trim()
+        .split("\n")
+        .map((l) => l.split(/\s+/)[0]),
+    ).toEqual(expect.arrayContaining(pods.slice(0, 1)));
+    expect(top).toMatch(/\d+m\s+\d+Mi/);
+  });
+
+  it("answers 404 for an unknown metric and 400 for a malformed selector, as Status objects", async () => {
+    expect(
+      await rawError([`/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/no_such_metric`]),
+    ).toMatch(/NotFound|not found|could not find/i);
+    expect(
+      await rawError([
+        `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/pod_up?labelSelector=app%3D%3D%3D`,
+      ]),
+    ).toMatch(/BadRequest|labelSelector/);
+  });
+
+  it("refuses unauthenticated requests with 401 and unauthorized users with 403", async () => {
+    const status = await new Promise<{ code: number; body: string }>((resolve, reject) => {
+      const req = request(
+        {
+          host: "127.0.0.1",
+          port: adapter!.port,
+          path: `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/pod_up`,
+          rejectUnauthorized: false,
+        },
+        (res) => {
+          let body = "";
+          res.on("data", (c) => (body += c));
+          res.on("end", () => resolve({ code: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+    expect(status.code).toBe(401);
+    expect(JSON.parse(status.body)).toMatchObject({ kind: "Status", reason: "Unauthorized", code: 401 });
+    const forbidden = await rawError([
+      `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/pod_up`,
+      "--as=e2e-nobody",
+    ]);
+    expect(forbidden).toMatch(/Forbidden/);
+    expect(forbidden).toContain(
+      'User "e2e-nobody" cannot get resource "pods/pod_up" in API group "custom.metrics.k8s.io"',
+    );
+  });
+
+  it("answers 503 and turns unready while Prometheus is unreachable, and serves again when it is back", async () => {
+    await relay.stop();
+    const err = await waitFor(
+      "503 from the adapter",
+      async () => {
+        const e = await rawError([
+          `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/pod_up`,
+        ]).catch(() => "");
+        return /ServiceUnavailable|unavailable|503/i.test(e) ? e : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(err).toMatch(/ServiceUnavailable|unavailable/i);
+    await waitFor("adapter not ready", () => (adapter!.ready() ? undefined : true), { timeoutMs: 30_000 });
+    await relay.start();
+    await waitFor(
+      "served again",
+      async () => {
+        const out = await cluster
+          .kubectl([
+            "get",
+            "--raw",
+            `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/pod_up`,
+          ])
+          .catch(() => undefined);
+        return out !== undefined && metricValueListSchema.parse(JSON.parse(out)).items.length > 0
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    await waitFor("adapter ready again", () => (adapter!.ready() ? true : undefined), { timeoutMs: 60_000 });
+  });
+
+  it("lets kube-controller-manager's HPA controller scale a Deployment on a custom pods metric and on an external metric", async () => {
+    const hpa = await cluster.startHpaController({ syncPeriodSeconds: 2, downscaleStabilizationSeconds: 0 });
+    try {
+      // pod_up is 1 per pod; a target average of 500m wants twice the pods, up to maxReplicas.
+      const manifest = (name: string, metric: unknown) =>
+        JSON.stringify({
+          apiVersion: "autoscaling/v2",
+          kind: "HorizontalPodAutoscaler",
+          metadata: { name },
+          spec: {
+            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" },
+            minReplicas: 1,
+            maxReplicas: 3,
+            metrics: [metric],
+          },
+        });
+      await cluster.kubectl(["apply", "-f", "-"], {
+        namespace: ns.name,
+        input: manifest("web-pods", {
+          type: "Pods",
+          pods: { metric: { name: "pod_up" }, target: { type: "AverageValue", averageValue: "500m" } },
+        }),
+      });
+      const replicas = async () =>
+        Number(
+          await cluster.kubectl(["get", "deployment", "web", "-o", "jsonpath={.spec.replicas}"], {
+            namespace: ns.name,
+          }),
+        );
+      await waitFor(
+        "Deployment scaled to 3 on pod_up",
+        async () => ((await replicas()) === 3 ? true : undefined),
+        { timeoutMs: 120_000 },
+      );
+      const status = JSON.parse(
+        await cluster.kubectl(["get", "hpa", "web-pods", "-o", "json"], { namespace: ns.name }),
+      ) as { status: { currentMetrics?: { pods?: { current: { averageValue: string } } }[] } };
+      expect(status.status.currentMetrics?.[0]?.pods?.current.averageValue).toBeDefined();
+
+      // External: the same Deployment driven by pods_up_total from 1 replica.
+      await cluster.kubectl(["delete", "hpa", "web-pods"], { namespace: ns.name });
+      await cluster.kubectl(["scale", "deployment/web", "--replicas=1"], { namespace: ns.name });
+      await runner!.waitForRunning(1);
+      await cluster.kubectl(["apply", "-f", "-"], {
+        namespace: ns.name,
+        input: manifest("web-external", {
+          type: "External",
+          external: {
+            metric: { name: "pods_up_total" },
+            target: { type: "AverageValue", averageValue: "500m" },
+          },
+        }),
+      });
+      await waitFor(
+        "Deployment scaled to 3 on pods_up_total",
+        async () => ((await replicas()) === 3 ? true : undefined),
+        { timeoutMs: 120_000 },
+      );
+      await cluster.kubectl(["delete", "hpa", "web-external"], { namespace: ns.name });
+    } finally {
+      await hpa.stop();
+    }
+  });
+});
