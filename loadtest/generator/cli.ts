@@ -2,7 +2,7 @@
 // Runs a load scenario against a loopback service, shows progress, writes timeline.json and
 // chart.svg into the report folder, prints a table per phase and, last, the folder's path.
 import { KubeConfig } from "@kubernetes/client-node";
-import { Command, InvalidArgumentError } from "commander";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { terminalProgress, silentProgress } from "./progress.js";
@@ -47,8 +47,9 @@ async function main(argv: string[]): Promise<number> {
   const cli = buildCli();
   try {
     cli.parse(argv);
-  } catch {
-    return 2;
+  } catch (err: unknown) {
+    // Commander has printed the help or the usage error already.
+    return err instanceof CommanderError && err.exitCode === 0 ? 0 : 2;
   }
   const opts = cli.opts<CliOptions>();
 
