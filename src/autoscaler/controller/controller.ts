@@ -3,11 +3,12 @@
 // the scale subresource, the pods (informer) and every metric, runs the pure algorithm, writes
 // the scale, the status, Events and the history annotation. In dry-run it writes only Events
 // (reason prefixed "DryRun") and annotations.
-import type { HorizontalPodAutoscaler, HorizontalPodAutoscalerStatus, MetricResponse, Pod } from "../../kube/objects.js";
+import { kubeTimeToEpochMs, type HorizontalPodAutoscaler, type HorizontalPodAutoscalerStatus, type MetricResponse, type Pod } from "../../kube/objects.js";
 import type { Logger } from "../../log/logger.js";
 import {
   applyScaleResult as algorithmApplyScaleResult,
   reconcile as algorithmReconcile,
+  storeScaleEvent,
   type ControllerEvent,
   type ControllerSettings,
   type HpaHistory,
@@ -64,6 +65,8 @@ interface Remembered {
   persisted: string | undefined;
   /** the dry-run decision as last written or read (without its timestamp) */
   decision: string | undefined;
+  /** dry-run: the target's replicas at the last sync, to notice the real scaler's changes */
+  lastReplicas?: number | undefined;
 }
 
 /** Reasons of our own failures (besides the algorithm's Warning events). */
@@ -301,7 +304,14 @@ export class HpaController {
     let mem = this.memory.get(key);
     if (mem !== undefined && mem.uid !== hpa.metadata.uid) mem = undefined;
     const persistedText = annotations[HISTORY_ANNOTATION];
-    const history = mem?.history ?? parseHistory(persistedText, now);
+    let history = mem?.history ?? parseHistory(persistedText, now);
+    if (o.dryRun && history !== null && current !== undefined && mem?.lastReplicas !== undefined && mem.lastReplicas !== current.replicas) {
+      // Shadow mode: the scale events that limit behavior policies are the real scaler's, not
+      // ours (we never scale); record the change we observe, at its lastScaleTime when known.
+      const lastScale = kubeTimeToEpochMs(hpa.status?.lastScaleTime);
+      const at = lastScale !== undefined && lastScale <= now ? lastScale : now;
+      history = storeScaleEvent(hpa.spec.behavior, history, at, mem.lastReplicas, current.replicas, settings);
+    }
 
     const otherHpaSelectors = current !== undefined ? this.trackSelector(namespace, hpa.metadata.name, current.selector, pods) : [];
     const input: ReconcileInput = { now, settings, hpa, scale: scaleInput, pods, metricResponses, history, otherHpaSelectors };
@@ -315,6 +325,11 @@ export class HpaController {
         result = this.applyScaleResult(input, result, { ok: false, error: errorMessage(err) });
         o.log.warn({ hpa: key, desiredReplicas: result.desiredReplicas, err: errorMessage(err) }, "could not update the scale");
       }
+    }
+
+    if (o.dryRun && result.scaled && result.history !== null) {
+      // a would-be scale is not a scale event: keep the observed ones only
+      result = { ...result, history: { ...result.history, scaleUpEvents: history?.scaleUpEvents ?? [], scaleDownEvents: history?.scaleDownEvents ?? [] } };
     }
 
     for (const e of result.events) {
@@ -335,6 +350,7 @@ export class HpaController {
     // remember; save to the annotation when the compacted history (or dry-run decision) changed
     const remembered: Remembered = mem ?? { uid: hpa.metadata.uid, history: null, persisted: persistedText, decision: undefined };
     if (result.history !== null) remembered.history = result.history;
+    if (current !== undefined) remembered.lastReplicas = current.replicas;
     this.memory.set(key, remembered);
     const patch: Record<string, string | null> = {};
     const nextHistory = remembered.history === null ? undefined : serializeHistory(remembered.history, now);

@@ -278,6 +278,31 @@ describe("dry-run", () => {
     expect(desired).toContain("} 5");
   });
 
+  it("mirrors the real scaler's scale events (for behavior policies) instead of keeping its own would-be ones", async () => {
+    const wouldBe = fakeReconcile(() => 6);
+    const withEvent = (input: Parameters<typeof wouldBe.fn>[0]) => {
+      const r = wouldBe.fn(input);
+      return r.history === null ? r : { ...r, history: { ...r.history, scaleUpEvents: [...r.history.scaleUpEvents, { timestamp: input.now, replicaChange: 99 }] } };
+    };
+    const h = makeController({ dryRun: true, reconcile: withEvent });
+    const behavior = { scaleUp: { policies: [{ type: "Pods", value: 1, periodSeconds: 60 }] } };
+    const hpa = makeHpa("a");
+    h.hpas.set({ ...hpa, spec: { ...hpa.spec, behavior } });
+    await h.controller.syncKey("default/a");
+    expect(wouldBe.inputs[0]?.history).toBeNull();
+    // the built-in controller scales 1 → 3 and records lastScaleTime
+    const scaledAt = h.clock.now() + 5_000;
+    h.scales.replicas.set("a", 3);
+    const cached = h.hpas.get("default", "a");
+    if (!cached?.ok) throw new Error("missing");
+    h.hpas.set({ ...cached.hpa, status: { ...cached.hpa.status, lastScaleTime: new Date(scaledAt).toISOString().replace(".000Z", "Z") } });
+    await h.clock.advance(15_000);
+    await h.controller.syncKey("default/a");
+    const seen = wouldBe.inputs[1]?.history;
+    expect(seen?.scaleUpEvents).toEqual([{ timestamp: scaledAt, replicaChange: 2, outdated: false }]);
+    expect(seen?.scaleUpEvents.some((e) => e.replicaChange === 99)).toBe(false);
+  });
+
   it("prefixes failure Events too", async () => {
     const h = makeController({ dryRun: true });
     h.scales.getError = "boom";
