@@ -16,16 +16,19 @@ kubectl apply -k manifests/examples/     # the seed's hello-world Deployment, Se
 
 ## What is here
 
-| file | what |
-| --- | --- |
-| \`namespace.yaml\`, \`service-accounts.yaml\` | namespace \`${INSTALL.namespace}\` (restricted Pod Security), one ServiceAccount per program |
-| \`rbac/adapter.yaml\` | read the objects metrics describe; \`system:auth-delegator\` (TokenReview, SubjectAccessReview); \`extension-apiserver-authentication-reader\` in kube-system |
-| \`rbac/autoscaler.yaml\` | HPAs and their status, \`*/scale\`, pods, Events, its leader-election Lease |
-| \`rbac/metrics-readers.yaml\` | who may read the metrics APIs: the built-in HPA controller and our autoscaler |
-| \`adapter/\` | Deployment (2 replicas), Service, PodDisruptionBudget, rules ConfigMap, the four APIServices |
-| \`autoscaler/\` | Deployment (2 replicas, leader election on a Lease), PodDisruptionBudget |
-| \`components/cert-manager/\` | kustomize Component: serving certificate and CA injection by cert-manager |
-| \`examples/\` | the seed's hello-world and its autoscaling/v2 HPAs (resource metrics; resource + \`cpu_system\`) |
+- \`namespace.yaml\`, \`service-accounts.yaml\`: namespace \`${INSTALL.namespace}\` (restricted Pod Security), one
+  ServiceAccount per program.
+- \`rbac/adapter.yaml\`: read the objects metrics describe; \`system:auth-delegator\` (TokenReview,
+  SubjectAccessReview); \`extension-apiserver-authentication-reader\` in kube-system.
+- \`rbac/autoscaler.yaml\`: HPAs and their status, \`*/scale\`, pods, Events, its leader-election Lease.
+- \`rbac/metrics-readers.yaml\`: who may read the metrics APIs: the built-in HPA controller and our
+  autoscaler.
+- \`adapter/\`: Deployment (2 replicas), Service, PodDisruptionBudget, rules ConfigMap, the four
+  APIServices.
+- \`autoscaler/\`: Deployment (2 replicas, leader election on a Lease), PodDisruptionBudget.
+- \`components/cert-manager/\`: kustomize Component, serving certificate and CA injection by cert-manager.
+- \`examples/\`: the seed's hello-world and its autoscaling/v2 HPAs (resource metrics; resource +
+  \`cpu_system\`).
 
 Each program checks these permissions itself at start-up (SelfSubjectAccessReview) and names every
 one it lacks.
@@ -82,7 +85,7 @@ the HPA controller numbers). The adapter reads its pair from Secret \`${ADAPTER.
 - If metrics-server already serves \`metrics.k8s.io\`, drop \`v1beta1.metrics.k8s.io\` from the
   APIServices (a \`$patch: delete\` patch) or replace metrics-server with the adapter: one API
   group version has exactly one APIService.
-- The autoscaler runs with the seed's \`--sync-period=30s --upscale-delay=3m
-  --downscale-delay=5m\`. Turn kube-controller-manager's HPA controller off, or run the
+- The autoscaler runs with the seed's sync period and delays
+  (\`--sync-period=30s --upscale-delay=3m --downscale-delay=5m\`). Turn kube-controller-manager's HPA controller off, or run the
   autoscaler with \`--dry-run\` beside it: two controllers writing one scale subresource fight.
 `;
