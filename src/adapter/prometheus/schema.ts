@@ -32,7 +32,15 @@ const queryBody = success(
     z.object({ resultType: z.literal("string"), result: z.unknown() }),
   ]),
 );
-const seriesBody = success(z.array(labels));
+// The series list can hold 100k+ label sets: zod checks the envelope, and a plain loop checks
+// each label set in place (z.record would copy every object, doubling discovery's memory).
+const seriesBody = success(z.array(z.unknown()));
+
+function isLabelSet(v: unknown): v is SeriesLabels {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  for (const k in v) if (typeof (v as Record<string, unknown>)[k] !== "string") return false;
+  return true;
+}
 
 /** Prometheus' float text: "1.5", "NaN", "+Inf", "-Inf". */
 export function parseSampleValue(text: string): number {
@@ -77,5 +85,11 @@ export function parseQueryBody(json: unknown): PromResult<QueryData> {
 export function parseSeriesBody(json: unknown): PromResult<SeriesLabels[]> {
   const r = seriesBody.safeParse(json);
   if (!r.success) return badShape("series", r.error);
-  return { ok: true, value: r.data.data };
+  const data = r.data.data;
+  for (let i = 0; i < data.length; i++) {
+    if (!isLabelSet(data[i])) {
+      return { ok: false, error: { kind: "bad_response", message: `unexpected series answer at data.${i}: expected a map of label names to string values` } };
+    }
+  }
+  return { ok: true, value: data as SeriesLabels[] };
 }

@@ -69,6 +69,9 @@ export function buildRegistry(rules: readonly CompiledRule[], externalRules: rea
   for (const rule of rules) {
     const series = seriesBySelector.get(rule.seriesQuery) ?? [];
     const names = new Map<string, string | null>();
+    // metric → mappings already registered, by scope; mapping objects are cached per label by
+    // the rule, so identity tells them apart without building a key string per series.
+    const registered = new Map<string, { ns: Set<ResourceMapping>; cluster: Set<ResourceMapping> }>();
     for (const s of series) {
       const seriesName = s.__name__;
       if (seriesName === undefined) continue;
@@ -88,11 +91,18 @@ export function buildRegistry(rules: readonly CompiledRule[], externalRules: rea
         (found ??= []).push(mapping);
       }
       if (found === undefined) continue;
+      let done = registered.get(metric);
+      if (done === undefined) {
+        done = { ns: new Set(), cluster: new Set() };
+        registered.set(metric, done);
+      }
       for (const mapping of found) {
         const namespaced = hasNamespace && mapping.namespaced;
-        const key = customKey(mapping.groupResource, metric, namespaced);
-        if (custom.has(key)) continue;
-        custom.set(key, { info: { groupResource: mapping.groupResource, metric, namespaced }, mapping, rule, seriesName });
+        const seen = namespaced ? done.ns : done.cluster;
+        if (seen.has(mapping)) continue;
+        seen.add(mapping);
+        // When several rules yield the same metric for a resource, the later rule wins, as upstream.
+        custom.set(customKey(mapping.groupResource, metric, namespaced), { info: { groupResource: mapping.groupResource, metric, namespaced }, mapping, rule, seriesName });
       }
     }
   }
