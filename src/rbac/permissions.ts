@@ -85,6 +85,13 @@ export interface PermissionOptions {
    * label to, so it must be able to list and watch them.
    */
   extraResources?: GroupResource[];
+  /**
+   * Autoscaler only: running with --dry-run, it never writes scale subresources or HPA status,
+   * so the self-check does not ask for those (the installed roles still grant them).
+   */
+  dryRun?: boolean;
+  /** Autoscaler only: without leader election it needs no Lease. Default true. */
+  leaderElection?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,76 +189,83 @@ const USUAL_SCALE_TARGETS: GroupResource[] = [
 
 export function autoscalerPermissions(options: PermissionOptions = {}): ProgramPermissions {
   const namespace = options.namespace ?? INSTALL.namespace;
+  const requirements: Requirement[] = [
+    {
+      // update/patch on the object itself: the dry-run decision annotation and the
+      // scale-event history the next leader reads back.
+      why: "watch HorizontalPodAutoscalers and annotate them",
+      rule: {
+        apiGroups: ["autoscaling"],
+        resources: ["horizontalpodautoscalers"],
+        verbs: ["get", "list", "watch", "update", "patch"],
+      },
+    },
+    {
+      why: "write HPA status",
+      rule: {
+        apiGroups: ["autoscaling"],
+        resources: ["horizontalpodautoscalers/status"],
+        verbs: ["update", "patch"],
+      },
+    },
+    {
+      why: "read and write the scale subresource of HPA targets",
+      rule: { apiGroups: ["*"], resources: ["*/scale"], verbs: ["get", "update", "patch"] },
+      checks: USUAL_SCALE_TARGETS.flatMap((t) =>
+        (["get", "update"] as const).map((verb): AccessCheck => ({
+          verb,
+          group: t.group,
+          resource: t.resource,
+          subresource: "scale",
+        })),
+      ),
+    },
+    {
+      why: "count ready pods of each target",
+      rule: { apiGroups: [""], resources: ["pods"], verbs: READ },
+    },
+    {
+      why: "record scaling Events",
+      rule: { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
+    },
+    {
+      why: "record scaling Events",
+      rule: { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
+    },
+    {
+      why: "take part in leader election",
+      rule: {
+        apiGroups: ["coordination.k8s.io"],
+        resources: ["leases"],
+        verbs: ["get", "create", "update"],
+      },
+      namespace,
+    },
+    {
+      why: "read resource metrics (metrics.k8s.io)",
+      rule: { apiGroups: ["metrics.k8s.io"], resources: ["pods", "nodes"], verbs: ["get", "list"] },
+      grantedBy: { kind: "ClusterRole", name: RESOURCE_METRICS_READER },
+    },
+    {
+      why: "read custom and external metrics",
+      rule: {
+        apiGroups: ["custom.metrics.k8s.io", "external.metrics.k8s.io"],
+        resources: ["*"],
+        verbs: ["get", "list"],
+      },
+      grantedBy: { kind: "ClusterRole", name: CUSTOM_METRICS_READER },
+    },
+  ];
+  const writesTargets = (r: Requirement): boolean =>
+    r.rule.resources.includes("horizontalpodautoscalers/status") || r.rule.resources.includes("*/scale");
   return {
     program: "autoscaler",
     serviceAccount: { namespace, name: INSTALL.autoscalerServiceAccount },
-    requirements: [
-      {
-        // update/patch on the object itself: the dry-run decision annotation and the
-        // scale-event history the next leader reads back.
-        why: "watch HorizontalPodAutoscalers and annotate them",
-        rule: {
-          apiGroups: ["autoscaling"],
-          resources: ["horizontalpodautoscalers"],
-          verbs: ["get", "list", "watch", "update", "patch"],
-        },
-      },
-      {
-        why: "write HPA status",
-        rule: {
-          apiGroups: ["autoscaling"],
-          resources: ["horizontalpodautoscalers/status"],
-          verbs: ["update", "patch"],
-        },
-      },
-      {
-        why: "read and write the scale subresource of HPA targets",
-        rule: { apiGroups: ["*"], resources: ["*/scale"], verbs: ["get", "update", "patch"] },
-        checks: USUAL_SCALE_TARGETS.flatMap((t) =>
-          (["get", "update"] as const).map((verb): AccessCheck => ({
-            verb,
-            group: t.group,
-            resource: t.resource,
-            subresource: "scale",
-          })),
-        ),
-      },
-      {
-        why: "count ready pods of each target",
-        rule: { apiGroups: [""], resources: ["pods"], verbs: READ },
-      },
-      {
-        why: "record scaling Events",
-        rule: { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
-      },
-      {
-        why: "record scaling Events",
-        rule: { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
-      },
-      {
-        why: "take part in leader election",
-        rule: {
-          apiGroups: ["coordination.k8s.io"],
-          resources: ["leases"],
-          verbs: ["get", "create", "update"],
-        },
-        namespace,
-      },
-      {
-        why: "read resource metrics (metrics.k8s.io)",
-        rule: { apiGroups: ["metrics.k8s.io"], resources: ["pods", "nodes"], verbs: ["get", "list"] },
-        grantedBy: { kind: "ClusterRole", name: RESOURCE_METRICS_READER },
-      },
-      {
-        why: "read custom and external metrics",
-        rule: {
-          apiGroups: ["custom.metrics.k8s.io", "external.metrics.k8s.io"],
-          resources: ["*"],
-          verbs: ["get", "list"],
-        },
-        grantedBy: { kind: "ClusterRole", name: CUSTOM_METRICS_READER },
-      },
-    ],
+    requirements: requirements.filter(
+      (r) =>
+        !(options.dryRun === true && writesTargets(r)) &&
+        !(options.leaderElection === false && r.rule.resources.includes("leases")),
+    ),
   };
 }
 

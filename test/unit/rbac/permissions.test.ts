@@ -123,6 +123,13 @@ describe("autoscaler permissions", () => {
     );
   });
 
+  it("in dry-run ask for neither scale writes nor status writes, and without leader election for no Lease", () => {
+    const dry = allChecks(autoscalerPermissions({ dryRun: true, leaderElection: false }).requirements);
+    expect(dry.filter((c) => /scale|status|leases/.test(c))).toEqual([]);
+    expect(dry).toContain("patch autoscaling/horizontalpodautoscalers");
+    expect(dry).toContain("create core/events");
+  });
+
   it("grant */scale in every group (custom resources too) and Leases only in its namespace", () => {
     const objs = rolesForProgram(autoscalerPermissions());
     const clusterRole = objs.find((o) => o.kind === "ClusterRole");
