@@ -256,16 +256,23 @@ export function autoscalerPermissions(options: PermissionOptions = {}): ProgramP
       grantedBy: { kind: "ClusterRole", name: CUSTOM_METRICS_READER },
     },
   ];
-  const writesTargets = (r: Requirement): boolean =>
-    r.rule.resources.includes("horizontalpodautoscalers/status") || r.rule.resources.includes("*/scale");
+  const readOnly = (r: Requirement): Requirement | undefined => {
+    // A dry-run autoscaler still reads each target's scale, but writes neither it nor HPA status.
+    if (r.rule.resources.includes("horizontalpodautoscalers/status")) return undefined;
+    if (!r.rule.resources.includes("*/scale")) return r;
+    return {
+      ...r,
+      rule: { ...r.rule, verbs: ["get"] },
+      checks: (r.checks ?? []).filter((c) => c.verb === "get"),
+    };
+  };
   return {
     program: "autoscaler",
     serviceAccount: { namespace, name: INSTALL.autoscalerServiceAccount },
-    requirements: requirements.filter(
-      (r) =>
-        !(options.dryRun === true && writesTargets(r)) &&
-        !(options.leaderElection === false && r.rule.resources.includes("leases")),
-    ),
+    requirements: requirements
+      .filter((r) => !(options.leaderElection === false && r.rule.resources.includes("leases")))
+      .map((r) => (options.dryRun === true ? readOnly(r) : r))
+      .filter((r): r is Requirement => r !== undefined),
   };
 }
 
