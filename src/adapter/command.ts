@@ -45,12 +45,21 @@ export interface AdapterFlags {
   logLevel: string;
 }
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
 
 /** A Go duration ("30s", "1m30s", "0") in milliseconds; the error names the flag. */
 export function parseGoDuration(text: string, flag: string): number {
   const s = text.trim();
-  const bad = (): Error => new Error(`${flag}: invalid duration "${text}"; use a Go duration such as 30s, 10m or 1h30m`);
+  const bad = (): Error =>
+    new Error(`${flag}: invalid duration "${text}"; use a Go duration such as 30s, 10m or 1h30m`);
   if (s === "0") return 0;
   if (s === "" || s.startsWith("-")) throw bad();
   const part = /([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)/y;
@@ -83,16 +92,19 @@ async function readPem(path: string | undefined, flag: string): Promise<string |
   } catch (err) {
     throw new Error(`${flag} ${path}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (!text.includes("-----BEGIN CERTIFICATE-----")) throw new Error(`${flag} ${path}: no PEM certificate in the file`);
+  if (!text.includes("-----BEGIN CERTIFICATE-----"))
+    throw new Error(`${flag} ${path}: no PEM certificate in the file`);
   return text;
 }
 
 /** Flags → options; throws an Error naming the flag for any bad value. */
 export async function optionsFromFlags(f: AdapterFlags): Promise<AdapterOptions> {
   const port = Number(f.securePort);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--secure-port: "${f.securePort}" is not a port number (0-65535)`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--secure-port: "${f.securePort}" is not a port number (0-65535)`);
   if (isIP(f.bindAddress) === 0) throw new Error(`--bind-address: "${f.bindAddress}" is not an IP address`);
-  if ((f.tlsCertFile === undefined) !== (f.tlsPrivateKeyFile === undefined)) throw new Error("--tls-cert-file and --tls-private-key-file must be given together");
+  if ((f.tlsCertFile === undefined) !== (f.tlsPrivateKeyFile === undefined))
+    throw new Error("--tls-cert-file and --tls-private-key-file must be given together");
   try {
     const u = new URL(f.prometheusUrl);
     if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error("scheme");
@@ -100,16 +112,21 @@ export async function optionsFromFlags(f: AdapterFlags): Promise<AdapterOptions>
     throw new Error(`--prometheus-url: "${f.prometheusUrl}" is not an http(s) URL`);
   }
   const relistMs = parseGoDuration(f.metricsRelistInterval, "--metrics-relist-interval");
-  if (relistMs < 1000) throw new Error(`--metrics-relist-interval: "${f.metricsRelistInterval}" is below the minimum of 1s`);
+  if (relistMs < 1000)
+    throw new Error(`--metrics-relist-interval: "${f.metricsRelistInterval}" is below the minimum of 1s`);
   const timeoutMs = parseGoDuration(f.prometheusTimeout, "--prometheus-timeout");
   if (timeoutMs <= 0) throw new Error(`--prometheus-timeout: must be greater than 0`);
   for (const h of f.prometheusHeader) {
-    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+=.*$/.test(h)) throw new Error(`--prometheus-header: "${h}" is not Name=Value`);
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+=.*$/.test(h))
+      throw new Error(`--prometheus-header: "${h}" is not Name=Value`);
   }
 
   let config = defaultConfig();
   if (f.config !== undefined) {
-    const loaded = await loadConfigFile(f.config).catch((err: unknown) => ({ ok: false as const, issues: [{ path: "", message: err instanceof Error ? err.message : String(err) }] }));
+    const loaded = await loadConfigFile(f.config).catch((err: unknown) => ({
+      ok: false as const,
+      issues: [{ path: "", message: err instanceof Error ? err.message : String(err) }],
+    }));
     if (!loaded.ok) {
       const lines = loaded.issues.map((i) => `  ${i.path === "" ? "(file)" : i.path}: ${i.message}`);
       throw new Error(`--config ${f.config}: ${loaded.issues.length} problem(s)\n${lines.join("\n")}`);
@@ -143,9 +160,18 @@ export async function optionsFromFlags(f: AdapterFlags): Promise<AdapterOptions>
     allowAnonymous: f.allowAnonymous === true,
     authenticationSkipLookup: f.authenticationSkipLookup === true,
     authorizationAlwaysAllow: f.authorizationAlwaysAllow === true,
-    tokenCacheTtlMs: parseGoDuration(f.authenticationTokenWebhookCacheTtl, "--authentication-token-webhook-cache-ttl"),
-    authorizedCacheTtlMs: parseGoDuration(f.authorizationWebhookCacheAuthorizedTtl, "--authorization-webhook-cache-authorized-ttl"),
-    unauthorizedCacheTtlMs: parseGoDuration(f.authorizationWebhookCacheUnauthorizedTtl, "--authorization-webhook-cache-unauthorized-ttl"),
+    tokenCacheTtlMs: parseGoDuration(
+      f.authenticationTokenWebhookCacheTtl,
+      "--authentication-token-webhook-cache-ttl",
+    ),
+    authorizedCacheTtlMs: parseGoDuration(
+      f.authorizationWebhookCacheAuthorizedTtl,
+      "--authorization-webhook-cache-authorized-ttl",
+    ),
+    unauthorizedCacheTtlMs: parseGoDuration(
+      f.authorizationWebhookCacheUnauthorizedTtl,
+      "--authorization-webhook-cache-unauthorized-ttl",
+    ),
     authentication: {
       clientCA: await readPem(f.clientCaFile, "--client-ca-file"),
       requestHeaderClientCA: await readPem(f.requestheaderClientCaFile, "--requestheader-client-ca-file"),
@@ -177,42 +203,121 @@ export function registerAdapterCommand(program: Command): void {
     .description("serve the custom, external and resource metrics APIs from Prometheus")
     .option("--secure-port <port>", "HTTPS port to serve on (0 = any free port)", "6443")
     .option("--bind-address <ip>", "IP address to listen on", "0.0.0.0")
-    .option("--tls-cert-file <path>", "serving certificate (PEM, may include the chain); reloaded when it changes. Without it a self-signed certificate is used (development only)")
+    .option(
+      "--tls-cert-file <path>",
+      "serving certificate (PEM, may include the chain); reloaded when it changes. Without it a self-signed certificate is used (development only)",
+    )
     .option("--tls-private-key-file <path>", "private key of --tls-cert-file (PEM)")
-    .option("--self-signed-hosts <list>", "DNS names/IPs of the self-signed certificate used without --tls-cert-file", "localhost,127.0.0.1")
-    .option("--prometheus-url <url>", "URL of Prometheus (or Thanos, Mimir, Cortex, VictoriaMetrics) to query", "https://localhost")
+    .option(
+      "--self-signed-hosts <list>",
+      "DNS names/IPs of the self-signed certificate used without --tls-cert-file",
+      "localhost,127.0.0.1",
+    )
+    .option(
+      "--prometheus-url <url>",
+      "URL of Prometheus (or Thanos, Mimir, Cortex, VictoriaMetrics) to query",
+      "https://localhost",
+    )
     .option("--prometheus-timeout <duration>", "deadline of each call to Prometheus", "10s")
-    .option("--prometheus-auth-config <path>", "kubeconfig-format file with the credentials and TLS settings for Prometheus")
+    .option(
+      "--prometheus-auth-config <path>",
+      "kubeconfig-format file with the credentials and TLS settings for Prometheus",
+    )
     .option("--prometheus-token-file <path>", "file with a bearer token for Prometheus (re-read on change)")
     .option("--prometheus-ca-file <path>", "CA bundle (PEM) to verify Prometheus' certificate")
     .option("--prometheus-client-cert <path>", "client certificate (PEM) presented to Prometheus")
     .option("--prometheus-client-key <path>", "key of --prometheus-client-cert (PEM)")
     .option("--prometheus-insecure-skip-tls-verify", "do not verify Prometheus' certificate (testing only)")
-    .option("--prometheus-header <name=value>", "extra header on every call to Prometheus, e.g. X-Scope-OrgID=tenant (repeatable)", (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option("--metrics-relist-interval <duration>", "how often the series API is asked which metrics exist", "10m")
-    .option("--config <path>", "prometheus-adapter configuration file (rules, externalRules, resourceRules); default: the built-in default rules")
-    .option("--kubeconfig <path>", "kubeconfig for talking to the cluster (default: in-cluster, then KUBECONFIG / ~/.kube/config)")
-    .option("--lister-kubeconfig <path>", "kubeconfig for API discovery and the object caches (default: --kubeconfig)")
-    .option("--authentication-kubeconfig <path>", "kubeconfig for TokenReviews and the extension-apiserver-authentication ConfigMap (default: --kubeconfig)")
-    .option("--authorization-kubeconfig <path>", "kubeconfig for SubjectAccessReviews (default: --authentication-kubeconfig, then --kubeconfig)")
-    .option("--client-ca-file <path>", "CA bundle for client-certificate authentication (overrides the ConfigMap's client-ca-file)")
-    .option("--requestheader-client-ca-file <path>", "CA bundle that signs the front proxy's (aggregator's) client certificate (overrides the ConfigMap)")
-    .option("--requestheader-allowed-names <list>", "common names the front proxy's certificate may have (comma-separated; empty = any)")
-    .option("--requestheader-username-headers <list>", "headers carrying the user name, first non-empty wins (e.g. X-Remote-User)")
+    .option(
+      "--prometheus-header <name=value>",
+      "extra header on every call to Prometheus, e.g. X-Scope-OrgID=tenant (repeatable)",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option(
+      "--metrics-relist-interval <duration>",
+      "how often the series API is asked which metrics exist",
+      "10m",
+    )
+    .option(
+      "--config <path>",
+      "prometheus-adapter configuration file (rules, externalRules, resourceRules); default: the built-in default rules",
+    )
+    .option(
+      "--kubeconfig <path>",
+      "kubeconfig for talking to the cluster (default: in-cluster, then KUBECONFIG / ~/.kube/config)",
+    )
+    .option(
+      "--lister-kubeconfig <path>",
+      "kubeconfig for API discovery and the object caches (default: --kubeconfig)",
+    )
+    .option(
+      "--authentication-kubeconfig <path>",
+      "kubeconfig for TokenReviews and the extension-apiserver-authentication ConfigMap (default: --kubeconfig)",
+    )
+    .option(
+      "--authorization-kubeconfig <path>",
+      "kubeconfig for SubjectAccessReviews (default: --authentication-kubeconfig, then --kubeconfig)",
+    )
+    .option(
+      "--client-ca-file <path>",
+      "CA bundle for client-certificate authentication (overrides the ConfigMap's client-ca-file)",
+    )
+    .option(
+      "--requestheader-client-ca-file <path>",
+      "CA bundle that signs the front proxy's (aggregator's) client certificate (overrides the ConfigMap)",
+    )
+    .option(
+      "--requestheader-allowed-names <list>",
+      "common names the front proxy's certificate may have (comma-separated; empty = any)",
+    )
+    .option(
+      "--requestheader-username-headers <list>",
+      "headers carrying the user name, first non-empty wins (e.g. X-Remote-User)",
+    )
     .option("--requestheader-group-headers <list>", "headers carrying the groups (e.g. X-Remote-Group)")
-    .option("--requestheader-extra-headers-prefix <list>", "header prefixes carrying extra user info (e.g. X-Remote-Extra-)")
+    .option(
+      "--requestheader-extra-headers-prefix <list>",
+      "header prefixes carrying extra user info (e.g. X-Remote-Extra-)",
+    )
     .option("--requestheader-uid-headers <list>", "headers carrying the user's UID (e.g. X-Remote-Uid)")
-    .option("--authentication-skip-lookup", "do not read kube-system/extension-apiserver-authentication; use only the flags above")
-    .option("--allow-anonymous", "serve requests without credentials as system:anonymous (still subject to authorization)")
-    .option("--authorization-always-allow", "skip SubjectAccessReviews and allow every authenticated request (development only)")
-    .option("--authentication-token-webhook-cache-ttl <duration>", "how long TokenReview answers are reused", "10s")
-    .option("--authorization-webhook-cache-authorized-ttl <duration>", "how long allowed SubjectAccessReview answers are reused", "10s")
-    .option("--authorization-webhook-cache-unauthorized-ttl <duration>", "how long denied SubjectAccessReview answers are reused", "10s")
-    .option("--log-level <level>", "log level: fatal, error, warn, info, debug, trace", process.env.LOG_LEVEL ?? "info")
+    .option(
+      "--authentication-skip-lookup",
+      "do not read kube-system/extension-apiserver-authentication; use only the flags above",
+    )
+    .option(
+      "--allow-anonymous",
+      "serve requests without credentials as system:anonymous (still subject to authorization)",
+    )
+    .option(
+      "--authorization-always-allow",
+      "skip SubjectAccessReviews and allow every authenticated request (development only)",
+    )
+    .option(
+      "--authentication-token-webhook-cache-ttl <duration>",
+      "how long TokenReview answers are reused",
+      "10s",
+    )
+    .option(
+      "--authorization-webhook-cache-authorized-ttl <duration>",
+      "how long allowed SubjectAccessReview answers are reused",
+      "10s",
+    )
+    .option(
+      "--authorization-webhook-cache-unauthorized-ttl <duration>",
+      "how long denied SubjectAccessReview answers are reused",
+      "10s",
+    )
+    .option(
+      "--log-level <level>",
+      "log level: fatal, error, warn, info, debug, trace",
+      process.env.LOG_LEVEL ?? "info",
+    )
     .addHelpText("after", HELP_AFTER)
     .action(async (flags: AdapterFlags) => {
       const levels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
-      if (!levels.includes(flags.logLevel)) throw new Error(`--log-level: "${flags.logLevel}" is not one of ${levels.join(", ")}`);
+      if (!levels.includes(flags.logLevel))
+        throw new Error(`--log-level: "${flags.logLevel}" is not one of ${levels.join(", ")}`);
       const options = await optionsFromFlags(flags);
       const logger = createLogger("adapter", flags.logLevel);
       const adapter = await startAdapter({ ...options, logger });

@@ -26,7 +26,12 @@ import { createRequestHandler, type Providers } from "./server/handler.js";
 import type { HealthCheck } from "./server/health.js";
 import { AdapterMetrics } from "./server/metrics.js";
 import { buildOpenAPIDocuments } from "./server/openapi.js";
-import { readServingCertificate, selfSignedCertificate, watchServingCertificate, type ServingCertificate } from "./server/tls.js";
+import {
+  readServingCertificate,
+  selfSignedCertificate,
+  watchServingCertificate,
+  type ServingCertificate,
+} from "./server/tls.js";
 
 export const ADAPTER_VERSION = "v0.1.0";
 
@@ -36,6 +41,8 @@ export interface MetricsBackend extends Providers {
   stop?(): Promise<void>;
   /** Discovery has run and Prometheus answered. */
   ready?(): boolean;
+  /** False when the backend cannot answer metrics.k8s.io (no resourceRules). */
+  servesResourceMetrics?: boolean;
 }
 
 export interface AdapterOptions {
@@ -51,7 +58,12 @@ export interface AdapterOptions {
   /** The Prometheus backend's inputs (config file contents, how to reach Prometheus). */
   prometheus?: { config: MetricsDiscoveryConfig; options: PrometheusOptions; relistIntervalMs?: number };
   /** Or a ready-made backend (tests, other metric sources); wins over `prometheus`. */
-  backend?: (deps: { mapper: ResourceMapper; lister: ObjectLister; logger: Logger; metrics: AdapterMetrics }) => MetricsBackend;
+  backend?: (deps: {
+    mapper: ResourceMapper;
+    lister: ObjectLister;
+    logger: Logger;
+    metrics: AdapterMetrics;
+  }) => MetricsBackend;
   /** Which API groups to serve; default all three (metrics.k8s.io only with resourceRules). */
   apis?: Partial<ServedAPIs>;
 
@@ -105,12 +117,20 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
 
   try {
     // --- Kubernetes: discovery-backed mapper and informer-backed lister
-    const clientFor = (path: string | undefined): KubeClient => KubeClient.fromOptions({ kubeconfig: path ?? options.kubeconfig });
+    const clientFor = (path: string | undefined): KubeClient =>
+      KubeClient.fromOptions({ kubeconfig: path ?? options.kubeconfig });
     const listerClient = clientFor(options.listerKubeconfig);
     stops.push(() => listerClient.close());
-    const mapper = new DiscoveryResourceMapper({ client: listerClient, logger, onRun: (ok, s) => metrics.apiDiscoveryRun(ok, s) });
+    const mapper = new DiscoveryResourceMapper({
+      client: listerClient,
+      logger,
+      onRun: (ok, s) => metrics.apiDiscoveryRun(ok, s),
+    });
     const lister = new InformerObjectLister({ client: listerClient, mapper, logger });
-    stops.push(() => mapper.stop(), () => lister.stop());
+    stops.push(
+      () => mapper.stop(),
+      () => lister.stop(),
+    );
     if (await mapper.start()) lister.warm({ group: "", resource: "pods" });
 
     // --- metrics backend
@@ -132,11 +152,14 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
     const apis: ServedAPIs = {
       custom: options.apis?.custom ?? true,
       external: options.apis?.external ?? true,
-      resource: options.apis?.resource ?? (options.prometheus === undefined || options.prometheus.config.resourceRules !== undefined),
+      resource: options.apis?.resource ?? backend.servesResourceMetrics ?? true,
     };
 
     // --- authentication and authorization
-    const authnClient = options.authenticationKubeconfig === undefined ? listerClient : clientFor(options.authenticationKubeconfig);
+    const authnClient =
+      options.authenticationKubeconfig === undefined
+        ? listerClient
+        : clientFor(options.authenticationKubeconfig);
     if (authnClient !== listerClient) stops.push(() => authnClient.close());
     const authenticator = new DelegatingAuthenticator({
       tokenReviewer: kubeTokenReviewer(authnClient),
@@ -149,7 +172,10 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
       if (!options.authenticationSkipLookup) {
         const r = await readAuthenticationConfigMap(authnClient);
         if (!r.ok) {
-          logger.warn({ err: r.message }, "cannot read kube-system/extension-apiserver-authentication; front-proxy and client-certificate authentication wait for it");
+          logger.warn(
+            { err: r.message },
+            "cannot read kube-system/extension-apiserver-authentication; front-proxy and client-certificate authentication wait for it",
+          );
           return false;
         }
         fromCluster = r.value;
@@ -161,7 +187,10 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
 
     let authorizer: Authorizer = allowAll;
     if (!options.authorizationAlwaysAllow) {
-      const authzClient = options.authorizationKubeconfig === undefined ? authnClient : clientFor(options.authorizationKubeconfig);
+      const authzClient =
+        options.authorizationKubeconfig === undefined
+          ? authnClient
+          : clientFor(options.authorizationKubeconfig);
       if (authzClient !== authnClient && authzClient !== listerClient) stops.push(() => authzClient.close());
       authorizer = new SubjectAccessReviewAuthorizer({
         reviewer: kubeAccessReviewer(authzClient),
@@ -176,9 +205,18 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
     const ping: HealthCheck = { name: "ping", check: () => undefined };
     const readyz: HealthCheck[] = [
       ping,
-      { name: "api-discovery", check: () => (mapper.ready ? undefined : (mapper.lastError ?? "not run yet")) },
+      {
+        name: "api-discovery",
+        check: () => (mapper.ready ? undefined : (mapper.lastError ?? "not run yet")),
+      },
       { name: "informer-sync", check: () => (lister.synced ? undefined : "object caches have not synced") },
-      { name: "metrics-backend", check: () => (backend.ready === undefined || backend.ready() ? undefined : "series discovery has not succeeded or Prometheus is not answering") },
+      {
+        name: "metrics-backend",
+        check: () =>
+          backend.ready === undefined || backend.ready()
+            ? undefined
+            : "series discovery has not succeeded or Prometheus is not answering",
+      },
       { name: "shutdown", check: () => (shuttingDown ? "shutting down" : undefined) },
     ];
     const isReady = (): boolean => readyz.every((c) => c.check() === undefined);
@@ -211,7 +249,10 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
       logger,
       version: ADAPTER_VERSION,
     });
-    const server = https.createServer({ ...secureContext(), requestCert: true, rejectUnauthorized: false, minVersion: "TLSv1.2" }, handler);
+    const server = https.createServer(
+      { ...secureContext(), requestCert: true, rejectUnauthorized: false, minVersion: "TLSv1.2" },
+      handler,
+    );
     // The aggregator keeps connections open; do not drop them between its requests.
     server.keepAliveTimeout = 120_000;
     server.headersTimeout = 125_000;
@@ -261,7 +302,8 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
         }),
     );
     const port = (server.address() as AddressInfo).port;
-    const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+    const shownHost =
+      host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
     logger.info({ port, host, apis }, "adapter serving");
     return {
       url: `https://${shownHost}:${port}`,

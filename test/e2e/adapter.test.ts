@@ -288,19 +288,28 @@ describe("prom-hpa adapter behind the aggregator", () => {
     const pods = (await listPods(cluster, ns.name, "app=web"))
       .filter((p) => p.phase === "Running" && !p.terminating)
       .map((p) => p.name);
-    const fromProm = await waitFor("Prometheus scrapes the pod", async () => {
-      const samples = await cluster.promQuery(`sum(up{job="pods",namespace="${ns.name}"}) by (pod)`);
-      return samples.length === pods.length ? samples : undefined;
-    }, { timeoutMs: 30_000 });
+    const fromProm = await waitFor(
+      "Prometheus scrapes the pod",
+      async () => {
+        const samples = await cluster.promQuery(`sum(up{job="pods",namespace="${ns.name}"}) by (pod)`);
+        return samples.length === pods.length ? samples : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     expect(fromProm.map((s) => s.labels.pod).sort()).toEqual(pods.sort());
-    const list = metricValueListSchema.parse(
-      JSON.parse(
-        await cluster.kubectl([
+    // Discovery relists every 2 s: the metric is served once it has seen the pod's series.
+    const list = await waitFor(
+      "pods/*/pod_up answered for the pod",
+      async () => {
+        const out = await cluster.kubectl([
           "get",
           "--raw",
           `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/pod_up?labelSelector=app%3Dweb`,
-        ]),
-      ),
+        ]);
+        const parsed = metricValueListSchema.parse(JSON.parse(out));
+        return parsed.items.length === pods.length ? parsed : undefined;
+      },
+      { timeoutMs: 30_000 },
     );
     expect(list.items.map((i) => i.describedObject.name).sort()).toEqual(pods.sort());
     for (const item of list.items) {
@@ -322,12 +331,18 @@ describe("prom-hpa adapter behind the aggregator", () => {
             `/apis/custom.metrics.k8s.io/v1beta1/namespaces/${ns.name}/pods/*/http_requests_per_second`,
           ])
           .catch(() => undefined);
-        return out === undefined ? undefined : metricValueListSchema.parse(JSON.parse(out));
+        const parsed = out === undefined ? undefined : metricValueListSchema.parse(JSON.parse(out));
+        // Keep the counter moving: its first samples give a rate of 0.
+        await fetch(`${runner!.proxyUrl}/`).then((r) => r.text());
+        return parsed !== undefined &&
+          parsed.items.length === pods.length &&
+          parsed.items.every((i) => quantity(i.value) > 0)
+          ? parsed
+          : undefined;
       },
       { timeoutMs: 30_000 },
     );
     expect(rate.items.map((i) => i.describedObject.name).sort()).toEqual(pods.sort());
-    expect(rate.items.every((i) => quantity(i.value) > 0)).toBe(true);
   });
 
   it("answers an external metric and kubectl top pods from metrics.k8s.io", async () => {

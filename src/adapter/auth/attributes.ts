@@ -21,7 +21,11 @@ const VERBS: Record<string, string> = {
 };
 
 export function requestAttributes(method: string, pathname: string): RequestAttributes {
-  const nonResource: RequestAttributes = { resourceRequest: false, verb: method.toLowerCase(), path: pathname };
+  const nonResource: RequestAttributes = {
+    resourceRequest: false,
+    verb: method.toLowerCase(),
+    path: pathname,
+  };
   let parts = pathname.split("/").filter((p) => p.length > 0);
   // Only /apis/<group>/<version>/<something> addresses resources; /api is not served here.
   if (parts[0] !== "apis" || parts.length < 4) return nonResource;

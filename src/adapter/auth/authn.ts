@@ -10,7 +10,13 @@
 import { X509Certificate, createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
-import { ANONYMOUS_USER, AUTHENTICATED_GROUP, type AuthenticationResult, type Authenticator, type UserInfo } from "./types.js";
+import {
+  ANONYMOUS_USER,
+  AUTHENTICATED_GROUP,
+  type AuthenticationResult,
+  type Authenticator,
+  type UserInfo,
+} from "./types.js";
 import { TtlCache } from "./cache.js";
 
 export interface RequestHeaderConfig {
@@ -29,7 +35,10 @@ export interface AuthenticationConfig {
   clientCA?: string;
 }
 
-export type TokenReviewResult = { ok: true; authenticated: true; user: UserInfo } | { ok: true; authenticated: false; error?: string } | { ok: false; message: string };
+export type TokenReviewResult =
+  | { ok: true; authenticated: true; user: UserInfo }
+  | { ok: true; authenticated: false; error?: string }
+  | { ok: false; message: string };
 
 /** Calls the TokenReview API; implemented over the Kubernetes client, faked in unit tests. */
 export type TokenReviewer = (token: string) => Promise<TokenReviewResult>;
@@ -121,7 +130,9 @@ export class DelegatingAuthenticator implements Authenticator {
   /** Replaces the CAs and header names (start-up, and when the ConfigMap or files change). */
   configure(config: AuthenticationConfig): void {
     this.config = config;
-    this.frontProxyCAs = config.requestHeader?.clientCA ? parseCertificates(config.requestHeader.clientCA) : [];
+    this.frontProxyCAs = config.requestHeader?.clientCA
+      ? parseCertificates(config.requestHeader.clientCA)
+      : [];
     this.clientCAs = config.clientCA ? parseCertificates(config.clientCA) : [];
     this.generation++;
   }
@@ -159,14 +170,23 @@ export class DelegatingAuthenticator implements Authenticator {
     const chain = chainOf(socket);
     const leaf = chain[0];
     const nowMs = Date.now();
-    if (leaf !== undefined && usableForClientAuth(leaf) && Date.parse(leaf.validFrom) <= nowMs && nowMs <= Date.parse(leaf.validTo)) {
+    if (
+      leaf !== undefined &&
+      usableForClientAuth(leaf) &&
+      Date.parse(leaf.validFrom) <= nowMs &&
+      nowMs <= Date.parse(leaf.validTo)
+    ) {
       const cn = subjectField(leaf.subject, "CN")[0] ?? "";
       const rh = this.config.requestHeader;
       if (rh !== undefined && this.frontProxyCAs.length > 0 && signedBy(chain, this.frontProxyCAs)) {
         identity.frontProxy = rh.allowedNames.length === 0 || rh.allowedNames.includes(cn);
       }
       if (!identity.frontProxy && this.clientCAs.length > 0 && cn !== "" && signedBy(chain, this.clientCAs)) {
-        identity.clientCertUser = { name: cn, groups: withAuthenticatedGroup(subjectField(leaf.subject, "O")), extra: {} };
+        identity.clientCertUser = {
+          name: cn,
+          groups: withAuthenticatedGroup(subjectField(leaf.subject, "O")),
+          extra: {},
+        };
       }
     }
     this.connections.set(socket, identity);
@@ -222,7 +242,14 @@ export class DelegatingAuthenticator implements Authenticator {
       let inflight = this.pending.get(key);
       if (inflight === undefined) {
         const reviewer = this.options.tokenReviewer;
-        inflight = reviewer === undefined ? Promise.resolve<TokenReviewResult>({ ok: true, authenticated: false, error: "token authentication is not configured" }) : reviewer(token);
+        inflight =
+          reviewer === undefined
+            ? Promise.resolve<TokenReviewResult>({
+                ok: true,
+                authenticated: false,
+                error: "token authentication is not configured",
+              })
+            : reviewer(token);
         this.pending.set(key, inflight);
         void inflight.finally(() => this.pending.delete(key)).catch(() => undefined);
       }
@@ -235,7 +262,8 @@ export class DelegatingAuthenticator implements Authenticator {
       if (result.ok) this.tokens.set(key, result);
     }
     if (!result.ok) return { ok: false, message: `TokenReview failed: ${result.message}` };
-    if (!result.authenticated) return { ok: false, message: `token rejected${result.error ? `: ${result.error}` : ""}` };
+    if (!result.authenticated)
+      return { ok: false, message: `token rejected${result.error ? `: ${result.error}` : ""}` };
     return { ok: true, user: { ...result.user, groups: withAuthenticatedGroup(result.user.groups) } };
   }
 }

@@ -2,9 +2,16 @@
 // system:masters skip the review, answers are cached briefly (allowed and denied each for
 // 10 s by default), and concurrent identical reviews share one call.
 import { TtlCache } from "./cache.js";
-import { PRIVILEGED_GROUP, type AuthorizationResult, type Authorizer, type RequestAttributes, type UserInfo } from "./types.js";
+import {
+  PRIVILEGED_GROUP,
+  type AuthorizationResult,
+  type Authorizer,
+  type RequestAttributes,
+  type UserInfo,
+} from "./types.js";
 
-export type AccessReviewResult = { ok: true; allowed: boolean; denied?: boolean; reason: string } | { ok: false; message: string };
+export type AccessReviewResult =
+  { ok: true; allowed: boolean; denied?: boolean; reason: string } | { ok: false; message: string };
 
 /** Calls the SubjectAccessReview API; implemented over the Kubernetes client, faked in unit tests. */
 export type AccessReviewer = (user: UserInfo, attributes: RequestAttributes) => Promise<AccessReviewResult>;
@@ -38,7 +45,10 @@ export class SubjectAccessReviewAuthorizer implements Authorizer {
     this.cache = new TtlCache(Math.max(this.allowTtlMs, this.denyTtlMs), 8192, options.now);
   }
 
-  authorize(user: UserInfo, attributes: RequestAttributes): AuthorizationResult | Promise<AuthorizationResult> {
+  authorize(
+    user: UserInfo,
+    attributes: RequestAttributes,
+  ): AuthorizationResult | Promise<AuthorizationResult> {
     if (user.groups.includes(PRIVILEGED_GROUP)) return { decision: "allow" };
     const key = cacheKey(user, attributes);
     const cached = this.cache.get(key);
@@ -53,7 +63,11 @@ export class SubjectAccessReviewAuthorizer implements Authorizer {
     return inflight;
   }
 
-  private async review(key: string, user: UserInfo, attributes: RequestAttributes): Promise<AuthorizationResult> {
+  private async review(
+    key: string,
+    user: UserInfo,
+    attributes: RequestAttributes,
+  ): Promise<AuthorizationResult> {
     let result: AccessReviewResult;
     try {
       result = await this.options.reviewer(user, attributes);
@@ -61,7 +75,9 @@ export class SubjectAccessReviewAuthorizer implements Authorizer {
       result = { ok: false, message: err instanceof Error ? err.message : String(err) };
     }
     if (!result.ok) return { decision: "error", message: result.message };
-    const decision: AuthorizationResult = result.allowed ? { decision: "allow" } : { decision: "deny", reason: result.reason };
+    const decision: AuthorizationResult = result.allowed
+      ? { decision: "allow" }
+      : { decision: "deny", reason: result.reason };
     this.cache.set(key, decision, result.allowed ? this.allowTtlMs : this.denyTtlMs);
     return decision;
   }

@@ -26,17 +26,37 @@ const tokenReviewSchema = z.looseObject({
 
 export function kubeTokenReviewer(client: KubeClient): TokenReviewer {
   return async (token) => {
-    const r = await client.post("/apis/authentication.k8s.io/v1/tokenreviews", { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token } }, tokenReviewSchema);
+    const r = await client.post(
+      "/apis/authentication.k8s.io/v1/tokenreviews",
+      { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token } },
+      tokenReviewSchema,
+    );
     if (!r.ok) return { ok: false, message: r.message };
     const status = r.value.status;
-    if (status?.authenticated !== true || status.user?.username === undefined) return { ok: true, authenticated: false, error: status?.error };
-    const user = { name: status.user.username, groups: status.user.groups ?? [], extra: status.user.extra ?? {} };
-    return { ok: true, authenticated: true, user: status.user.uid ? { ...user, uid: status.user.uid } : user };
+    if (status?.authenticated !== true || status.user?.username === undefined)
+      return { ok: true, authenticated: false, error: status?.error };
+    const user = {
+      name: status.user.username,
+      groups: status.user.groups ?? [],
+      extra: status.user.extra ?? {},
+    };
+    return {
+      ok: true,
+      authenticated: true,
+      user: status.user.uid ? { ...user, uid: status.user.uid } : user,
+    };
   };
 }
 
 const accessReviewSchema = z.looseObject({
-  status: z.looseObject({ allowed: z.boolean(), denied: z.boolean().optional(), reason: z.string().optional(), evaluationError: z.string().optional() }).optional(),
+  status: z
+    .looseObject({
+      allowed: z.boolean(),
+      denied: z.boolean().optional(),
+      reason: z.string().optional(),
+      evaluationError: z.string().optional(),
+    })
+    .optional(),
 });
 
 export function kubeAccessReviewer(client: KubeClient): AccessReviewer {
@@ -45,16 +65,32 @@ export function kubeAccessReviewer(client: KubeClient): AccessReviewer {
     if (user.uid !== undefined) spec.uid = user.uid;
     if (attributes.resourceRequest) spec.resourceAttributes = resourceAttributes(attributes);
     else spec.nonResourceAttributes = { path: attributes.path, verb: attributes.verb };
-    const r = await client.post("/apis/authorization.k8s.io/v1/subjectaccessreviews", { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec }, accessReviewSchema);
+    const r = await client.post(
+      "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+      { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec },
+      accessReviewSchema,
+    );
     if (!r.ok) return { ok: false, message: r.message };
     const status = r.value.status;
     if (status === undefined) return { ok: false, message: "SubjectAccessReview answered without a status" };
-    return { ok: true, allowed: status.allowed && status.denied !== true, denied: status.denied, reason: status.reason ?? "" };
+    return {
+      ok: true,
+      allowed: status.allowed && status.denied !== true,
+      denied: status.denied,
+      reason: status.reason ?? "",
+    };
   };
 }
 
-function resourceAttributes(a: Extract<RequestAttributes, { resourceRequest: true }>): Record<string, string> {
-  const out: Record<string, string> = { verb: a.verb, group: a.group, version: a.version, resource: a.resource };
+function resourceAttributes(
+  a: Extract<RequestAttributes, { resourceRequest: true }>,
+): Record<string, string> {
+  const out: Record<string, string> = {
+    verb: a.verb,
+    group: a.group,
+    version: a.version,
+    resource: a.resource,
+  };
   if (a.subresource !== "") out.subresource = a.subresource;
   if (a.name !== "") out.name = a.name;
   if (a.namespace !== "") out.namespace = a.namespace;
@@ -65,7 +101,9 @@ const configMapSchema = z.looseObject({ data: z.record(z.string(), z.string()).n
 const stringList = z.array(z.string());
 
 /** The ConfigMap's keys, as kube-apiserver writes them (lists are JSON arrays). */
-export function authenticationConfigFromConfigMap(data: Record<string, string>): KubeResult<AuthenticationConfig> {
+export function authenticationConfigFromConfigMap(
+  data: Record<string, string>,
+): KubeResult<AuthenticationConfig> {
   const list = (key: string): string[] | string => {
     const raw = data[key];
     if (raw === undefined || raw === "") return [];
@@ -87,14 +125,20 @@ export function authenticationConfigFromConfigMap(data: Record<string, string>):
       groupHeaders: list("requestheader-group-headers"),
       extraHeaderPrefixes: list("requestheader-extra-headers-prefix"),
     };
-    for (const v of Object.values(fields)) if (typeof v === "string") return { ok: false, message: `extension-apiserver-authentication ${v}` };
+    for (const v of Object.values(fields))
+      if (typeof v === "string") return { ok: false, message: `extension-apiserver-authentication ${v}` };
     config.requestHeader = { clientCA: ca, ...(fields as Omit<RequestHeaderConfig, "clientCA">) };
   }
   return { ok: true, value: config };
 }
 
-export async function readAuthenticationConfigMap(client: KubeClient): Promise<KubeResult<AuthenticationConfig>> {
-  const r = await client.get("/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication", configMapSchema);
+export async function readAuthenticationConfigMap(
+  client: KubeClient,
+): Promise<KubeResult<AuthenticationConfig>> {
+  const r = await client.get(
+    "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication",
+    configMapSchema,
+  );
   if (!r.ok) return r;
   return authenticationConfigFromConfigMap(r.value.data ?? {});
 }
@@ -110,18 +154,31 @@ export interface AuthenticationOverrides {
   requestHeaderUidHeaders?: string[];
 }
 
-export function mergeAuthenticationConfig(fromCluster: AuthenticationConfig, o: AuthenticationOverrides): AuthenticationConfig {
+export function mergeAuthenticationConfig(
+  fromCluster: AuthenticationConfig,
+  o: AuthenticationOverrides,
+): AuthenticationConfig {
   const out: AuthenticationConfig = { ...fromCluster };
   if (o.clientCA !== undefined) out.clientCA = o.clientCA;
   const base: RequestHeaderConfig | undefined =
-    fromCluster.requestHeader ?? (o.requestHeaderClientCA !== undefined ? { allowedNames: [], usernameHeaders: ["X-Remote-User"], uidHeaders: [], groupHeaders: ["X-Remote-Group"], extraHeaderPrefixes: ["X-Remote-Extra-"] } : undefined);
+    fromCluster.requestHeader ??
+    (o.requestHeaderClientCA !== undefined
+      ? {
+          allowedNames: [],
+          usernameHeaders: ["X-Remote-User"],
+          uidHeaders: [],
+          groupHeaders: ["X-Remote-Group"],
+          extraHeaderPrefixes: ["X-Remote-Extra-"],
+        }
+      : undefined);
   if (base !== undefined) {
     const rh: RequestHeaderConfig = { ...base };
     if (o.requestHeaderClientCA !== undefined) rh.clientCA = o.requestHeaderClientCA;
     if (o.requestHeaderAllowedNames !== undefined) rh.allowedNames = o.requestHeaderAllowedNames;
     if (o.requestHeaderUsernameHeaders !== undefined) rh.usernameHeaders = o.requestHeaderUsernameHeaders;
     if (o.requestHeaderGroupHeaders !== undefined) rh.groupHeaders = o.requestHeaderGroupHeaders;
-    if (o.requestHeaderExtraHeadersPrefix !== undefined) rh.extraHeaderPrefixes = o.requestHeaderExtraHeadersPrefix;
+    if (o.requestHeaderExtraHeadersPrefix !== undefined)
+      rh.extraHeaderPrefixes = o.requestHeaderExtraHeadersPrefix;
     if (o.requestHeaderUidHeaders !== undefined) rh.uidHeaders = o.requestHeaderUidHeaders;
     out.requestHeader = rh;
   }

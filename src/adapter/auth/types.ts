@@ -39,10 +39,17 @@ export type AuthorizationResult =
   | { decision: "error"; message: string };
 
 export interface Authorizer {
-  authorize(user: UserInfo, attributes: RequestAttributes): AuthorizationResult | Promise<AuthorizationResult>;
+  authorize(
+    user: UserInfo,
+    attributes: RequestAttributes,
+  ): AuthorizationResult | Promise<AuthorizationResult>;
 }
 
-export const ANONYMOUS_USER: UserInfo = { name: "system:anonymous", groups: ["system:unauthenticated"], extra: {} };
+export const ANONYMOUS_USER: UserInfo = {
+  name: "system:anonymous",
+  groups: ["system:unauthenticated"],
+  extra: {},
+};
 export const AUTHENTICATED_GROUP = "system:authenticated";
 /** Members skip authorization, as kube-apiserver's privileged group does. */
 export const PRIVILEGED_GROUP = "system:masters";

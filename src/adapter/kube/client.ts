@@ -50,7 +50,10 @@ export class KubeClient {
     return this.server.toString();
   }
 
-  private async requestOptions(method: string, headers: Record<string, string>): Promise<https.RequestOptions> {
+  private async requestOptions(
+    method: string,
+    headers: Record<string, string>,
+  ): Promise<https.RequestOptions> {
     const opts: https.RequestOptions = { method, headers: { "User-Agent": this.userAgent, ...headers } };
     // Credentials (tokens from exec plugins rotate) are applied per request; the TLS material
     // goes into one keep-alive agent built on first use.
@@ -79,7 +82,13 @@ export class KubeClient {
   }
 
   /** One request with a JSON body (or none) and a JSON answer parsed by `schema`. */
-  async requestJSON<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown, accept = "application/json"): Promise<KubeResult<T>> {
+  async requestJSON<T>(
+    method: string,
+    path: string,
+    schema: z.ZodType<T>,
+    body?: unknown,
+    accept = "application/json",
+  ): Promise<KubeResult<T>> {
     let opts: https.RequestOptions;
     try {
       const headers: Record<string, string> = { Accept: accept };
@@ -111,7 +120,15 @@ export class KubeClient {
             return;
           }
           const checked = schema.safeParse(parsed);
-          resolve(checked.success ? { ok: true, value: checked.data } : { ok: false, status, message: `${method} ${path}: unexpected answer: ${checked.error.message}` });
+          resolve(
+            checked.success
+              ? { ok: true, value: checked.data }
+              : {
+                  ok: false,
+                  status,
+                  message: `${method} ${path}: unexpected answer: ${checked.error.message}`,
+                },
+          );
         });
       });
       req.setTimeout(this.timeoutMs, () => req.destroy(new Error(`timed out after ${this.timeoutMs} ms`)));
@@ -132,7 +149,12 @@ export class KubeClient {
    * Streams a watch: `onEvent` gets each decoded event line; resolves when the stream ends
    * (server timeout, error, or `signal` aborted) with the reason.
    */
-  async watch(path: string, accept: string, onEvent: (event: unknown) => void, signal: AbortSignal): Promise<{ status?: number; message: string }> {
+  async watch(
+    path: string,
+    accept: string,
+    onEvent: (event: unknown) => void,
+    signal: AbortSignal,
+  ): Promise<{ status?: number; message: string }> {
     let opts: https.RequestOptions;
     try {
       opts = await this.requestOptions("GET", { Accept: accept });
@@ -154,7 +176,12 @@ export class KubeClient {
         if (status !== 200) {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => done({ status, message: `watch ${path}: ${status} ${statusMessage(Buffer.concat(chunks).toString("utf8"))}` }));
+          res.on("end", () =>
+            done({
+              status,
+              message: `watch ${path}: ${status} ${statusMessage(Buffer.concat(chunks).toString("utf8"))}`,
+            }),
+          );
           res.on("error", (err) => done({ message: err.message }));
           return;
         }
@@ -199,7 +226,13 @@ function errorMessage(err: unknown): string {
 function statusMessage(text: string): string {
   try {
     const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === "object" && parsed !== null && "message" in parsed && typeof parsed.message === "string") return parsed.message;
+    if (
+      typeof parsed === "object" &&
+      parsed !== null &&
+      "message" in parsed &&
+      typeof parsed.message === "string"
+    )
+      return parsed.message;
   } catch {
     // not JSON
   }

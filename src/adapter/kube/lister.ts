@@ -42,7 +42,11 @@ export class InformerObjectLister implements ObjectLister {
     return r?.synced ? r.objects(namespace) : undefined;
   }
 
-  async listNames(req: { groupResource: GroupResource; namespace?: string; selector: SelectorString }): Promise<Result<string[]>> {
+  async listNames(req: {
+    groupResource: GroupResource;
+    namespace?: string;
+    selector: SelectorString;
+  }): Promise<Result<string[]>> {
     const selector = this.parse(req.selector);
     if (typeof selector === "string") return { ok: false, error: { kind: "BadRequest", message: selector } };
     const reflector = this.reflectorFor(req.groupResource);
@@ -51,7 +55,10 @@ export class InformerObjectLister implements ObjectLister {
     if (!r.synced && !(await r.waitForSync(this.options.syncTimeoutMs ?? 10_000))) {
       return {
         ok: false,
-        error: { kind: "Unavailable", message: `the object cache for ${describe(req.groupResource)} has not synced yet${r.lastError ? `: ${r.lastError}` : ""}` },
+        error: {
+          kind: "Unavailable",
+          message: `the object cache for ${describe(req.groupResource)} has not synced yet${r.lastError ? `: ${r.lastError}` : ""}`,
+        },
       };
     }
     const names: string[] = [];
@@ -74,8 +81,19 @@ export class InformerObjectLister implements ObjectLister {
     const k = key(groupResource);
     const existing = this.reflectors.get(k);
     if (existing !== undefined) return { ok: true, value: existing };
-    const mapping = this.options.mapper.resolve(groupResource.group === "" ? groupResource.resource : `${groupResource.resource}.${groupResource.group}`);
-    if (mapping === undefined) return { ok: false, error: { kind: "NotFound", message: `the server does not know the resource ${describe(groupResource)}` } };
+    const mapping = this.options.mapper.resolve(
+      groupResource.group === ""
+        ? groupResource.resource
+        : `${groupResource.resource}.${groupResource.group}`,
+    );
+    if (mapping === undefined)
+      return {
+        ok: false,
+        error: {
+          kind: "NotFound",
+          message: `the server does not know the resource ${describe(groupResource)}`,
+        },
+      };
     const gr = mapping.groupResource;
     const canonical = key(gr);
     const shared = this.reflectors.get(canonical);
@@ -83,8 +101,15 @@ export class InformerObjectLister implements ObjectLister {
       this.reflectors.set(k, shared);
       return { ok: true, value: shared };
     }
-    const path = gr.group === "" ? `/api/${mapping.version}/${gr.resource}` : `/apis/${gr.group}/${mapping.version}/${gr.resource}`;
-    const reflector = new MetadataReflector({ client: this.options.client, path, logger: this.options.logger });
+    const path =
+      gr.group === ""
+        ? `/api/${mapping.version}/${gr.resource}`
+        : `/apis/${gr.group}/${mapping.version}/${gr.resource}`;
+    const reflector = new MetadataReflector({
+      client: this.options.client,
+      path,
+      logger: this.options.logger,
+    });
     reflector.start();
     this.reflectors.set(canonical, reflector);
     if (canonical !== k) this.reflectors.set(k, reflector);

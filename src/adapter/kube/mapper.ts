@@ -42,7 +42,12 @@ export function buildMappings(lists: APIResourceList[]): Map<string, ResourceMap
     const version = slash < 0 ? list.groupVersion : list.groupVersion.slice(slash + 1);
     for (const r of list.resources) {
       if (r.name.includes("/")) continue; // subresources
-      const mapping: ResourceMapping = { groupResource: { group, resource: r.name }, kind: r.kind, version, namespaced: r.namespaced };
+      const mapping: ResourceMapping = {
+        groupResource: { group, resource: r.name },
+        kind: r.kind,
+        version,
+        namespaced: r.namespaced,
+      };
       const names = new Set([r.name, (r.singularName ?? "") || r.kind.toLowerCase(), r.kind.toLowerCase()]);
       for (const n of names) {
         if (n === "") continue;

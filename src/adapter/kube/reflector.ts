@@ -20,11 +20,17 @@ const metadataSchema = z.looseObject({
 });
 const objectSchema = z.looseObject({ metadata: metadataSchema });
 const listSchema = z.looseObject({
-  metadata: z.looseObject({ resourceVersion: z.string().optional(), continue: z.string().optional() }).optional(),
+  metadata: z
+    .looseObject({ resourceVersion: z.string().optional(), continue: z.string().optional() })
+    .optional(),
   items: z.array(objectSchema).nullable(),
 });
 const eventSchema = z.looseObject({ type: z.string(), object: z.unknown() });
-const statusSchema = z.looseObject({ kind: z.literal("Status"), code: z.number().optional(), message: z.string().optional() });
+const statusSchema = z.looseObject({
+  kind: z.literal("Status"),
+  code: z.number().optional(),
+  message: z.string().optional(),
+});
 
 const LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
 const WATCH_ACCEPT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
@@ -174,7 +180,8 @@ export class MetadataReflector {
     );
     if (gone || end.status === 410) return "relist";
     if (end.status === 200) return "again";
-    if (!this.abort.signal.aborted) this.options.logger.debug({ path: this.options.path, reason: end.message }, "watch ended");
+    if (!this.abort.signal.aborted)
+      this.options.logger.debug({ path: this.options.path, reason: end.message }, "watch ended");
     // A watch that could not even start (expired resourceVersion answered as an error): relist.
     return end.status !== undefined && end.status >= 400 ? "relist" : "retry";
   }

@@ -44,13 +44,19 @@ function apiGroup(name: string, versions: readonly string[]): APIGroup {
 }
 
 export function apiGroupList(apis: ServedAPIs): object {
-  return { kind: "APIGroupList", apiVersion: "v1", groups: servedGroups(apis).map((g) => apiGroup(g.name, g.versions)) };
+  return {
+    kind: "APIGroupList",
+    apiVersion: "v1",
+    groups: servedGroups(apis).map((g) => apiGroup(g.name, g.versions)),
+  };
 }
 
 /** The APIGroup document, or undefined when the group is not served. */
 export function apiGroupDocument(apis: ServedAPIs, group: string): object | undefined {
   const g = servedGroups(apis).find((x) => x.name === group);
-  return g === undefined ? undefined : { kind: "APIGroup", apiVersion: "v1", ...apiGroup(g.name, g.versions) };
+  return g === undefined
+    ? undefined
+    : { kind: "APIGroup", apiVersion: "v1", ...apiGroup(g.name, g.versions) };
 }
 
 export interface DiscoverySources {
@@ -60,7 +66,10 @@ export interface DiscoverySources {
 
 /** "pods/http_requests", "deployments.apps/http_requests", "namespaces/queue_length". */
 export function customResourceName(info: CustomMetricInfo): string {
-  const gr = info.groupResource.group === "" ? info.groupResource.resource : `${info.groupResource.resource}.${info.groupResource.group}`;
+  const gr =
+    info.groupResource.group === ""
+      ? info.groupResource.resource
+      : `${info.groupResource.resource}.${info.groupResource.group}`;
   return `${gr}/${info.metric}`;
 }
 
@@ -77,7 +86,13 @@ export function apiResources(group: string, sources: DiscoverySources): APIResou
         const name = customResourceName(info);
         if (seen.has(name)) continue;
         seen.add(name);
-        out.push({ name, singularName: "", namespaced: info.namespaced, kind: "MetricValueList", verbs: ["get"] });
+        out.push({
+          name,
+          singularName: "",
+          namespaced: info.namespaced,
+          kind: "MetricValueList",
+          verbs: ["get"],
+        });
       }
       return out.sort(byName);
     }
@@ -87,7 +102,13 @@ export function apiResources(group: string, sources: DiscoverySources): APIResou
       for (const info of sources.externalMetrics()) {
         if (seen.has(info.metric)) continue;
         seen.add(info.metric);
-        out.push({ name: info.metric, singularName: "", namespaced: true, kind: "ExternalMetricValueList", verbs: ["get"] });
+        out.push({
+          name: info.metric,
+          singularName: "",
+          namespaced: true,
+          kind: "ExternalMetricValueList",
+          verbs: ["get"],
+        });
       }
       return out.sort(byName);
     }
@@ -101,7 +122,12 @@ export function apiResources(group: string, sources: DiscoverySources): APIResou
   }
 }
 
-export function apiResourceList(apis: ServedAPIs, group: string, version: string, sources: DiscoverySources): object | undefined {
+export function apiResourceList(
+  apis: ServedAPIs,
+  group: string,
+  version: string,
+  sources: DiscoverySources,
+): object | undefined {
   const g = servedGroups(apis).find((x) => x.name === group);
   if (g === undefined || !g.versions.includes(version)) return undefined;
   const resources = apiResources(group, sources) ?? [];
@@ -110,7 +136,16 @@ export function apiResourceList(apis: ServedAPIs, group: string, version: string
 
 /** The paths a GET on `/` lists, as kube servers do. */
 export function rootPaths(apis: ServedAPIs): object {
-  const paths = ["/apis", "/healthz", "/livez", "/metrics", "/openapi/v2", "/openapi/v3", "/readyz", "/version"];
+  const paths = [
+    "/apis",
+    "/healthz",
+    "/livez",
+    "/metrics",
+    "/openapi/v2",
+    "/openapi/v3",
+    "/readyz",
+    "/version",
+  ];
   for (const g of servedGroups(apis)) {
     paths.push(`/apis/${g.name}`);
     for (const v of g.versions) paths.push(`/apis/${g.name}/${v}`);

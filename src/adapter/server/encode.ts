@@ -2,7 +2,13 @@
 // k8s.io/metrics defines them. v1beta1 and v1beta2 MetricValues differ: v1beta1 names the
 // metric in `metricName` with a top-level `selector` and `window`; v1beta2 has
 // `metric: {name, selector}` and `windowSeconds`.
-import type { CustomMetricValue, ExternalMetricValue, NodeUsage, ObjectReference, PodUsage } from "../provider.js";
+import type {
+  CustomMetricValue,
+  ExternalMetricValue,
+  NodeUsage,
+  ObjectReference,
+  PodUsage,
+} from "../provider.js";
 import { CUSTOM_GROUP, EXTERNAL_GROUP, RESOURCE_GROUP, type CustomVersion } from "./routes.js";
 
 /** metav1.LabelSelector as JSON; `null` when the metric was asked for without a selector. */
@@ -51,7 +57,11 @@ function selectorOf(value: CustomMetricValue, convert: SelectorConverter): Label
   return s === undefined || s === "" ? null : convert(s);
 }
 
-export function metricValueList(version: CustomVersion, values: CustomMetricValue[], convert: SelectorConverter): object {
+export function metricValueList(
+  version: CustomVersion,
+  values: CustomMetricValue[],
+  convert: SelectorConverter,
+): object {
   const items =
     version === "v1beta1"
       ? values.map((v) => {
@@ -80,7 +90,11 @@ export function metricValueList(version: CustomVersion, values: CustomMetricValu
 
 export function externalMetricValueList(values: ExternalMetricValue[]): object {
   const items = values.map((v) => {
-    const item: Record<string, unknown> = { metricName: v.metricName, metricLabels: v.metricLabels, timestamp: kubeTime(v.timestamp) };
+    const item: Record<string, unknown> = {
+      metricName: v.metricName,
+      metricLabels: v.metricLabels,
+      timestamp: kubeTime(v.timestamp),
+    };
     if (v.windowSeconds !== undefined) item.window = v.windowSeconds;
     item.value = v.value.toString();
     return item;
@@ -96,10 +110,18 @@ export function podMetrics(pod: PodUsage, now: Date): object {
   return {
     kind: "PodMetrics",
     apiVersion: RESOURCE_API_VERSION,
-    metadata: { name: pod.name, namespace: pod.namespace, creationTimestamp: kubeTime(now), labels: pod.labels },
+    metadata: {
+      name: pod.name,
+      namespace: pod.namespace,
+      creationTimestamp: kubeTime(now),
+      labels: pod.labels,
+    },
     timestamp: kubeTime(pod.timestamp),
     window: goDuration(pod.windowSeconds),
-    containers: pod.containers.map((c) => ({ name: c.name, usage: { cpu: c.usage.cpu.toString(), memory: c.usage.memory.toString() } })),
+    containers: pod.containers.map((c) => ({
+      name: c.name,
+      usage: { cpu: c.usage.cpu.toString(), memory: c.usage.memory.toString() },
+    })),
   };
 }
 
@@ -115,9 +137,19 @@ export function nodeMetrics(node: NodeUsage, now: Date): object {
 }
 
 export function podMetricsList(pods: PodUsage[], now: Date): object {
-  return { kind: "PodMetricsList", apiVersion: RESOURCE_API_VERSION, metadata: {}, items: pods.map((p) => podMetrics(p, now)) };
+  return {
+    kind: "PodMetricsList",
+    apiVersion: RESOURCE_API_VERSION,
+    metadata: {},
+    items: pods.map((p) => podMetrics(p, now)),
+  };
 }
 
 export function nodeMetricsList(nodes: NodeUsage[], now: Date): object {
-  return { kind: "NodeMetricsList", apiVersion: RESOURCE_API_VERSION, metadata: {}, items: nodes.map((n) => nodeMetrics(n, now)) };
+  return {
+    kind: "NodeMetricsList",
+    apiVersion: RESOURCE_API_VERSION,
+    metadata: {},
+    items: nodes.map((n) => nodeMetrics(n, now)),
+  };
 }

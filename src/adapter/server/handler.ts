@@ -7,11 +7,25 @@ import type { CustomMetricsProvider, ExternalMetricsProvider, ResourceMetricsPro
 import { forbiddenMessage, requestAttributes } from "../auth/attributes.js";
 import type { Authenticator, Authorizer, UserInfo } from "../auth/types.js";
 import { apiGroupDocument, apiGroupList, apiResourceList, rootPaths, type ServedAPIs } from "./discovery.js";
-import { externalMetricValueList, metricValueList, nodeMetrics, nodeMetricsList, podMetrics, podMetricsList } from "./encode.js";
+import {
+  externalMetricValueList,
+  metricValueList,
+  nodeMetrics,
+  nodeMetricsList,
+  podMetrics,
+  podMetricsList,
+} from "./encode.js";
 import { runHealth, type HealthChecks } from "./health.js";
 import type { AdapterMetrics } from "./metrics.js";
 import type { OpenAPIDocuments } from "./openapi.js";
-import { CUSTOM_GROUP, EXTERNAL_GROUP, RESOURCE_GROUP, parseRoute, splitGroupResource, type Route } from "./routes.js";
+import {
+  CUSTOM_GROUP,
+  EXTERNAL_GROUP,
+  RESOURCE_GROUP,
+  parseRoute,
+  splitGroupResource,
+  type Route,
+} from "./routes.js";
 import { canonicalSelector, toLabelSelector } from "./selectors.js";
 import { failure, statusFromProviderError, type Status } from "./status.js";
 
@@ -44,7 +58,11 @@ const json = (value: unknown, code = 200, pretty = false): Answer => ({
   code,
   body: pretty ? JSON.stringify(value, null, 2) + "\n" : JSON.stringify(value),
 });
-const statusAnswer = (status: Status): Answer => ({ kind: "json", code: status.code, body: JSON.stringify(status) });
+const statusAnswer = (status: Status): Answer => ({
+  kind: "json",
+  code: status.code,
+  body: JSON.stringify(status),
+});
 
 // Media types a client may ask for that we answer with plain JSON.
 function acceptsJSON(accept: string | undefined): boolean {
@@ -110,9 +128,15 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
   });
 
   const groupServed = (group: string): boolean =>
-    (group === CUSTOM_GROUP && apis.custom) || (group === EXTERNAL_GROUP && apis.external) || (group === RESOURCE_GROUP && apis.resource);
+    (group === CUSTOM_GROUP && apis.custom) ||
+    (group === EXTERNAL_GROUP && apis.external) ||
+    (group === RESOURCE_GROUP && apis.resource);
 
-  async function answer(req: IncomingMessage, route: Route, query: URLSearchParams | undefined): Promise<Answer> {
+  async function answer(
+    req: IncomingMessage,
+    route: Route,
+    query: URLSearchParams | undefined,
+  ): Promise<Answer> {
     const pretty = query?.get("pretty") === "true";
     switch (route.kind) {
       case "root":
@@ -168,10 +192,17 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
         if (!apis.custom) return statusAnswer(notFound());
         const metricSelector = canonicalSelector(query?.get("metricLabelSelector"), "metricLabelSelector");
         if (!metricSelector.ok) return statusAnswer(failure("BadRequest", metricSelector.message));
-        const groupResource = route.kind === "customObject" ? splitGroupResource(route.resource) : { group: "", resource: "namespaces" };
+        const groupResource =
+          route.kind === "customObject"
+            ? splitGroupResource(route.resource)
+            : { group: "", resource: "namespaces" };
         const name = route.kind === "customObject" ? route.name : route.namespace;
         const namespace = route.kind === "customObject" ? route.namespace : undefined;
-        const details = { name, group: CUSTOM_GROUP, kind: route.kind === "customObject" ? route.resource : "namespaces" };
+        const details = {
+          name,
+          group: CUSTOM_GROUP,
+          kind: route.kind === "customObject" ? route.resource : "namespaces",
+        };
         if (name === "*") {
           const result = await providers.custom.getMetricBySelector({
             namespace,
@@ -183,39 +214,74 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
           if (!result.ok) return statusAnswer(statusFromProviderError(result.error, details));
           return json(metricValueList(route.version, result.value, toLabelSelector), 200, pretty);
         }
-        const result = await providers.custom.getMetricByName({ namespace, groupResource, name, metric: route.metric, metricSelector: metricSelector.selector });
+        const result = await providers.custom.getMetricByName({
+          namespace,
+          groupResource,
+          name,
+          metric: route.metric,
+          metricSelector: metricSelector.selector,
+        });
         if (!result.ok) return statusAnswer(statusFromProviderError(result.error, details));
         return json(metricValueList(route.version, [result.value], toLabelSelector), 200, pretty);
       }
       case "external": {
         if (!apis.external) return statusAnswer(notFound());
-        const result = await providers.external.getExternalMetric({ namespace: route.namespace, metric: route.metric, metricSelector: labelSelector.selector });
-        if (!result.ok) return statusAnswer(statusFromProviderError(result.error, { name: route.metric, group: EXTERNAL_GROUP }));
+        const result = await providers.external.getExternalMetric({
+          namespace: route.namespace,
+          metric: route.metric,
+          metricSelector: labelSelector.selector,
+        });
+        if (!result.ok)
+          return statusAnswer(
+            statusFromProviderError(result.error, { name: route.metric, group: EXTERNAL_GROUP }),
+          );
         return json(externalMetricValueList(result.value), 200, pretty);
       }
       case "podMetrics": {
         if (!apis.resource) return statusAnswer(notFound());
-        const request = route.name === undefined ? { namespace: route.namespace, selector: labelSelector.selector } : { namespace: route.namespace, name: route.name, selector: "" };
+        const request =
+          route.name === undefined
+            ? { namespace: route.namespace, selector: labelSelector.selector }
+            : { namespace: route.namespace, name: route.name, selector: "" };
         const result = await providers.resource.getPodMetrics(request);
-        if (!result.ok) return statusAnswer(statusFromProviderError(result.error, { name: route.name, group: RESOURCE_GROUP, kind: "pods" }));
+        if (!result.ok)
+          return statusAnswer(
+            statusFromProviderError(result.error, { name: route.name, group: RESOURCE_GROUP, kind: "pods" }),
+          );
         if (route.name === undefined) return json(podMetricsList(result.value, now()), 200, pretty);
         const pod = result.value.find((p) => p.name === route.name);
         if (pod === undefined) {
           return statusAnswer(
-            failure("NotFound", `podmetrics.metrics.k8s.io "${route.namespace ?? ""}/${route.name}" not found`, { name: route.name, group: RESOURCE_GROUP, kind: "pods" }),
+            failure(
+              "NotFound",
+              `podmetrics.metrics.k8s.io "${route.namespace ?? ""}/${route.name}" not found`,
+              { name: route.name, group: RESOURCE_GROUP, kind: "pods" },
+            ),
           );
         }
         return json(podMetrics(pod, now()), 200, pretty);
       }
       case "nodeMetrics": {
         if (!apis.resource) return statusAnswer(notFound());
-        const request = route.name === undefined ? { selector: labelSelector.selector } : { name: route.name, selector: "" };
+        const request =
+          route.name === undefined
+            ? { selector: labelSelector.selector }
+            : { name: route.name, selector: "" };
         const result = await providers.resource.getNodeMetrics(request);
-        if (!result.ok) return statusAnswer(statusFromProviderError(result.error, { name: route.name, group: RESOURCE_GROUP, kind: "nodes" }));
+        if (!result.ok)
+          return statusAnswer(
+            statusFromProviderError(result.error, { name: route.name, group: RESOURCE_GROUP, kind: "nodes" }),
+          );
         if (route.name === undefined) return json(nodeMetricsList(result.value, now()), 200, pretty);
         const node = result.value.find((n) => n.name === route.name);
         if (node === undefined) {
-          return statusAnswer(failure("NotFound", `nodemetrics.metrics.k8s.io "${route.name}" not found`, { name: route.name, group: RESOURCE_GROUP, kind: "nodes" }));
+          return statusAnswer(
+            failure("NotFound", `nodemetrics.metrics.k8s.io "${route.name}" not found`, {
+              name: route.name,
+              group: RESOURCE_GROUP,
+              kind: "nodes",
+            }),
+          );
         }
         return json(nodeMetrics(node, now()), 200, pretty);
       }
@@ -259,7 +325,10 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
       let a: Answer;
       if (route?.kind === "health") {
         // Health endpoints are open, as kube servers' always-allow paths are.
-        a = method === "GET" || method === "HEAD" ? await answer(req, route, query) : statusAnswer(methodNotAllowed());
+        a =
+          method === "GET" || method === "HEAD"
+            ? await answer(req, route, query)
+            : statusAnswer(methodNotAllowed());
       } else {
         const authn = await authenticator.authenticate(req);
         if (!authn.ok) {
@@ -274,9 +343,13 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
             a = statusAnswer(forbidden(user.name, attributes, decision.reason));
           } else if (decision.decision === "error") {
             logger.error({ path: pathname, user: user.name, err: decision.message }, "authorization failed");
-            a = statusAnswer(failure("InternalError", `Internal Server Error: "${pathname}": ${decision.message}`));
+            a = statusAnswer(
+              failure("InternalError", `Internal Server Error: "${pathname}": ${decision.message}`),
+            );
           } else if (!routed.ok) {
-            a = statusAnswer(routed.reason === "BadRequest" ? failure("BadRequest", routed.message) : notFound());
+            a = statusAnswer(
+              routed.reason === "BadRequest" ? failure("BadRequest", routed.message) : notFound(),
+            );
           } else if (method !== "GET" && method !== "HEAD") {
             a = statusAnswer(methodNotAllowed());
           } else if (route !== undefined && isGroupRoute(route) && !groupServed(routeGroup(route))) {
@@ -293,10 +366,18 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
     } catch (err) {
       // A bug, not a client error: log it once with its context and answer 500.
       logger.error({ err, path: pathname, user: user?.name }, "request handler threw");
-      if (!res.headersSent) code = send(req, res, statusAnswer(failure("InternalError", `Internal Server Error: "${pathname}"`)));
+      if (!res.headersSent)
+        code = send(req, res, statusAnswer(failure("InternalError", `Internal Server Error: "${pathname}"`)));
       else res.destroy();
     }
-    metrics.observeRequest(labels.group, labels.version, labels.resource, verb, code, (performance.now() - started) / 1000);
+    metrics.observeRequest(
+      labels.group,
+      labels.version,
+      labels.resource,
+      verb,
+      code,
+      (performance.now() - started) / 1000,
+    );
   }
 
   return (req, res) => {
@@ -304,10 +385,14 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
   };
 }
 
-function isGroupRoute(route: Route): route is Extract<Route, { kind: "group" | "groupVersion" | "openapiV3GroupVersion" }> {
+function isGroupRoute(
+  route: Route,
+): route is Extract<Route, { kind: "group" | "groupVersion" | "openapiV3GroupVersion" }> {
   return route.kind === "group" || route.kind === "groupVersion" || route.kind === "openapiV3GroupVersion";
 }
-function routeGroup(route: Extract<Route, { kind: "group" | "groupVersion" | "openapiV3GroupVersion" }>): string {
+function routeGroup(
+  route: Extract<Route, { kind: "group" | "groupVersion" | "openapiV3GroupVersion" }>,
+): string {
   return route.group;
 }
 
@@ -318,10 +403,20 @@ function methodNotAllowed(): Status {
   return failure("MethodNotAllowed", "the server does not allow this method on the requested resource");
 }
 function notAcceptable(accept: string | undefined): Answer {
-  return statusAnswer(failure("NotAcceptable", `only the following media types are accepted: application/json (asked for ${accept ?? ""})`));
+  return statusAnswer(
+    failure(
+      "NotAcceptable",
+      `only the following media types are accepted: application/json (asked for ${accept ?? ""})`,
+    ),
+  );
 }
-function forbidden(userName: string, attributes: ReturnType<typeof requestAttributes>, reason: string): Status {
-  const details = attributes.resourceRequest ? { name: attributes.name, group: attributes.group, kind: attributes.resource } : undefined;
+function forbidden(
+  userName: string,
+  attributes: ReturnType<typeof requestAttributes>,
+  reason: string,
+): Status {
+  const details = attributes.resourceRequest
+    ? { name: attributes.name, group: attributes.group, kind: attributes.resource }
+    : undefined;
   return failure("Forbidden", forbiddenMessage(userName, attributes, reason), details);
 }
-

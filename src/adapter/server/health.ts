@@ -26,7 +26,12 @@ export function runHealth(
   query: URLSearchParams | undefined,
 ): HealthAnswer | undefined {
   // healthz is the legacy union of both.
-  const all = endpoint === "livez" ? checks.livez : endpoint === "readyz" ? checks.readyz : dedupe([...checks.livez, ...checks.readyz]);
+  const all =
+    endpoint === "livez"
+      ? checks.livez
+      : endpoint === "readyz"
+        ? checks.readyz
+        : dedupe([...checks.livez, ...checks.readyz]);
   const excluded = new Set(query?.getAll("exclude") ?? []);
   let selected = all.filter((c) => !excluded.has(c.name));
   if (only !== undefined) {
@@ -39,12 +44,20 @@ export function runHealth(
   const verbose = query?.has("verbose") ?? false;
   if (only !== undefined) {
     const r = results[0]!;
-    return r.failure === undefined ? { code: 200, body: "ok" } : { code: 500, body: `internal server error: ${r.failure}\n` };
+    return r.failure === undefined
+      ? { code: 200, body: "ok" }
+      : { code: 500, body: `internal server error: ${r.failure}\n` };
   }
   if (!failed && !verbose) return { code: 200, body: "ok" };
-  const lines = results.map((r) => (r.failure === undefined ? `[+]${r.name} ok` : `[-]${r.name} failed: reason withheld`));
+  const lines = results.map((r) =>
+    r.failure === undefined ? `[+]${r.name} ok` : `[-]${r.name} failed: reason withheld`,
+  );
   for (const name of excluded) {
-    lines.push(all.some((c) => c.name === name) ? `[+]${name} excluded: ok` : `warn: some health checks cannot be excluded: no matches for "${name}"`);
+    lines.push(
+      all.some((c) => c.name === name)
+        ? `[+]${name} excluded: ok`
+        : `warn: some health checks cannot be excluded: no matches for "${name}"`,
+    );
   }
   lines.push(`${endpoint} check ${failed ? "failed" : "passed"}`);
   return { code: failed ? 500 : 200, body: lines.join("\n") + "\n" };

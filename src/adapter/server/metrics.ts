@@ -22,7 +22,8 @@ export class AdapterMetrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "prom_hpa_adapter_" });
+    if (options.defaultMetrics ?? true)
+      collectDefaultMetrics({ register: this.registry, prefix: "prom_hpa_adapter_" });
     this.requests = new Counter({
       name: "prom_hpa_adapter_requests_total",
       help: "API requests answered, by API group, version, resource, verb and HTTP code.",
@@ -82,7 +83,14 @@ export class AdapterMetrics {
     });
   }
 
-  observeRequest(group: string, version: string, resource: string, verb: string, code: number, seconds: number): void {
+  observeRequest(
+    group: string,
+    version: string,
+    resource: string,
+    verb: string,
+    code: number,
+    seconds: number,
+  ): void {
     this.requests.inc({ group, version, resource, verb, code: String(code) });
     this.latency.observe({ group, version, resource, verb }, seconds);
   }

@@ -25,11 +25,18 @@ const labelSelector: Schema = {
     matchLabels: strMap,
     matchExpressions: {
       type: "array",
-      items: { type: "object", required: ["key", "operator"], properties: { key: str, operator: str, values: { type: "array", items: str } } },
+      items: {
+        type: "object",
+        required: ["key", "operator"],
+        properties: { key: str, operator: str, values: { type: "array", items: str } },
+      },
     },
   },
 };
-const objectReference: Schema = { type: "object", properties: { kind: str, namespace: str, name: str, apiVersion: str } };
+const objectReference: Schema = {
+  type: "object",
+  properties: { kind: str, namespace: str, name: str, apiVersion: str },
+};
 const usage: Schema = { type: "object", additionalProperties: quantity };
 
 const PREFIX = "io.k8s.metrics.pkg.apis";
@@ -48,14 +55,25 @@ function definitions(group: string, version: string, ref: (name: string) => Sche
         ? {
             type: "object",
             required: ["describedObject", "metricName", "timestamp", "value"],
-            properties: { describedObject: objectReference, metricName: str, timestamp: time, window: int64, value: quantity, selector: labelSelector },
+            properties: {
+              describedObject: objectReference,
+              metricName: str,
+              timestamp: time,
+              window: int64,
+              value: quantity,
+              selector: labelSelector,
+            },
           }
         : {
             type: "object",
             required: ["describedObject", "metric", "timestamp", "value"],
             properties: {
               describedObject: objectReference,
-              metric: { type: "object", required: ["name"], properties: { name: str, selector: labelSelector } },
+              metric: {
+                type: "object",
+                required: ["name"],
+                properties: { name: str, selector: labelSelector },
+              },
               timestamp: time,
               windowSeconds: int64,
               value: quantity,
@@ -66,7 +84,11 @@ function definitions(group: string, version: string, ref: (name: string) => Sche
       [`${base}.MetricValueList`]: {
         type: "object",
         required: ["items"],
-        properties: { ...typeMeta, metadata: listMeta, items: { type: "array", items: ref(`${base}.MetricValue`) } },
+        properties: {
+          ...typeMeta,
+          metadata: listMeta,
+          items: { type: "array", items: ref(`${base}.MetricValue`) },
+        },
         ...gvk(group, version, "MetricValueList"),
       },
     };
@@ -77,12 +99,22 @@ function definitions(group: string, version: string, ref: (name: string) => Sche
       [`${base}.ExternalMetricValue`]: {
         type: "object",
         required: ["metricName", "metricLabels", "timestamp", "value"],
-        properties: { metricName: str, metricLabels: strMap, timestamp: time, window: int64, value: quantity },
+        properties: {
+          metricName: str,
+          metricLabels: strMap,
+          timestamp: time,
+          window: int64,
+          value: quantity,
+        },
       },
       [`${base}.ExternalMetricValueList`]: {
         type: "object",
         required: ["items"],
-        properties: { ...typeMeta, metadata: listMeta, items: { type: "array", items: ref(`${base}.ExternalMetricValue`) } },
+        properties: {
+          ...typeMeta,
+          metadata: listMeta,
+          items: { type: "array", items: ref(`${base}.ExternalMetricValue`) },
+        },
         ...gvk(group, version, "ExternalMetricValueList"),
       },
     };
@@ -93,13 +125,23 @@ function definitions(group: string, version: string, ref: (name: string) => Sche
     [`${base}.PodMetrics`]: {
       type: "object",
       required: ["timestamp", "window", "containers"],
-      properties: { ...typeMeta, metadata: objectMeta, timestamp: time, window: str, containers: { type: "array", items: container } },
+      properties: {
+        ...typeMeta,
+        metadata: objectMeta,
+        timestamp: time,
+        window: str,
+        containers: { type: "array", items: container },
+      },
       ...gvk(group, version, "PodMetrics"),
     },
     [`${base}.PodMetricsList`]: {
       type: "object",
       required: ["items"],
-      properties: { ...typeMeta, metadata: listMeta, items: { type: "array", items: ref(`${base}.PodMetrics`) } },
+      properties: {
+        ...typeMeta,
+        metadata: listMeta,
+        items: { type: "array", items: ref(`${base}.PodMetrics`) },
+      },
       ...gvk(group, version, "PodMetricsList"),
     },
     [`${base}.NodeMetrics`]: {
@@ -111,7 +153,11 @@ function definitions(group: string, version: string, ref: (name: string) => Sche
     [`${base}.NodeMetricsList`]: {
       type: "object",
       required: ["items"],
-      properties: { ...typeMeta, metadata: listMeta, items: { type: "array", items: ref(`${base}.NodeMetrics`) } },
+      properties: {
+        ...typeMeta,
+        metadata: listMeta,
+        items: { type: "array", items: ref(`${base}.NodeMetrics`) },
+      },
       ...gvk(group, version, "NodeMetricsList"),
     },
   };
@@ -133,23 +179,86 @@ function operations(group: string, version: string): Operation[] {
     const list = `${PREFIX}.custom_metrics.${version}.MetricValueList`;
     const q = ["labelSelector", "metricLabelSelector"];
     return [
-      { path: `${root}/namespaces/{namespace}/{resource}/{name}/{metric}`, operationId: `readNamespacedCustomMetric_${version}`, description: "the metric for one object (or * with labelSelector) in a namespace", params: ["namespace", "resource", "name", "metric"], query: q, response: list },
-      { path: `${root}/{resource}/{name}/{metric}`, operationId: `readClusterCustomMetric_${version}`, description: "the metric for one cluster-scoped object (or * with labelSelector)", params: ["resource", "name", "metric"], query: q, response: list },
-      { path: `${root}/namespaces/{namespace}/metrics/{metric}`, operationId: `readNamespaceCustomMetric_${version}`, description: "a metric describing the namespace itself", params: ["namespace", "metric"], query: ["metricLabelSelector"], response: list },
+      {
+        path: `${root}/namespaces/{namespace}/{resource}/{name}/{metric}`,
+        operationId: `readNamespacedCustomMetric_${version}`,
+        description: "the metric for one object (or * with labelSelector) in a namespace",
+        params: ["namespace", "resource", "name", "metric"],
+        query: q,
+        response: list,
+      },
+      {
+        path: `${root}/{resource}/{name}/{metric}`,
+        operationId: `readClusterCustomMetric_${version}`,
+        description: "the metric for one cluster-scoped object (or * with labelSelector)",
+        params: ["resource", "name", "metric"],
+        query: q,
+        response: list,
+      },
+      {
+        path: `${root}/namespaces/{namespace}/metrics/{metric}`,
+        operationId: `readNamespaceCustomMetric_${version}`,
+        description: "a metric describing the namespace itself",
+        params: ["namespace", "metric"],
+        query: ["metricLabelSelector"],
+        response: list,
+      },
     ];
   }
   if (group === EXTERNAL_GROUP) {
     return [
-      { path: `${root}/namespaces/{namespace}/{metric}`, operationId: `listExternalMetric_${version}`, description: "the values of an external metric, filtered by labelSelector", params: ["namespace", "metric"], query: sel, response: `${PREFIX}.external_metrics.${version}.ExternalMetricValueList` },
+      {
+        path: `${root}/namespaces/{namespace}/{metric}`,
+        operationId: `listExternalMetric_${version}`,
+        description: "the values of an external metric, filtered by labelSelector",
+        params: ["namespace", "metric"],
+        query: sel,
+        response: `${PREFIX}.external_metrics.${version}.ExternalMetricValueList`,
+      },
     ];
   }
   const base = `${PREFIX}.metrics.${version}`;
   return [
-    { path: `${root}/nodes`, operationId: "listNodeMetrics", description: "resource usage of nodes", params: [], query: sel, response: `${base}.NodeMetricsList` },
-    { path: `${root}/nodes/{name}`, operationId: "readNodeMetrics", description: "resource usage of one node", params: ["name"], query: [], response: `${base}.NodeMetrics` },
-    { path: `${root}/pods`, operationId: "listPodMetricsForAllNamespaces", description: "resource usage of pods in all namespaces", params: [], query: sel, response: `${base}.PodMetricsList` },
-    { path: `${root}/namespaces/{namespace}/pods`, operationId: "listNamespacedPodMetrics", description: "resource usage of pods in a namespace", params: ["namespace"], query: sel, response: `${base}.PodMetricsList` },
-    { path: `${root}/namespaces/{namespace}/pods/{name}`, operationId: "readNamespacedPodMetrics", description: "resource usage of one pod", params: ["namespace", "name"], query: [], response: `${base}.PodMetrics` },
+    {
+      path: `${root}/nodes`,
+      operationId: "listNodeMetrics",
+      description: "resource usage of nodes",
+      params: [],
+      query: sel,
+      response: `${base}.NodeMetricsList`,
+    },
+    {
+      path: `${root}/nodes/{name}`,
+      operationId: "readNodeMetrics",
+      description: "resource usage of one node",
+      params: ["name"],
+      query: [],
+      response: `${base}.NodeMetrics`,
+    },
+    {
+      path: `${root}/pods`,
+      operationId: "listPodMetricsForAllNamespaces",
+      description: "resource usage of pods in all namespaces",
+      params: [],
+      query: sel,
+      response: `${base}.PodMetricsList`,
+    },
+    {
+      path: `${root}/namespaces/{namespace}/pods`,
+      operationId: "listNamespacedPodMetrics",
+      description: "resource usage of pods in a namespace",
+      params: ["namespace"],
+      query: sel,
+      response: `${base}.PodMetricsList`,
+    },
+    {
+      path: `${root}/namespaces/{namespace}/pods/{name}`,
+      operationId: "readNamespacedPodMetrics",
+      description: "resource usage of one pod",
+      params: ["namespace", "name"],
+      query: [],
+      response: `${base}.PodMetrics`,
+    },
   ];
 }
 
@@ -179,7 +288,10 @@ export function buildOpenAPIDocuments(apis: ServedAPIs, version: string): OpenAP
   const v2Paths: Record<string, unknown> = {};
   const v2Defs: Record<string, Schema> = {};
   for (const gv of gvs) {
-    Object.assign(v2Defs, definitions(gv.group, gv.version, (n) => ({ $ref: `#/definitions/${n}` })));
+    Object.assign(
+      v2Defs,
+      definitions(gv.group, gv.version, (n) => ({ $ref: `#/definitions/${n}` })),
+    );
     for (const op of operations(gv.group, gv.version)) {
       v2Paths[op.path] = {
         get: {
@@ -188,18 +300,44 @@ export function buildOpenAPIDocuments(apis: ServedAPIs, version: string): OpenAP
           produces: ["application/json"],
           schemes: ["https"],
           tags: [`${gv.group.replace(/\./g, "_")}_${gv.version}`],
-          responses: { "200": { description: "OK", schema: { $ref: `#/definitions/${op.response}` } }, "401": { description: "Unauthorized" } },
+          responses: {
+            "200": { description: "OK", schema: { $ref: `#/definitions/${op.response}` } },
+            "401": { description: "Unauthorized" },
+          },
           "x-kubernetes-action": "get",
-          "x-kubernetes-group-version-kind": { group: gv.group, version: gv.version, kind: op.response.split(".").pop() },
+          "x-kubernetes-group-version-kind": {
+            group: gv.group,
+            version: gv.version,
+            kind: op.response.split(".").pop(),
+          },
         },
         parameters: [
-          ...op.params.map((p) => ({ name: p, in: "path", required: true, type: "string", uniqueItems: true })),
-          ...[...op.query, "pretty"].map((q) => ({ name: q, in: "query", type: "string", uniqueItems: true, description: QUERY_DOC[q] })),
+          ...op.params.map((p) => ({
+            name: p,
+            in: "path",
+            required: true,
+            type: "string",
+            uniqueItems: true,
+          })),
+          ...[...op.query, "pretty"].map((q) => ({
+            name: q,
+            in: "query",
+            type: "string",
+            uniqueItems: true,
+            description: QUERY_DOC[q],
+          })),
         ],
       };
     }
   }
-  const v2 = JSON.stringify({ swagger: "2.0", info, paths: v2Paths, definitions: v2Defs, securityDefinitions: { BearerToken: { type: "apiKey", in: "header", name: "authorization" } }, security: [{ BearerToken: [] }] });
+  const v2 = JSON.stringify({
+    swagger: "2.0",
+    info,
+    paths: v2Paths,
+    definitions: v2Defs,
+    securityDefinitions: { BearerToken: { type: "apiKey", in: "header", name: "authorization" } },
+    security: [{ BearerToken: [] }],
+  });
 
   // OpenAPI 3.0, one document per group-version
   const v3 = new Map<string, { body: string; etag: string; hash: string }>();
@@ -213,15 +351,32 @@ export function buildOpenAPIDocuments(apis: ServedAPIs, version: string): OpenAP
           operationId: op.operationId,
           tags: [`${gv.group.replace(/\./g, "_")}_${gv.version}`],
           responses: {
-            "200": { description: "OK", content: { "application/json": { schema: { $ref: `#/components/schemas/${op.response}` } } } },
+            "200": {
+              description: "OK",
+              content: { "application/json": { schema: { $ref: `#/components/schemas/${op.response}` } } },
+            },
             "401": { description: "Unauthorized" },
           },
           "x-kubernetes-action": "get",
-          "x-kubernetes-group-version-kind": { group: gv.group, version: gv.version, kind: op.response.split(".").pop() },
+          "x-kubernetes-group-version-kind": {
+            group: gv.group,
+            version: gv.version,
+            kind: op.response.split(".").pop(),
+          },
         },
         parameters: [
-          ...op.params.map((p) => ({ name: p, in: "path", required: true, schema: { type: "string", uniqueItems: true } })),
-          ...[...op.query, "pretty"].map((q) => ({ name: q, in: "query", description: QUERY_DOC[q], schema: { type: "string", uniqueItems: true } })),
+          ...op.params.map((p) => ({
+            name: p,
+            in: "path",
+            required: true,
+            schema: { type: "string", uniqueItems: true },
+          })),
+          ...[...op.query, "pretty"].map((q) => ({
+            name: q,
+            in: "query",
+            description: QUERY_DOC[q],
+            schema: { type: "string", uniqueItems: true },
+          })),
         ],
       };
     }
@@ -243,4 +398,3 @@ export function buildOpenAPIDocuments(apis: ServedAPIs, version: string): OpenAP
   const v3Index = JSON.stringify({ paths: index });
   return { v2: hashed(v2), v3Index: hashed(v3Index), v3 };
 }
-

@@ -16,7 +16,14 @@ export type Route =
   | { kind: "group"; group: string }
   | { kind: "groupVersion"; group: string; version: string }
   /** `<resource>/<name|*>/<metric>`, namespaced or cluster-scoped; resource as written ("deployments.apps"). */
-  | { kind: "customObject"; version: CustomVersion; namespace?: string; resource: string; name: string; metric: string }
+  | {
+      kind: "customObject";
+      version: CustomVersion;
+      namespace?: string;
+      resource: string;
+      name: string;
+      metric: string;
+    }
   /** `namespaces/<ns>/metrics/<metric>`: a metric describing the namespace itself. */
   | { kind: "customNamespace"; version: CustomVersion; namespace: string; metric: string }
   | { kind: "external"; namespace: string; metric: string }
@@ -29,9 +36,14 @@ export type Route =
   | { kind: "metrics" }
   | { kind: "version" };
 
-export type RouteResult = { ok: true; route: Route } | { ok: false; reason: "NotFound" | "BadRequest"; message: string };
+export type RouteResult =
+  { ok: true; route: Route } | { ok: false; reason: "NotFound" | "BadRequest"; message: string };
 
-const notFound: RouteResult = { ok: false, reason: "NotFound", message: "the server could not find the requested resource" };
+const notFound: RouteResult = {
+  ok: false,
+  reason: "NotFound",
+  message: "the server could not find the requested resource",
+};
 
 function splitPath(pathname: string): string[] | undefined {
   const raw = pathname.split("/").filter((s) => s.length > 0);
@@ -59,7 +71,11 @@ export function parseRoute(pathname: string): RouteResult {
     case "livez":
     case "readyz":
       if (rest.length > 1) return notFound;
-      return ok(rest[0] === undefined ? { kind: "health", endpoint: first } : { kind: "health", endpoint: first, check: rest[0] });
+      return ok(
+        rest[0] === undefined
+          ? { kind: "health", endpoint: first }
+          : { kind: "health", endpoint: first, check: rest[0] },
+      );
     case "metrics":
       return rest.length === 0 ? ok({ kind: "metrics" }) : notFound;
     case "version":
@@ -77,7 +93,8 @@ function parseOpenAPI(rest: string[]): RouteResult {
   if (rest.length === 1 && rest[0] === "v2") return ok({ kind: "openapiV2" });
   if (rest[0] !== "v3") return notFound;
   if (rest.length === 1) return ok({ kind: "openapiV3" });
-  if (rest.length === 4 && rest[1] === "apis") return ok({ kind: "openapiV3GroupVersion", group: rest[2]!, version: rest[3]! });
+  if (rest.length === 4 && rest[1] === "apis")
+    return ok({ kind: "openapiV3GroupVersion", group: rest[2]!, version: rest[3]! });
   return notFound;
 }
 
@@ -92,7 +109,8 @@ function parseApis(rest: string[]): RouteResult {
       return parseCustom(version, tail);
     case EXTERNAL_GROUP:
       if (version !== "v1beta1") return notFound;
-      if (tail.length === 3 && tail[0] === "namespaces") return ok({ kind: "external", namespace: tail[1]!, metric: tail[2]! });
+      if (tail.length === 3 && tail[0] === "namespaces")
+        return ok({ kind: "external", namespace: tail[1]!, metric: tail[2]! });
       return notFound;
     case RESOURCE_GROUP:
       if (version !== "v1beta1") return notFound;
@@ -122,11 +140,16 @@ function parseCustom(version: CustomVersion, tail: string[]): RouteResult {
 }
 
 function parseResource(tail: string[]): RouteResult {
-  if (tail[0] === "nodes" && tail.length <= 2) return ok(tail[1] === undefined ? { kind: "nodeMetrics" } : { kind: "nodeMetrics", name: tail[1] });
+  if (tail[0] === "nodes" && tail.length <= 2)
+    return ok(tail[1] === undefined ? { kind: "nodeMetrics" } : { kind: "nodeMetrics", name: tail[1] });
   if (tail[0] === "pods" && tail.length === 1) return ok({ kind: "podMetrics" });
   if (tail[0] === "namespaces" && tail[2] === "pods" && (tail.length === 3 || tail.length === 4)) {
     const namespace = tail[1]!;
-    return ok(tail[3] === undefined ? { kind: "podMetrics", namespace } : { kind: "podMetrics", namespace, name: tail[3] });
+    return ok(
+      tail[3] === undefined
+        ? { kind: "podMetrics", namespace }
+        : { kind: "podMetrics", namespace, name: tail[3] },
+    );
   }
   return notFound;
 }

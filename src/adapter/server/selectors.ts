@@ -16,7 +16,9 @@ export function canonicalSelector(raw: string | null | undefined, param: string)
   const known = memo.get(raw);
   if (known !== undefined) return known.ok ? known : { ok: false, message: `${param}: ${known.message}` };
   const parsed = parseSelector(raw);
-  const result: SelectorParse = parsed.ok ? { ok: true, selector: selectorToString(parsed.selector) } : { ok: false, message: parsed.error };
+  const result: SelectorParse = parsed.ok
+    ? { ok: true, selector: selectorToString(parsed.selector) }
+    : { ok: false, message: parsed.error };
   if (memo.size >= MEMO_LIMIT) memo.clear();
   memo.set(raw, result);
   return result.ok ? result : { ok: false, message: `${param}: ${result.message}` };
@@ -54,7 +56,10 @@ function convert(selector: string): LabelSelectorJSON | null {
       (out.matchLabels ??= {})[r.key] = r.values[0] ?? "";
       continue;
     }
-    const expression: { key: string; operator: string; values?: string[] } = { key: r.key, operator: EXPRESSION_OPERATORS[r.operator] ?? r.operator };
+    const expression: { key: string; operator: string; values?: string[] } = {
+      key: r.key,
+      operator: EXPRESSION_OPERATORS[r.operator] ?? r.operator,
+    };
     if (r.values.length > 0) expression.values = [...r.values];
     (out.matchExpressions ??= []).push(expression);
   }

@@ -42,7 +42,15 @@ export interface Status {
 }
 
 export function failure(reason: StatusReason, message: string, details?: StatusDetails): Status {
-  const status: Status = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code: CODES[reason] };
+  const status: Status = {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason,
+    code: CODES[reason],
+  };
   if (details !== undefined) status.details = details;
   return status;
 }

@@ -33,12 +33,22 @@ export async function readServingCertificate(certFile: string, keyFile: string):
   try {
     x509 = new X509Certificate(cert);
   } catch (err) {
-    return { ok: false, message: `--tls-cert-file ${certFile}: not a PEM certificate (${(err as Error).message})` };
+    return {
+      ok: false,
+      message: `--tls-cert-file ${certFile}: not a PEM certificate (${(err as Error).message})`,
+    };
   }
   try {
-    if (!x509.checkPrivateKey(createPrivateKey(key))) return { ok: false, message: `--tls-private-key-file ${keyFile}: does not match the certificate in ${certFile}` };
+    if (!x509.checkPrivateKey(createPrivateKey(key)))
+      return {
+        ok: false,
+        message: `--tls-private-key-file ${keyFile}: does not match the certificate in ${certFile}`,
+      };
   } catch (err) {
-    return { ok: false, message: `--tls-private-key-file ${keyFile}: not a PEM private key (${(err as Error).message})` };
+    return {
+      ok: false,
+      message: `--tls-private-key-file ${keyFile}: not a PEM private key (${(err as Error).message})`,
+    };
   }
   return { ok: true, value: { cert, key } };
 }
@@ -62,7 +72,12 @@ export async function selfSignedCertificate(hosts: string[]): Promise<ServingCer
 }
 
 /** Calls `onChange` with the new pair whenever the files change and still form a valid pair. */
-export function watchServingCertificate(certFile: string, keyFile: string, logger: Logger, onChange: (c: ServingCertificate) => void): () => void {
+export function watchServingCertificate(
+  certFile: string,
+  keyFile: string,
+  logger: Logger,
+  onChange: (c: ServingCertificate) => void,
+): () => void {
   let timer: NodeJS.Timeout | undefined;
   let last = "";
   const reload = (): void => {
@@ -71,7 +86,10 @@ export function watchServingCertificate(certFile: string, keyFile: string, logge
     timer = setTimeout(() => {
       void readServingCertificate(certFile, keyFile).then((r) => {
         if (!r.ok) {
-          logger.warn({ err: r.message }, "serving certificate changed but cannot be used yet; keeping the previous one");
+          logger.warn(
+            { err: r.message },
+            "serving certificate changed but cannot be used yet; keeping the previous one",
+          );
           return;
         }
         const fingerprint = r.value.cert + r.value.key;
@@ -90,7 +108,10 @@ export function watchServingCertificate(certFile: string, keyFile: string, logge
     try {
       watchers.push(watch(dir, { persistent: false }, reload));
     } catch (err) {
-      logger.warn({ dir, err: (err as Error).message }, "cannot watch certificate directory; relying on polling");
+      logger.warn(
+        { dir, err: (err as Error).message },
+        "cannot watch certificate directory; relying on polling",
+      );
     }
   }
   const poll = setInterval(reload, 60_000);

@@ -49,7 +49,12 @@ let alice: Pair;
 const reviews: string[] = [];
 const reviewer: TokenReviewer = async (token) => {
   reviews.push(token);
-  if (token === "t-good") return { ok: true, authenticated: true, user: { name: "system:serviceaccount:kube-system:hpa", groups: ["system:serviceaccounts"], extra: {} } };
+  if (token === "t-good")
+    return {
+      ok: true,
+      authenticated: true,
+      user: { name: "system:serviceaccount:kube-system:hpa", groups: ["system:serviceaccounts"], extra: {} },
+    };
   if (token === "t-broken") return { ok: false, message: "connect ECONNREFUSED" };
   return { ok: true, authenticated: false, error: "invalid bearer token" };
 };
@@ -62,7 +67,10 @@ beforeAll(async () => {
     clientCert(frontProxyCA, "someone-else"),
     clientCert(clientCA, "alice", "devs"),
   ]);
-  const s = await generate([{ name: "commonName", value: "localhost" }], { keyType: "ec", algorithm: "sha256" });
+  const s = await generate([{ name: "commonName", value: "localhost" }], {
+    keyType: "ec",
+    algorithm: "sha256",
+  });
   serverCert = { cert: s.cert, key: s.private };
   authenticator = new DelegatingAuthenticator({ tokenReviewer: reviewer, allowAnonymous: false });
   authenticator.configure({
@@ -76,18 +84,32 @@ beforeAll(async () => {
       extraHeaderPrefixes: ["X-Remote-Extra-"],
     },
   });
-  server = createServer({ ...serverCert, ca: authenticator.trustedClientCAs(), requestCert: true, rejectUnauthorized: false }, (req, res) => {
-    void Promise.resolve(authenticator.authenticate(req)).then((r) => res.end(JSON.stringify(r)));
-  });
+  server = createServer(
+    { ...serverCert, ca: authenticator.trustedClientCAs(), requestCert: true, rejectUnauthorized: false },
+    (req, res) => {
+      void Promise.resolve(authenticator.authenticate(req)).then((r) => res.end(JSON.stringify(r)));
+    },
+  );
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   port = (server.address() as AddressInfo).port;
 }, 30_000);
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-function call(opts: { client?: Pair; headers?: Record<string, string | string[]> }): Promise<AuthenticationResult> {
+function call(opts: {
+  client?: Pair;
+  headers?: Record<string, string | string[]>;
+}): Promise<AuthenticationResult> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: "127.0.0.1", port, path: "/", rejectUnauthorized: false, agent: false, headers: opts.headers, ...(opts.client ? { cert: opts.client.cert, key: opts.client.key } : {}) },
+      {
+        host: "127.0.0.1",
+        port,
+        path: "/",
+        rejectUnauthorized: false,
+        agent: false,
+        headers: opts.headers,
+        ...(opts.client ? { cert: opts.client.cert, key: opts.client.key } : {}),
+      },
       (res) => {
         let body = "";
         res.on("data", (c) => (body += c));
@@ -103,14 +125,24 @@ describe("front-proxy authentication", () => {
   it("takes the user, every group and the extras from the headers when the proxy certificate verifies", async () => {
     const r = await call({
       client: proxyClient,
-      headers: { "X-Remote-User": "bob", "X-Remote-Group": ["system:authenticated", "devs"], "X-Remote-Extra-Scopes%2Fproject": "p1" },
+      headers: {
+        "X-Remote-User": "bob",
+        "X-Remote-Group": ["system:authenticated", "devs"],
+        "X-Remote-Extra-Scopes%2Fproject": "p1",
+      },
     });
-    expect(r).toEqual({ ok: true, user: { name: "bob", groups: ["system:authenticated", "devs"], extra: { "scopes/project": ["p1"] } } });
+    expect(r).toEqual({
+      ok: true,
+      user: { name: "bob", groups: ["system:authenticated", "devs"], extra: { "scopes/project": ["p1"] } },
+    });
   });
 
   it("adds system:authenticated when the proxy sends no groups", async () => {
     const r = await call({ client: proxyClient, headers: { "X-Remote-User": "system:aggregator" } });
-    expect(r).toEqual({ ok: true, user: { name: "system:aggregator", groups: ["system:authenticated"], extra: {} } });
+    expect(r).toEqual({
+      ok: true,
+      user: { name: "system:aggregator", groups: ["system:authenticated"], extra: {} },
+    });
   });
 
   it("ignores the headers when the proxy's common name is not an allowed name", async () => {
@@ -119,13 +151,18 @@ describe("front-proxy authentication", () => {
   });
 
   it("ignores the headers without a proxy certificate, so a client cannot claim a user", async () => {
-    const r = await call({ headers: { "X-Remote-User": "system:admin", "X-Remote-Group": "system:masters" } });
+    const r = await call({
+      headers: { "X-Remote-User": "system:admin", "X-Remote-Group": "system:masters" },
+    });
     expect(r.ok).toBe(false);
   });
 
   it("does not take a client-CA certificate as a proxy", async () => {
     const r = await call({ client: alice, headers: { "X-Remote-User": "mallory" } });
-    expect(r).toEqual({ ok: true, user: { name: "alice", groups: ["devs", "system:authenticated"], extra: {} } });
+    expect(r).toEqual({
+      ok: true,
+      user: { name: "alice", groups: ["devs", "system:authenticated"], extra: {} },
+    });
   });
 });
 
@@ -135,14 +172,24 @@ describe("bearer tokens", () => {
     const a = await call({ headers: { Authorization: "Bearer t-good" } });
     const b = await call({ headers: { Authorization: "Bearer t-good" } });
     expect(a).toEqual(b);
-    expect(a).toEqual({ ok: true, user: { name: "system:serviceaccount:kube-system:hpa", groups: ["system:serviceaccounts", "system:authenticated"], extra: {} } });
+    expect(a).toEqual({
+      ok: true,
+      user: {
+        name: "system:serviceaccount:kube-system:hpa",
+        groups: ["system:serviceaccounts", "system:authenticated"],
+        extra: {},
+      },
+    });
     expect(reviews).toEqual(["t-good"]);
   });
 
   it("refuses rejected tokens and does not cache a failed review", async () => {
     reviews.length = 0;
     expect((await call({ headers: { Authorization: "Bearer t-bad" } })).ok).toBe(false);
-    expect(await call({ headers: { Authorization: "Bearer t-broken" } })).toEqual({ ok: false, message: "TokenReview failed: connect ECONNREFUSED" });
+    expect(await call({ headers: { Authorization: "Bearer t-broken" } })).toEqual({
+      ok: false,
+      message: "TokenReview failed: connect ECONNREFUSED",
+    });
     await call({ headers: { Authorization: "Bearer t-broken" } });
     expect(reviews).toEqual(["t-bad", "t-broken", "t-broken"]);
   });
@@ -154,6 +201,9 @@ describe("anonymous requests", () => {
     const open = new DelegatingAuthenticator({ allowAnonymous: true });
     open.configure({});
     const r = await open.authenticate({ socket: {}, headers: {}, headersDistinct: {} } as never);
-    expect(r).toEqual({ ok: true, user: { name: "system:anonymous", groups: ["system:unauthenticated"], extra: {} } });
+    expect(r).toEqual({
+      ok: true,
+      user: { name: "system:anonymous", groups: ["system:unauthenticated"], extra: {} },
+    });
   });
 });

@@ -1,11 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { SubjectAccessReviewAuthorizer, type AccessReviewer } from "../../../../src/adapter/auth/authz.js";
 import { requestAttributes } from "../../../../src/adapter/auth/attributes.js";
-import { authenticationConfigFromConfigMap, mergeAuthenticationConfig } from "../../../../src/adapter/auth/kube.js";
+import {
+  authenticationConfigFromConfigMap,
+  mergeAuthenticationConfig,
+} from "../../../../src/adapter/auth/kube.js";
 import type { UserInfo } from "../../../../src/adapter/auth/types.js";
 
-const hpa: UserInfo = { name: "system:serviceaccount:kube-system:horizontal-pod-autoscaler", groups: ["system:authenticated"], extra: {} };
-const podsMetric = requestAttributes("GET", "/apis/custom.metrics.k8s.io/v1beta1/namespaces/ns/pods/*/http_requests");
+const hpa: UserInfo = {
+  name: "system:serviceaccount:kube-system:horizontal-pod-autoscaler",
+  groups: ["system:authenticated"],
+  extra: {},
+};
+const podsMetric = requestAttributes(
+  "GET",
+  "/apis/custom.metrics.k8s.io/v1beta1/namespaces/ns/pods/*/http_requests",
+);
 
 function fakeReviewer(allowed: boolean): { reviewer: AccessReviewer; calls: unknown[] } {
   const calls: unknown[] = [];
@@ -37,21 +47,35 @@ describe("SubjectAccessReviewAuthorizer", () => {
     const { reviewer, calls } = fakeReviewer(false);
     const authz = new SubjectAccessReviewAuthorizer({ reviewer });
     expect(await authz.authorize(hpa, podsMetric)).toEqual({ decision: "deny", reason: "no RBAC rule" });
-    await authz.authorize(hpa, requestAttributes("GET", "/apis/custom.metrics.k8s.io/v1beta1/namespaces/other/pods/*/http_requests"));
+    await authz.authorize(
+      hpa,
+      requestAttributes("GET", "/apis/custom.metrics.k8s.io/v1beta1/namespaces/other/pods/*/http_requests"),
+    );
     expect(calls).toHaveLength(2);
   });
 
   it("lets system:masters through without a review, as kube-apiserver does", async () => {
     const { reviewer, calls } = fakeReviewer(false);
     const authz = new SubjectAccessReviewAuthorizer({ reviewer });
-    expect(await authz.authorize({ name: "system:kube-aggregator", groups: ["system:masters"], extra: {} }, podsMetric)).toEqual({ decision: "allow" });
+    expect(
+      await authz.authorize(
+        { name: "system:kube-aggregator", groups: ["system:masters"], extra: {} },
+        podsMetric,
+      ),
+    ).toEqual({ decision: "allow" });
     expect(calls).toHaveLength(0);
   });
 
   it("answers an error (not a denial) when the review cannot be made, and does not cache it", async () => {
     let fail = true;
-    const authz = new SubjectAccessReviewAuthorizer({ reviewer: async () => (fail ? { ok: false, message: "apiserver unreachable" } : { ok: true, allowed: true, reason: "" }) });
-    expect(await authz.authorize(hpa, podsMetric)).toEqual({ decision: "error", message: "apiserver unreachable" });
+    const authz = new SubjectAccessReviewAuthorizer({
+      reviewer: async () =>
+        fail ? { ok: false, message: "apiserver unreachable" } : { ok: true, allowed: true, reason: "" },
+    });
+    expect(await authz.authorize(hpa, podsMetric)).toEqual({
+      decision: "error",
+      message: "apiserver unreachable",
+    });
     fail = false;
     expect(await authz.authorize(hpa, podsMetric)).toEqual({ decision: "allow" });
   });
@@ -85,7 +109,9 @@ describe("extension-apiserver-authentication ConfigMap", () => {
   });
 
   it("names the key that is not a JSON array", () => {
-    expect(authenticationConfigFromConfigMap({ ...data, "requestheader-allowed-names": "front-proxy-client" })).toEqual({
+    expect(
+      authenticationConfigFromConfigMap({ ...data, "requestheader-allowed-names": "front-proxy-client" }),
+    ).toEqual({
       ok: false,
       message: "extension-apiserver-authentication requestheader-allowed-names: not JSON",
     });

@@ -5,7 +5,16 @@ import { runHealth } from "../../../../src/adapter/server/health.js";
 
 describe("wire formats", () => {
   it("prints metav1.Duration as Go does", () => {
-    expect([0, 1.5, 30, 60, 90, 300, 3600, 5400].map(goDuration)).toEqual(["0s", "1.5s", "30s", "1m0s", "1m30s", "5m0s", "1h0m0s", "1h30m0s"]);
+    expect([0, 1.5, 30, 60, 90, 300, 3600, 5400].map(goDuration)).toEqual([
+      "0s",
+      "1.5s",
+      "30s",
+      "1m0s",
+      "1m30s",
+      "5m0s",
+      "1h0m0s",
+      "1h30m0s",
+    ]);
   });
 
   it("prints metav1.Time in whole UTC seconds", () => {
@@ -15,7 +24,10 @@ describe("wire formats", () => {
 
 describe("selectors from the query string", () => {
   it("are canonicalised so identical selectors compare equal", () => {
-    expect(canonicalSelector("tier in (b,a), app=web", "labelSelector")).toEqual({ ok: true, selector: "app=web,tier in (a,b)" });
+    expect(canonicalSelector("tier in (b,a), app=web", "labelSelector")).toEqual({
+      ok: true,
+      selector: "app=web,tier in (a,b)",
+    });
     expect(canonicalSelector(undefined, "labelSelector")).toEqual({ ok: true, selector: "" });
   });
 
@@ -40,15 +52,27 @@ describe("selectors from the query string", () => {
 });
 
 describe("health", () => {
-  const checks = { livez: [{ name: "ping", check: () => undefined }], readyz: [{ name: "ping", check: () => undefined }, { name: "informer-sync", check: () => "not synced" }] };
+  const checks = {
+    livez: [{ name: "ping", check: () => undefined }],
+    readyz: [
+      { name: "ping", check: () => undefined },
+      { name: "informer-sync", check: () => "not synced" },
+    ],
+  };
 
   it("answers one check by name and 404s an unknown one", () => {
     expect(runHealth(checks, "readyz", "ping", undefined)).toEqual({ code: 200, body: "ok" });
-    expect(runHealth(checks, "readyz", "informer-sync", undefined)).toEqual({ code: 500, body: "internal server error: not synced\n" });
+    expect(runHealth(checks, "readyz", "informer-sync", undefined)).toEqual({
+      code: 500,
+      body: "internal server error: not synced\n",
+    });
     expect(runHealth(checks, "readyz", "nope", undefined)).toBeUndefined();
   });
 
   it("can exclude a failing check", () => {
-    expect(runHealth(checks, "readyz", undefined, new URLSearchParams("exclude=informer-sync"))).toEqual({ code: 200, body: "ok" });
+    expect(runHealth(checks, "readyz", undefined, new URLSearchParams("exclude=informer-sync"))).toEqual({
+      code: 200,
+      body: "ok",
+    });
   });
 });
