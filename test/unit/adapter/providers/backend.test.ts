@@ -179,6 +179,54 @@ describe("Prometheus backend: custom metrics", () => {
   });
 });
 
+describe("Prometheus backend: relisting and hooks", () => {
+  it("serves metrics that appear and stops serving those that disappear on relist", async () => {
+    const { backend } = await setup();
+    const key = 'http_requests_total{namespace!="",pod!=""}';
+    const before = SERIES[key];
+    try {
+      SERIES[key] = [{ __name__: "http_requests_total", namespace: "shop", pod: "web-0", kube_service: "x" }];
+      SERIES[key]?.push({ __name__: "http_requests_total", namespace: "shop", service: "front" });
+      await backend.relist();
+      // Only pod- and namespace-labelled series map to resources under this rule's overrides.
+      expect(backend.custom.listCustomMetrics()).toHaveLength(2);
+      SERIES[key] = [];
+      await backend.relist();
+      expect(backend.custom.listCustomMetrics()).toEqual([]);
+      const r = await backend.custom.getMetricByName({ namespace: "shop", groupResource: pods, name: "web-0", metric: "http_requests_per_second", metricSelector: "" });
+      expect(r).toMatchObject({ ok: false, error: { kind: "NotFound" } });
+    } finally {
+      SERIES[key] = before ?? [];
+    }
+  });
+
+  it("reports Prometheus calls, coalesced queries and discovery runs through the hooks", async () => {
+    fake = await startFakePrometheus((req) =>
+      req.path === "/api/v1/series" ? { body: { status: "success", data: SERIES[req.form.get("match[]") ?? ""] ?? [] } } : { body: vector([{ metric: { pod: "web-0" }, value: "1" }]), delayMs: 30 },
+    );
+    const seen: string[] = [];
+    backend = createPrometheusBackend({
+      config: config(),
+      prometheus: { url: fake.url, timeoutMs: 500 },
+      mapper: fakeMapper,
+      lister: fakeLister({ pods: PODS }),
+      metrics: {
+        prometheusRequest: (endpoint, outcome) => seen.push(`${endpoint}:${outcome}`),
+        coalescedQuery: (endpoint) => seen.push(`coalesced:${endpoint}`),
+        discoveryRun: (ok, _s, count) => seen.push(`discovery:${ok}:${count}`),
+      },
+    });
+    await backend.start();
+    const req = { namespace: "shop", groupResource: pods, name: "web-0", metric: "http_requests_per_second", metricSelector: "" };
+    await Promise.all([backend.custom.getMetricByName(req), backend.custom.getMetricByName(req)]);
+    expect(seen.filter((s) => s.startsWith("series"))).toEqual(["series:ok", "series:ok", "series:ok"]);
+    expect(seen).toContain("discovery:true:4");
+    expect(seen.filter((s) => s === "query:ok")).toHaveLength(1);
+    expect(seen).toContain("coalesced:query");
+    expect(backend.stats().prometheus).toEqual({ requests: 4, errors: 0, coalesced: 1 });
+  });
+});
+
 describe("Prometheus backend: availability", () => {
   it("answers Unavailable with the cause when Prometheus stops, is not ready, and recovers", async () => {
     const { fake, backend } = await setup(() => ({ body: vector([{ metric: { pod: "web-0" }, value: "1" }]) }));
