@@ -340,7 +340,8 @@ function yamlPathAt(doc: Document, offset: number): string {
 
 /** Parses and validates a config document; `issues` lists every mistake found, each with its path. */
 export function parseConfig(text: string): LoadResult {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  // Go's yaml.v2 (what prometheus-adapter uses) honours anchors, aliases and << merge keys.
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, merge: true });
   if (doc.errors.length > 0) {
     return {
       ok: false,

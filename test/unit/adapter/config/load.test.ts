@@ -50,6 +50,34 @@ describe("config loading", () => {
     expect(issues("rule: []")).toEqual(["rule: unknown field"]);
   });
 
+  it("follows YAML anchors, aliases and merge keys as Go's yaml.v2 does", () => {
+    const r = parseConfig(
+      [
+        "podResources: &pods {overrides: {namespace: {resource: namespace}, pod: {resource: pod}}}",
+        "base: &base",
+        "  resources: *pods",
+        "  metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)'",
+      ].join("\n"),
+    );
+    expect(r.ok).toBe(false); // unknown top-level keys are still refused
+    const ok = parseConfig(
+      [
+        "rules:",
+        "- &base",
+        "  seriesQuery: 'a_total{namespace!=\"\"}'",
+        "  resources: &pods {overrides: {namespace: {resource: namespace}, pod: {resource: pod}}}",
+        "  metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)'",
+        "- <<: *base",
+        "  seriesQuery: 'b_total{namespace!=\"\"}'",
+      ].join("\n"),
+    );
+    if (!ok.ok) throw new Error(JSON.stringify(ok.issues));
+    expect(ok.config.rules.map((x) => [x.seriesQuery, x.resources.overrides.pod?.resource, x.metricsQuery])).toEqual([
+      ['a_total{namespace!=""}', "pod", "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)"],
+      ['b_total{namespace!=""}', "pod", "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)"],
+    ]);
+  });
+
   it("refuses duplicate keys", () => {
     expect(issues("rules: []\nrules: []")[0]).toMatch(/invalid YAML.*line 2/);
   });
