@@ -1,6 +1,6 @@
 // Start-up self-check: ask the API server (SelfSubjectAccessReview) about every permission a
 // program needs and name each one it lacks, instead of failing later with a bare 403.
-import { AuthorizationV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { z } from "zod";
 import {
   checksOf,
@@ -38,6 +38,8 @@ export interface PermissionReviewError {
 export interface PermissionReport {
   program: ProgramName;
   serviceAccount: { namespace: string; name: string };
+  /** Who the API server says we are (SelfSubjectReview), when it told us. */
+  user?: string;
   /** Number of access reviews asked. */
   checked: number;
   missing: MissingPermission[];
@@ -93,6 +95,8 @@ export function selfSubjectAccessReviewer(kubeConfig: KubeConfig): AccessReviewe
 export interface CheckOptions extends PermissionOptions {
   /** Replaces the SelfSubjectAccessReview reviewer (tests). */
   reviewer?: AccessReviewer;
+  /** Replaces the SelfSubjectReview "who am I" (tests); undefined when unknown. */
+  whoAmI?: () => Promise<string | undefined>;
   /** Reviews in flight at once. */
   concurrency?: number;
 }
@@ -107,7 +111,28 @@ export async function checkPermissions(
   options: CheckOptions = {},
 ): Promise<PermissionReport> {
   const reviewer = options.reviewer ?? selfSubjectAccessReviewer(kubeConfig);
-  return reviewPermissions(permissionsFor(program, options), reviewer, options.concurrency);
+  const whoAmI = options.whoAmI ?? selfSubjectReview(kubeConfig);
+  const [report, user] = await Promise.all([
+    reviewPermissions(permissionsFor(program, options), reviewer, options.concurrency),
+    whoAmI().catch(() => undefined),
+  ]);
+  return user === undefined ? report : { ...report, user };
+}
+
+const selfSubjectReviewSchema = z.object({
+  status: z.object({ userInfo: z.object({ username: z.string().optional() }).optional() }).optional(),
+});
+
+/** The user name the API server authenticates us as (authentication.k8s.io/v1 SelfSubjectReview). */
+export function selfSubjectReview(kubeConfig: KubeConfig): () => Promise<string | undefined> {
+  return async () => {
+    const api = kubeConfig.makeApiClient(AuthenticationV1Api);
+    const raw: unknown = await api.createSelfSubjectReview({
+      body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
+    });
+    const username = selfSubjectReviewSchema.safeParse(raw).data?.status?.userInfo?.username;
+    return username === "" ? undefined : username;
+  };
 }
 
 /** The core of checkPermissions over any permission list and reviewer. */
@@ -184,8 +209,10 @@ export function formatPermissionReport(report: PermissionReport): string | undef
     );
     for (const e of report.errors) lines.push(`  - ${describeCheck(e.check)}: ${e.message}`);
   }
+  const who =
+    report.user !== undefined ? `${report.user} (the identity it runs as)` : "the identity it runs as";
   lines.push(
-    `Grant them to the identity it runs as (in-cluster: ServiceAccount ${sa}), e.g. \`kubectl apply -k manifests/\`, whose RBAC is rendered from the same list.`,
+    `Grant them to ${who}; in-cluster that is ServiceAccount ${sa}, which \`kubectl apply -k manifests/\` sets up with RBAC rendered from the same list.`,
   );
   return lines.join("\n");
 }

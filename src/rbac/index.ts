@@ -26,6 +26,7 @@ export {
   checkPermissions,
   reviewPermissions,
   selfSubjectAccessReviewer,
+  selfSubjectReview,
   formatPermissionReport,
   describeCheck,
   isFullyPermitted,

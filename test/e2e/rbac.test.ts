@@ -15,6 +15,7 @@ import {
   reviewPermissions,
   rolesForProgram,
   selfSubjectAccessReviewer,
+  selfSubjectReview,
   type ProgramPermissions,
 } from "../../src/rbac/index.js";
 import { printLogsOnFailure, useCluster } from "./support/cluster.js";
@@ -67,6 +68,7 @@ describe("the RBAC in manifests/", () => {
     );
     expect(formatPermissionReport(report)).toBeUndefined();
     expect(report.checked).toBe(15);
+    expect(report.user).toBe(`system:serviceaccount:${INSTALL.namespace}:${INSTALL.adapterServiceAccount}`);
   });
 
   it("grants the autoscaler every permission it checks for", async () => {
@@ -148,20 +150,21 @@ describe("a service account lacking one permission", () => {
     try {
       const kc = await serviceAccountKubeConfig(ns.name, "lacking");
       // Ask with the real reviewer about the real autoscaler list (Lease in this namespace).
-      const report = await reviewPermissions(
+      const permissions = await reviewPermissions(
         {
           ...autoscalerPermissions({ namespace: ns.name }),
           serviceAccount: { namespace: ns.name, name: "lacking" },
         },
         selfSubjectAccessReviewer(kc),
       );
+      const report = { ...permissions, user: await selfSubjectReview(kc)() };
       expect(report.errors).toEqual([]);
       const message = formatPermissionReport(report);
       console.log(message);
       expect(message?.split("\n")).toEqual([
         `prom-hpa autoscaler lacks 1 of the ${report.checked} permissions it needs:`,
         "  - update horizontalpodautoscalers/status (autoscaling) cluster-wide — to write HPA status",
-        `Grant them to the identity it runs as (in-cluster: ServiceAccount ${ns.name}/lacking), e.g. \`kubectl apply -k manifests/\`, whose RBAC is rendered from the same list.`,
+        `Grant them to system:serviceaccount:${ns.name}:lacking (the identity it runs as); in-cluster that is ServiceAccount ${ns.name}/lacking, which \`kubectl apply -k manifests/\` sets up with RBAC rendered from the same list.`,
       ]);
     } finally {
       // Namespaced roles go with the namespace; the cluster-wide ones are removed by name.

@@ -209,7 +209,7 @@ describe("reviewPermissions", () => {
         `prom-hpa autoscaler lacks 2 of the ${report.checked} permissions it needs:`,
         "  - update horizontalpodautoscalers/status (autoscaling) cluster-wide — to write HPA status",
         "  - create leases (coordination.k8s.io) in namespace prom-hpa — to take part in leader election",
-        "Grant them to the identity it runs as (in-cluster: ServiceAccount prom-hpa/prom-hpa-autoscaler), e.g. `kubectl apply -k manifests/`, whose RBAC is rendered from the same list.",
+        "Grant them to the identity it runs as; in-cluster that is ServiceAccount prom-hpa/prom-hpa-autoscaler, which `kubectl apply -k manifests/` sets up with RBAC rendered from the same list.",
       ].join("\n"),
     );
   });
@@ -257,9 +257,35 @@ describe("checkPermissions", () => {
         asked.push(key(c));
         return { allowed: true };
       },
+      whoAmI: async () => undefined,
     });
     expect(report.program).toBe("adapter");
+    expect(report.user).toBeUndefined();
     expect(asked.sort()).toEqual(allChecks(adapterPermissions().requirements).sort());
+  });
+});
+
+describe("checkPermissions naming the caller", () => {
+  it("names the user the API server knows it as", async () => {
+    const report = await checkPermissions(new KubeConfig(), "autoscaler", {
+      reviewer: denying("create core/events"),
+      whoAmI: async () => "system:serviceaccount:ops:scaler",
+    });
+    expect(report.user).toBe("system:serviceaccount:ops:scaler");
+    expect(formatPermissionReport(report)?.split("\n").at(-1)).toBe(
+      "Grant them to system:serviceaccount:ops:scaler (the identity it runs as); in-cluster that is ServiceAccount prom-hpa/prom-hpa-autoscaler, which `kubectl apply -k manifests/` sets up with RBAC rendered from the same list.",
+    );
+  });
+
+  it("still reports when the API server cannot say who we are", async () => {
+    const report = await checkPermissions(new KubeConfig(), "autoscaler", {
+      reviewer: denying(),
+      whoAmI: async () => {
+        throw new Error("404 selfsubjectreviews not found");
+      },
+    });
+    expect(report.user).toBeUndefined();
+    expect(report.missing).toEqual([]);
   });
 });
 
