@@ -3,6 +3,7 @@
 // tracked so stop, failure and Ctrl-C all end it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, closeSync, openSync, readFileSync } from "node:fs";
+import type { Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
 export interface StartSpec {
@@ -182,8 +183,52 @@ export function leaveSignalsToCaller(): void {
 
 export function track(c: Component): void {
   live.add(c);
-  void c.exited.then(() => live.delete(c));
+  tellReaper(`+ ${c.pid}`);
+  void c.exited.then(() => {
+    live.delete(c);
+    tellReaper(`- ${c.pid}`);
+  });
   installHooks();
+}
+
+// The reaper: a tiny detached process holding a pipe from this one. When the pipe closes,
+// however this process ended (even SIGKILL, or SIGPIPE when output goes to `head`), it kills
+// every process group still registered, so no etcd or apiserver outlives its owner.
+const REAPER_SOURCE = `
+const groups = new Set();
+let buf = "";
+process.on("SIGINT", () => {});
+process.stdin.setEncoding("utf8");
+process.stdin.on("data", (d) => {
+  buf += d;
+  for (let i = buf.indexOf("\\n"); i >= 0; i = buf.indexOf("\\n")) {
+    const [op, id] = buf.slice(0, i).split(" ");
+    buf = buf.slice(i + 1);
+    if (op === "+") groups.add(Number(id)); else groups.delete(Number(id));
+  }
+});
+const reap = () => {
+  for (const g of groups) { try { process.kill(-g, "SIGKILL"); } catch {} }
+  process.exit(0);
+};
+process.stdin.on("end", reap);
+process.stdin.on("error", reap);
+`;
+
+let reaper: ChildProcess | undefined;
+
+function tellReaper(line: string): void {
+  if (!reaper) {
+    reaper = spawn(process.execPath, ["-e", REAPER_SOURCE], {
+      stdio: ["pipe", "ignore", "ignore"],
+      detached: true,
+    });
+    reaper.unref();
+    // The pipe must not keep this process alive; it only has to close when this process ends.
+    (reaper.stdin as unknown as Socket | null)?.unref();
+    reaper.stdin?.on("error", () => undefined);
+  }
+  reaper.stdin?.write(`${line}\n`);
 }
 
 function killAllNow(): void {

@@ -1,0 +1,737 @@
+// prom-hpa autoscaler against the real control plane, kwok, Prometheus and our adapter behind
+// the aggregator. Metric levels are scripted: each "pod" is a tiny process (started by the pod
+// runner) that exports the level the test writes into a file, so decisions are deterministic.
+//
+// The built-in HPA controller is off except in the differential test, and every HPA carries an
+// ownership annotation so that each autoscaler instance here touches only its own HPAs.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { parseConfig } from "../../src/adapter/config/index.js";
+import { startAdapter, type RunningAdapter } from "../../src/adapter/index.js";
+import {
+  DRY_RUN_DECISION_ANNOTATION,
+  startAutoscaler,
+  type AutoscalerHandle,
+} from "../../src/autoscaler/index.js";
+import { createLogger, silentLogger } from "../../src/log/logger.js";
+import type { PodRunner } from "../../scripts/cluster/podrunner/runner.js";
+import { REPO_ROOT } from "../../scripts/cluster/binaries.js";
+import { printLogsOnFailure, useCluster } from "./support/cluster.js";
+import { useNamespace } from "./support/namespace.js";
+import { waitFor } from "./support/wait.js";
+
+const cluster = useCluster();
+printLogsOnFailure(cluster);
+
+const OWNER = "e2e.prom-hpa.io/owner";
+const TIER = "e2e-autoscaler";
+
+const ADAPTER_CONFIG = `
+rules:
+- seriesQuery: 'cpu_system{namespace!="",pod!=""}'
+  resources:
+    overrides:
+      namespace: {resource: "namespace"}
+      pod: {resource: "pod"}
+  name: {matches: "^cpu_system$", as: "cpu_system"}
+  metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)'
+- seriesQuery: 'e2e_object{namespace!="",service!=""}'
+  resources:
+    overrides:
+      namespace: {resource: "namespace"}
+      service: {resource: "service"}
+  name: {matches: "^e2e_object$", as: "e2e_object"}
+  metricsQuery: 'max(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)'
+externalRules:
+- seriesQuery: 'e2e_queue{namespace!=""}'
+  resources:
+    overrides:
+      namespace: {resource: "namespace"}
+  name: {matches: "^e2e_queue$", as: "e2e_queue"}
+  metricsQuery: 'max(<<.Series>>{<<.LabelMatchers>>})'
+resourceRules:
+  cpu:
+    containerQuery: 'sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>,container!=""}[1m])) by (<<.GroupBy>>)'
+    nodeQuery: 'sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>,id="/"}[1m])) by (<<.GroupBy>>)'
+    resources:
+      overrides:
+        node: {resource: "node"}
+        namespace: {resource: "namespace"}
+        pod: {resource: "pod"}
+    containerLabel: container
+  memory:
+    containerQuery: 'sum(container_memory_working_set_bytes{<<.LabelMatchers>>,container!=""}) by (<<.GroupBy>>)'
+    nodeQuery: 'sum(container_memory_working_set_bytes{<<.LabelMatchers>>,id="/"}) by (<<.GroupBy>>)'
+    resources:
+      overrides:
+        node: {resource: "node"}
+        namespace: {resource: "namespace"}
+        pod: {resource: "pod"}
+    containerLabel: container
+  window: 1m
+`;
+
+/** One "pod": serves the levels the test wrote for its Deployment (the pod name's prefix). */
+const LEVEL_PROGRAM = `
+import { createServer } from "node:http";
+import { readFileSync } from "node:fs";
+const app = (process.env.POD ?? "").split("-").slice(0, -2).join("-");
+const level = (k) => {
+  try { return Number(JSON.parse(readFileSync(process.env.LEVEL_FILE, "utf8"))[app]?.[k] ?? 0); } catch { return 0; }
+};
+const server = createServer((req, res) => {
+  res.setHeader("content-type", "text/plain; version=0.0.4");
+  res.end([
+    "# TYPE cpu_system gauge", "cpu_system " + level("cpu_system"),
+    "# TYPE e2e_object gauge", 'e2e_object{service="front"} ' + level("object"),
+    "# TYPE e2e_queue gauge", 'e2e_queue{queue="jobs"} ' + level("queue"), ""].join("\\n"));
+});
+server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ event: "listening", port: server.address().port })));
+`;
+
+const API_SERVICES = [
+  ["custom.metrics.k8s.io", "v1beta1"],
+  ["custom.metrics.k8s.io", "v1beta2"],
+  ["external.metrics.k8s.io", "v1beta1"],
+  ["metrics.k8s.io", "v1beta1"],
+] as const;
+
+const hpaSchema = z.object({
+  metadata: z.object({ annotations: z.record(z.string(), z.string()).nullish() }),
+  status: z
+    .object({
+      desiredReplicas: z.number().optional(),
+      currentReplicas: z.number().optional(),
+      lastScaleTime: z.string().nullish(),
+      conditions: z
+        .array(z.object({ type: z.string(), status: z.string(), reason: z.string().optional() }))
+        .nullish(),
+    })
+    .optional(),
+});
+const eventListSchema = z.object({
+  items: z.array(
+    z.object({
+      reason: z.string(),
+      message: z.string(),
+      type: z.string(),
+      count: z.number().nullish(),
+      source: z.object({ component: z.string().optional() }).nullish(),
+      involvedObject: z.object({ name: z.string() }),
+      lastTimestamp: z.string().nullish(),
+      firstTimestamp: z.string().nullish(),
+    }),
+  ),
+});
+
+function deployment(name: string, replicas: number): unknown {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, labels: { app: name, tier: TIER } },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name, tier: TIER } },
+        spec: {
+          containers: [
+            {
+              name: "web",
+              image: "prom-hpa/sample-workload:local",
+              resources: { requests: { cpu: "100m", memory: "64Mi" } },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+function hpa(
+  name: string,
+  target: string,
+  owner: string,
+  spec: Record<string, unknown>,
+  annotations: Record<string, string> = {},
+): unknown {
+  return {
+    apiVersion: "autoscaling/v2",
+    kind: "HorizontalPodAutoscaler",
+    metadata: { name, annotations: { [OWNER]: owner, ...annotations } },
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: target },
+      minReplicas: 1,
+      maxReplicas: 3,
+      ...spec,
+    },
+  };
+}
+
+const podsMetric = (averageValue: string) => ({
+  type: "Pods",
+  pods: { metric: { name: "cpu_system" }, target: { type: "AverageValue", averageValue } },
+});
+const cpuMetric = (averageUtilization: number) => ({
+  type: "Resource",
+  resource: { name: "cpu", target: { type: "Utilization", averageUtilization } },
+});
+
+describe("prom-hpa autoscaler on the real control plane", () => {
+  const ns = useNamespace(() => cluster, "autoscaler");
+  const dir = mkdtempSync(join(tmpdir(), "prom-hpa-e2e-autoscaler-"));
+  const levelFile = join(dir, "levels.json");
+  const programFile = join(dir, "level-pod.mjs");
+  const levels: Record<string, Record<string, number>> = {};
+  let adapter: RunningAdapter | undefined;
+  let runner: PodRunner | undefined;
+  const serviceName = "prom-hpa-adapter-as";
+  const roleName = "e2e-autoscaler-metrics-reader";
+
+  const setLevel = (app: string, values: Record<string, number>) => {
+    levels[app] = values;
+    writeFileSync(levelFile, JSON.stringify(levels));
+  };
+  const apply = (objects: unknown[]) =>
+    cluster.kubectl(["apply", "-f", "-"], {
+      namespace: ns.name,
+      input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
+    });
+  const replicas = async (name: string) =>
+    Number(
+      await cluster.kubectl(["get", "deployment", name, "-o", "jsonpath={.spec.replicas}"], {
+        namespace: ns.name,
+      }),
+    );
+  const getHpa = async (name: string) =>
+    hpaSchema.parse(
+      JSON.parse(await cluster.kubectl(["get", "hpa", name, "-o", "json"], { namespace: ns.name })),
+    );
+  const events = async (name: string) =>
+    eventListSchema.parse(
+      JSON.parse(
+        await cluster.kubectl(
+          [
+            "get",
+            "events",
+            "-o",
+            "json",
+            "--field-selector",
+            `involvedObject.name=${name},involvedObject.kind=HorizontalPodAutoscaler`,
+          ],
+          { namespace: ns.name },
+        ),
+      ),
+    ).items;
+  const condition = async (name: string, type: string) =>
+    (await getHpa(name)).status?.conditions?.find((c) => c.type === type);
+  const scaledTo = (name: string, n: number, timeoutMs = 120_000) =>
+    waitFor(`${name} at ${n} replicas`, async () => ((await replicas(name)) === n ? Date.now() : undefined), {
+      timeoutMs,
+      intervalMs: 500,
+    });
+  const lastScaleTime = async (name: string) => Date.parse((await getHpa(name)).status?.lastScaleTime ?? "");
+  const metricAvailable = (path: string) =>
+    waitFor(
+      `${path} served`,
+      async () => {
+        const out = z
+          .object({ items: z.array(z.unknown()) })
+          .parse(JSON.parse(await cluster.kubectl(["get", "--raw", path])));
+        return out.items.length > 0 ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 1000 },
+    );
+
+  beforeAll(async () => {
+    writeFileSync(programFile, LEVEL_PROGRAM);
+    writeFileSync(levelFile, "{}");
+    const config = parseConfig(ADAPTER_CONFIG);
+    if (!config.ok) throw new Error(`adapter config: ${JSON.stringify(config.issues)}`);
+    runner = await cluster.startPodRunner({
+      namespace: ns.name,
+      labelSelector: `tier=${TIER}`,
+      command: (t) => ({
+        command: process.execPath,
+        args: [programFile],
+        env: { ...process.env, POD: t.pod, LEVEL_FILE: levelFile },
+      }),
+    });
+    const cert = await cluster.issueServingCert({ service: serviceName, namespace: ns.name });
+    adapter = await startAdapter({
+      bindAddress: "127.0.0.1",
+      securePort: 0,
+      tlsCertFile: cert.certFile,
+      tlsPrivateKeyFile: cert.keyFile,
+      kubeconfig: cluster.kubeconfigPath,
+      prometheus: {
+        config: config.config,
+        options: { url: cluster.info.prometheusUrl, timeoutMs: 5_000 },
+        relistIntervalMs: 2_000,
+      },
+      logger: silentLogger,
+    });
+    const port = adapter.port;
+    await cluster.kubectl(["apply", "-f", "-"], {
+      input: JSON.stringify({
+        apiVersion: "v1",
+        kind: "List",
+        items: [
+          {
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name: serviceName, namespace: ns.name },
+            spec: {
+              type: "ExternalName",
+              externalName: "127.0.0.1",
+              ports: [{ name: "https", port, targetPort: port }],
+            },
+          },
+          {
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name: "front", namespace: ns.name },
+            spec: { ports: [{ port: 80 }], selector: { app: "nothing" } },
+          },
+          ...API_SERVICES.map(([group, version]) => ({
+            apiVersion: "apiregistration.k8s.io/v1",
+            kind: "APIService",
+            metadata: { name: `${version}.${group}` },
+            spec: {
+              group,
+              version,
+              service: { namespace: ns.name, name: serviceName, port },
+              caBundle: Buffer.from(cert.caPem).toString("base64"),
+              groupPriorityMinimum: 100,
+              versionPriority: 100,
+            },
+          })),
+          {
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "ClusterRole",
+            metadata: { name: roleName },
+            rules: [
+              {
+                apiGroups: ["custom.metrics.k8s.io", "external.metrics.k8s.io", "metrics.k8s.io"],
+                resources: ["*"],
+                verbs: ["get", "list"],
+              },
+            ],
+          },
+          {
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "ClusterRoleBinding",
+            metadata: { name: roleName },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: roleName },
+            subjects: [
+              { kind: "ServiceAccount", name: "horizontal-pod-autoscaler", namespace: "kube-system" },
+            ],
+          },
+        ],
+      }),
+    });
+    for (const [group, version] of API_SERVICES) {
+      await waitFor(
+        `APIService ${version}.${group} Available`,
+        async () => {
+          const out = JSON.parse(
+            await cluster.kubectl(["get", "apiservice", `${version}.${group}`, "-o", "json"]),
+          ) as { status?: { conditions?: { type: string; status: string }[] } };
+          return out.status?.conditions?.some((c) => c.type === "Available" && c.status === "True")
+            ? true
+            : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
+    }
+  }, 240_000);
+
+  afterAll(async () => {
+    await cluster
+      .kubectl(["delete", "apiservice", ...API_SERVICES.map(([g, v]) => `${v}.${g}`), "--ignore-not-found"])
+      .catch(() => undefined);
+    await cluster
+      .kubectl(["delete", "clusterrolebinding,clusterrole", roleName, "--ignore-not-found"])
+      .catch(() => undefined);
+    await runner?.stop();
+    await adapter?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe("active, with the legacy delays set per HPA by annotation", () => {
+    let autoscaler: AutoscalerHandle | undefined;
+    beforeAll(async () => {
+      autoscaler = await startAutoscaler({
+        kubeconfig: cluster.kubeconfigPath,
+        namespaces: [ns.name],
+        ownershipAnnotation: `${OWNER}=active`,
+        syncPeriodMs: 2_000,
+        settings: { downscaleStabilizationWindowSeconds: 0 },
+        log: createLogger("autoscaler", "warn"),
+      });
+    });
+    afterAll(async () => {
+      await autoscaler?.stop();
+    });
+
+    it("the seed scenario: scales 1→2→3 under load, one step per upscale delay, and back to 1 once the downscale delay has passed", async () => {
+      const upscaleDelayS = 20;
+      const downscaleDelayS = 30;
+      setLevel("seed", { cpu_system: 0.15 });
+      await apply([
+        deployment("seed", 1),
+        hpa(
+          "seed",
+          "seed",
+          "active",
+          { metrics: [cpuMetric(80), podsMetric("100m")] },
+          {
+            "autoscaler.prom-hpa.io/upscale-delay": `${upscaleDelayS}s`,
+            "autoscaler.prom-hpa.io/downscale-delay": `${downscaleDelayS}s`,
+          },
+        ),
+      ]);
+      await metricAvailable(
+        `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/cpu_system?labelSelector=app%3Dseed`,
+      );
+      await scaledTo("seed", 2);
+      const t1 = await lastScaleTime("seed");
+      await scaledTo("seed", 3, 180_000);
+      const t2 = await lastScaleTime("seed");
+      setLevel("seed", { cpu_system: 0.01 });
+      await scaledTo("seed", 1, 180_000);
+      const t3 = await lastScaleTime("seed");
+      console.log(`seed: 1→2 at +0s, 2→3 at +${(t2 - t1) / 1000}s, 3→1 at +${(t3 - t1) / 1000}s`);
+      // lastScaleTime has whole seconds; a step waits until the delay has fully passed
+      expect(t2 - t1).toBeGreaterThanOrEqual((upscaleDelayS - 1) * 1000);
+      expect(t3 - t2).toBeGreaterThanOrEqual((downscaleDelayS - 1) * 1000);
+
+      const describe = await cluster.kubectl(["describe", "hpa", "seed"], { namespace: ns.name });
+      console.log(describe);
+      expect(describe).toMatch(/AbleToScale\s+True/);
+      expect(describe).toMatch(/ScalingActive\s+True/);
+      expect(describe).toMatch(
+        /SuccessfulRescale\s.*horizontal-pod-autoscaler\s+New size: 2; reason: pods metric cpu_system above target/,
+      );
+      expect(describe).toMatch(
+        /SuccessfulRescale\s.*New size: 3; reason: pods metric cpu_system above target/,
+      );
+      expect(describe).toMatch(/SuccessfulRescale\s.*New size: 1; reason: All metrics below target/);
+      await cluster.kubectl(["delete", "hpa", "seed"], { namespace: ns.name });
+    }, 600_000);
+
+    it("faults: metrics unavailable holds the size (ScalingActive=False), a missing target is FailedGetScale, a bad annotation is reported, and the other HPAs carry on", async () => {
+      await apply([
+        deployment("faults", 2),
+        hpa("nometric", "faults", "active", {
+          metrics: [
+            {
+              type: "Pods",
+              pods: {
+                metric: { name: "no_such_metric" },
+                target: { type: "AverageValue", averageValue: "1" },
+              },
+            },
+          ],
+        }),
+        hpa("notarget", "nope", "active", { metrics: [cpuMetric(50)] }),
+        hpa(
+          "badannotation",
+          "nope2",
+          "active",
+          { metrics: [cpuMetric(50)] },
+          { "autoscaler.prom-hpa.io/sync-period": "soon" },
+        ),
+      ]);
+      const active = await waitFor("nometric ScalingActive=False", async () => {
+        const c = await condition("nometric", "ScalingActive");
+        return c?.status === "False" ? c : undefined;
+      });
+      expect(active.reason).toBe("FailedGetPodsMetric");
+      const able = await waitFor("notarget AbleToScale=False", async () => {
+        const c = await condition("notarget", "AbleToScale");
+        return c?.status === "False" ? c : undefined;
+      });
+      expect(able.reason).toBe("FailedGetScale");
+      const notargetEvents = await waitFor("FailedGetScale event", async () => {
+        const e = await events("notarget");
+        return e.some((x) => x.reason === "FailedGetScale") ? e : undefined;
+      });
+      expect(notargetEvents.find((x) => x.reason === "FailedGetScale")).toMatchObject({
+        type: "Warning",
+        message: 'deployments.apps "nope" not found',
+        source: { component: "horizontal-pod-autoscaler" },
+      });
+      const bad = await waitFor("InvalidAnnotation event", async () => {
+        const e = await events("badannotation");
+        return e.find((x) => x.reason === "InvalidAnnotation");
+      });
+      expect(bad.message).toContain('annotation autoscaler.prom-hpa.io/sync-period: invalid duration "soon"');
+      // still synced with the default period: the target problem is reported as well
+      await waitFor("badannotation synced", async () =>
+        (await condition("badannotation", "AbleToScale"))?.reason === "FailedGetScale" ? true : undefined,
+      );
+      // no scale-down without metrics, over several sync periods
+      const until = Date.now() + 10_000;
+      while (Date.now() < until) {
+        expect(await replicas("faults")).toBe(2);
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+      await cluster.kubectl(["delete", "hpa", "nometric", "notarget", "badannotation"], {
+        namespace: ns.name,
+      });
+    }, 300_000);
+  });
+
+  it("failover: the leader is killed mid-run, the standby takes over within the lease duration and no early scale-down happens", async () => {
+    const leaseDurationS = 6;
+    const policyPeriodS = 60;
+    const start = (id: string): ChildProcess =>
+      spawn(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          join(REPO_ROOT, "src", "cli.ts"),
+          "autoscaler",
+          `--kubeconfig=${cluster.kubeconfigPath}`,
+          `--namespaces=${ns.name}`,
+          `--ownership-annotation=${OWNER}=failover`,
+          "--sync-period=2s",
+          "--downscale-stabilization=0",
+          "--leader-elect",
+          `--leader-elect-lease-namespace=${ns.name}`,
+          "--leader-elect-lease-name=e2e-autoscaler",
+          `--leader-elect-lease-duration=${leaseDurationS}s`,
+          "--leader-elect-renew-deadline=4s",
+          "--leader-elect-retry-period=1s",
+          `--leader-elect-identity=${id}`,
+          "--metrics-bind-address=127.0.0.1:0",
+        ],
+        {
+          cwd: REPO_ROOT,
+          stdio: ["ignore", "ignore", "inherit"],
+          env: { ...process.env, LOG_LEVEL: "warn" },
+        },
+      );
+    const holder = async () =>
+      z
+        .object({ spec: z.object({ holderIdentity: z.string().nullish() }) })
+        .parse(
+          JSON.parse(
+            await cluster.kubectl(["get", "lease", "e2e-autoscaler", "-o", "json"], { namespace: ns.name }),
+          ),
+        ).spec.holderIdentity ?? "";
+    const replicasA = start("replica-a");
+    const replicasB = start("replica-b");
+    const procs = { "replica-a": replicasA, "replica-b": replicasB };
+    try {
+      setLevel("fo", { cpu_system: 0.3 });
+      await apply([
+        deployment("fo", 1),
+        hpa("fo", "fo", "failover", {
+          metrics: [podsMetric("100m")],
+          behavior: {
+            scaleDown: {
+              stabilizationWindowSeconds: 0,
+              policies: [{ type: "Pods", value: 1, periodSeconds: policyPeriodS }],
+            },
+          },
+        }),
+      ]);
+      await scaledTo("fo", 3, 180_000);
+      setLevel("fo", { cpu_system: 0.01 });
+      await scaledTo("fo", 2, 120_000);
+      const firstDown = await lastScaleTime("fo");
+      const leader = await holder();
+      expect(["replica-a", "replica-b"]).toContain(leader);
+      procs[leader as keyof typeof procs].kill("SIGKILL");
+      const killedAt = Date.now();
+      const other = leader === "replica-a" ? "replica-b" : "replica-a";
+      await waitFor(`${other} holds the lease`, async () => ((await holder()) === other ? true : undefined), {
+        timeoutMs: 30_000,
+        intervalMs: 500,
+      });
+      const tookOverS = (Date.now() - killedAt) / 1000;
+      // the policy allows the next step down one period after the first; not before
+      let nextDown = 0;
+      while (nextDown === 0) {
+        const n = await replicas("fo");
+        if (n < 2) nextDown = Date.now();
+        else if (Date.now() - firstDown > (policyPeriodS + 60) * 1000)
+          throw new Error("no second scale-down");
+        else await new Promise((r) => setTimeout(r, 500));
+      }
+      console.log(
+        `failover: ${leader} killed ${((killedAt - firstDown) / 1000).toFixed(1)}s after 3→2; ${other} took over in ${tookOverS.toFixed(1)}s; 2→1 at +${((nextDown - firstDown) / 1000).toFixed(1)}s (policy period ${policyPeriodS}s)`,
+      );
+      expect(tookOverS).toBeLessThanOrEqual(leaseDurationS + 5);
+      expect(nextDown - firstDown).toBeGreaterThanOrEqual((policyPeriodS - 1) * 1000);
+      await cluster.kubectl(["delete", "hpa", "fo"], { namespace: ns.name });
+    } finally {
+      replicasA.kill("SIGTERM");
+      replicasB.kill("SIGTERM");
+    }
+  }, 600_000);
+
+  it("differential: in --dry-run beside kube-controller-manager's HPA controller, our decisions equal the built-in controller's", async () => {
+    const hpaController = await cluster.startHpaController({
+      syncPeriodSeconds: 2,
+      downscaleStabilizationSeconds: 10,
+    });
+    const shadow = await startAutoscaler({
+      kubeconfig: cluster.kubeconfigPath,
+      namespaces: [ns.name],
+      ownershipAnnotation: `${OWNER}=shadow`,
+      dryRun: true,
+      syncPeriodMs: 2_000,
+      settings: { downscaleStabilizationWindowSeconds: 10 },
+      log: createLogger("autoscaler", "warn"),
+    });
+    const cases: { name: string; app: string; spec: Record<string, unknown> }[] = [
+      { name: "d-resource", app: "d-resource", spec: { metrics: [cpuMetric(50)] } },
+      { name: "d-pods", app: "d-pods", spec: { maxReplicas: 6, metrics: [podsMetric("100m")] } },
+      {
+        name: "d-object",
+        app: "d-object",
+        spec: {
+          maxReplicas: 6,
+          metrics: [
+            {
+              type: "Object",
+              object: {
+                describedObject: { apiVersion: "v1", kind: "Service", name: "front" },
+                metric: { name: "e2e_object" },
+                target: { type: "Value", value: "100m" },
+              },
+            },
+          ],
+        },
+      },
+      {
+        name: "d-external",
+        app: "d-external",
+        spec: {
+          maxReplicas: 6,
+          metrics: [
+            {
+              type: "External",
+              external: {
+                metric: { name: "e2e_queue", selector: { matchLabels: { queue: "jobs" } } },
+                target: { type: "AverageValue", averageValue: "100m" },
+              },
+            },
+          ],
+        },
+      },
+      {
+        name: "d-behavior",
+        app: "d-behavior",
+        spec: {
+          maxReplicas: 6,
+          metrics: [podsMetric("100m")],
+          behavior: {
+            scaleUp: {
+              stabilizationWindowSeconds: 0,
+              policies: [{ type: "Pods", value: 2, periodSeconds: 6 }],
+            },
+            scaleDown: {
+              stabilizationWindowSeconds: 6,
+              policies: [{ type: "Percent", value: 50, periodSeconds: 10 }],
+            },
+          },
+        },
+      },
+    ];
+    // one app at a time drives the namespace-wide object/external series, so they get their own levels
+    const phases = [
+      { label: "idle", pods: 0.05, object: 0.05, queue: 0.05 },
+      { label: "load", pods: 0.25, object: 0.3, queue: 0.35 },
+      { label: "less", pods: 0.12, object: 0.15, queue: 0.2 },
+      { label: "quiet", pods: 0.02, object: 0.02, queue: 0.02 },
+    ];
+    const setPhase = (p: (typeof phases)[number]) => {
+      for (const c of cases)
+        setLevel(c.app, {
+          cpu_system: p.pods,
+          object: c.app === "d-object" ? p.object : 0,
+          queue: c.app === "d-external" ? p.queue : 0,
+        });
+    };
+    type Row = { phase: string; hpa: string; builtin: number; ours: number | undefined; replicas: number };
+    const rows: Row[] = [];
+    try {
+      setPhase(phases[0]!);
+      await apply([
+        ...cases.map((c) => deployment(c.app, 1)),
+        ...cases.map((c) => hpa(c.name, c.app, "shadow", c.spec)),
+      ]);
+      await metricAvailable(
+        `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/cpu_system?labelSelector=app%3Dd-pods`,
+      );
+      await metricAvailable(`/apis/external.metrics.k8s.io/v1beta1/namespaces/${ns.name}/e2e_queue`);
+      for (const phase of phases) {
+        setPhase(phase);
+        // give both controllers a few syncs, then wait until every HPA is stable: two snapshots
+        // alike (ours included) with the built-in controller's desired count applied
+        await new Promise((r) => setTimeout(r, 10_000));
+        let previous = "";
+        const final = await waitFor(
+          `phase ${phase.label} settled`,
+          async () => {
+            const snapshot: Row[] = [];
+            for (const c of cases) {
+              const h = await getHpa(c.name);
+              const decision = h.metadata.annotations?.[DRY_RUN_DECISION_ANNOTATION];
+              const ours = decision
+                ? z.object({ desiredReplicas: z.number() }).parse(JSON.parse(decision)).desiredReplicas
+                : undefined;
+              snapshot.push({
+                phase: phase.label,
+                hpa: c.name,
+                builtin: h.status?.desiredReplicas ?? -1,
+                ours,
+                replicas: await replicas(c.app),
+              });
+            }
+            const key = JSON.stringify(snapshot);
+            const stable =
+              key === previous && snapshot.every((r) => r.builtin === r.replicas && r.ours !== undefined);
+            previous = key;
+            return stable ? snapshot : undefined;
+          },
+          { timeoutMs: 120_000, intervalMs: 4_000 },
+        );
+        rows.push(...final);
+      }
+      const timeline = async (name: string, reasons: string[]) =>
+        (await events(name))
+          .filter((e) => reasons.includes(e.reason))
+          .sort((a, b) => (a.firstTimestamp ?? "").localeCompare(b.firstTimestamp ?? ""))
+          .map((e) => /New size: (\d+)/.exec(e.message)?.[1] ?? "?")
+          .join("→");
+      console.log("differential (desired replicas at the end of each phase):");
+      console.table(rows);
+      for (const c of cases) {
+        console.log(
+          `${c.name}: built-in SuccessfulRescale ${await timeline(c.name, ["SuccessfulRescale"])} | ours DryRunRescale ${await timeline(c.name, ["DryRunRescale"])}`,
+        );
+      }
+      expect(rows.map((r) => [r.phase, r.hpa, r.ours])).toEqual(rows.map((r) => [r.phase, r.hpa, r.builtin]));
+      // the scripted levels did move the sizes
+      expect(
+        rows.filter((r) => r.phase === "load" && r.hpa !== "d-resource").every((r) => r.builtin > 1),
+      ).toBe(true);
+    } finally {
+      await shadow.stop();
+      await hpaController.stop();
+      await cluster
+        .kubectl(["delete", "hpa", ...cases.map((c) => c.name), "--ignore-not-found"], { namespace: ns.name })
+        .catch(() => undefined);
+    }
+  }, 600_000);
+});
