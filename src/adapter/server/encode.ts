@@ -20,10 +20,18 @@ export interface LabelSelectorJSON {
 /** Turns a validated selector string into metav1.LabelSelector (null for the empty selector). */
 export type SelectorConverter = (selector: string) => LabelSelectorJSON | null;
 
+// Items of one answer share a timestamp: remember the last one formatted.
+let lastSecond = Number.NaN;
+let lastText = "";
+
 /** metav1.Time: RFC 3339 in UTC, whole seconds. */
 export function kubeTime(date: Date): string {
-  const ms = date.getTime();
-  return new Date(ms - (((ms % 1000) + 1000) % 1000)).toISOString().replace(".000Z", "Z");
+  const second = Math.floor(date.getTime() / 1000);
+  if (second !== lastSecond) {
+    lastText = new Date(second * 1000).toISOString().replace(".000Z", "Z");
+    lastSecond = second;
+  }
+  return lastText;
 }
 
 /** metav1.Duration prints Go's time.Duration.String(): "30s", "1m0s", "1h30m0s", "1.5s". */
