@@ -1,11 +1,20 @@
 // The install manifests are accepted by the real kube-apiserver (server-side dry-run: every
 // object validated and admitted, nothing stored), alone and with the TLS overlay.
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse, parseAllDocuments } from "yaml";
+import { z } from "zod";
+import type { PodRunner } from "../../scripts/cluster/podrunner/runner.js";
+import { parseConfig } from "../../src/adapter/config/index.js";
+import { startAdapter, type RunningAdapter } from "../../src/adapter/index.js";
+import { silentLogger } from "../../src/log/logger.js";
+import { API_SERVICES } from "../../src/rbac/manifests/install.js";
 import { writeTlsOverlay } from "../../src/rbac/manifests/tls.js";
 import { printLogsOnFailure, useCluster } from "./support/cluster.js";
 import { ensureInstallNamespace } from "./support/install-namespace.js";
+import { useNamespace } from "./support/namespace.js";
+import { waitFor } from "./support/wait.js";
 
 const cluster = useCluster();
 printLogsOnFailure(cluster);
@@ -71,4 +80,162 @@ describe("kubectl apply --dry-run=server -k manifests/", () => {
       true,
     );
   });
+});
+
+// The rules ConfigMap shipped in manifests/ and the seed's hello-world, run for real: the
+// adapter loads the shipped config, and through the aggregator serves the seed's pods metric
+// cpu_system and the resource metrics its HPA reads.
+describe("the shipped rules config with the seed's hello-world", () => {
+  const ns = useNamespace(() => cluster, "rules");
+  const serviceName = "prom-hpa-adapter";
+  const apiServices = API_SERVICES.map(({ group, version }) => `${version}.${group}`);
+  let adapter: RunningAdapter | undefined;
+  let runner: PodRunner | undefined;
+  let pod = "";
+
+  beforeAll(async () => {
+    const configText = (
+      parse(await readFile(join(manifestsDir, "adapter", "config.yaml"), "utf8")) as {
+        data: Record<string, string>;
+      }
+    ).data["config.yaml"];
+    const config = parseConfig(configText ?? "");
+    if (!config.ok) throw new Error(`shipped config rejected: ${JSON.stringify(config.issues)}`);
+
+    // hello-world from manifests/examples, in this test's namespace.
+    const docs = parseAllDocuments(
+      await readFile(join(manifestsDir, "examples", "hello-world.yaml"), "utf8"),
+    ).map((d) => d.toJS() as { metadata: { namespace?: string } });
+    for (const d of docs) delete d.metadata.namespace;
+    await cluster.kubectl(["apply", "-f", "-"], {
+      namespace: ns.name,
+      input: JSON.stringify({ apiVersion: "v1", kind: "List", items: docs }),
+    });
+    runner = await cluster.startPodRunner({
+      namespace: ns.name,
+      labelSelector: "app=hello-world",
+      burnMs: 2,
+    });
+    pod = (await runner.waitForRunning(1))[0]?.pod ?? "";
+
+    const cert = await cluster.issueServingCert({ service: serviceName, namespace: ns.name });
+    adapter = await startAdapter({
+      bindAddress: "127.0.0.1",
+      securePort: 0,
+      tlsCertFile: cert.certFile,
+      tlsPrivateKeyFile: cert.keyFile,
+      kubeconfig: cluster.kubeconfigPath,
+      prometheus: {
+        config: config.config,
+        options: { url: cluster.prometheusUrl, timeoutMs: 5_000 },
+        relistIntervalMs: 2_000,
+      },
+      logger: silentLogger,
+    });
+    const port = adapter.port;
+    const objects: unknown[] = [
+      {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: serviceName, namespace: ns.name },
+        spec: {
+          type: "ExternalName",
+          externalName: "127.0.0.1",
+          ports: [{ name: "https", port, targetPort: port }],
+        },
+      },
+      ...API_SERVICES.map(({ group, version, versionPriority }) => ({
+        apiVersion: "apiregistration.k8s.io/v1",
+        kind: "APIService",
+        metadata: { name: `${version}.${group}` },
+        spec: {
+          group,
+          version,
+          service: { namespace: ns.name, name: serviceName, port },
+          caBundle: Buffer.from(cert.caPem).toString("base64"),
+          groupPriorityMinimum: 100,
+          versionPriority,
+        },
+      })),
+    ];
+    await cluster.kubectl(["apply", "-f", "-"], {
+      input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
+    });
+    for (const name of apiServices) {
+      await waitFor(
+        `APIService ${name} Available`,
+        async () => {
+          const out = JSON.parse(await cluster.kubectl(["get", "apiservice", name, "-o", "json"])) as {
+            status?: { conditions?: Array<{ type: string; status: string }> };
+          };
+          return out.status?.conditions?.some((c) => c.type === "Available" && c.status === "True")
+            ? true
+            : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    // APIServices first: with their server gone, namespace deletion would hang on discovery.
+    await cluster
+      .kubectl(["delete", "apiservice", ...apiServices, "--ignore-not-found"])
+      .catch(() => undefined);
+    await runner?.stop();
+    await adapter?.stop();
+  });
+
+  it("serves the seed's pods metric cpu_system for each hello-world pod", async () => {
+    const list = await waitFor(
+      "cpu_system for the hello-world pod",
+      async () => {
+        const out = await cluster
+          .kubectl([
+            "get",
+            "--raw",
+            `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/cpu_system`,
+          ])
+          .catch(() => undefined);
+        if (out === undefined) return undefined;
+        const l = metricValueListSchema.parse(JSON.parse(out));
+        return l.items.length > 0 ? l : undefined;
+      },
+      { timeoutMs: 90_000 },
+    );
+    expect(list.items.map((i) => [i.describedObject.kind, i.describedObject.name, i.metric.name])).toEqual([
+      ["Pod", pod, "cpu_system"],
+    ]);
+  }, 120_000);
+
+  it("serves cpu and memory of the hello-world pod on metrics.k8s.io", async () => {
+    const podMetrics = await waitFor(
+      "PodMetrics of the hello-world pod",
+      async () => {
+        const out = await cluster
+          .kubectl(["get", "--raw", `/apis/metrics.k8s.io/v1beta1/namespaces/${ns.name}/pods/${pod}`])
+          .catch(() => undefined);
+        return out === undefined ? undefined : podMetricsSchema.parse(JSON.parse(out));
+      },
+      { timeoutMs: 90_000 },
+    );
+    expect(podMetrics.containers.map((c) => c.name)).toEqual(["hello-world"]);
+    expect(Object.keys(podMetrics.containers[0]?.usage ?? {}).sort()).toEqual(["cpu", "memory"]);
+  }, 120_000);
+});
+
+const metricValueListSchema = z.object({
+  kind: z.literal("MetricValueList"),
+  items: z.array(
+    z.object({
+      describedObject: z.object({ kind: z.string(), name: z.string() }),
+      metric: z.object({ name: z.string() }),
+      value: z.string(),
+    }),
+  ),
+});
+
+const podMetricsSchema = z.object({
+  kind: z.literal("PodMetrics"),
+  containers: z.array(z.object({ name: z.string(), usage: z.record(z.string(), z.string()) })),
 });
