@@ -33,9 +33,24 @@ function syntheticSeries(n: number): Record<string, string>[] {
     const pod = `app-${i % 5000}-${(i * 7919) % 100000}`;
     const ns = `ns-${i % 200}`;
     if (i % 4 === 0) {
-      out.push({ __name__: `container_metric_${i % 40}_total`, namespace: ns, pod, container: "app", instance: `node-${i % 100}`, job: "kubelet", id: `/kubepods/${i}` });
+      out.push({
+        __name__: `container_metric_${i % 40}_total`,
+        namespace: ns,
+        pod,
+        container: "app",
+        instance: `node-${i % 100}`,
+        job: "kubelet",
+        id: `/kubepods/${i}`,
+      });
     } else {
-      out.push({ __name__: `app_metric_${i % 500}${i % 3 === 0 ? "_total" : ""}`, namespace: ns, pod, service: `svc-${i % 300}`, instance: `10.1.${i % 250}.${i % 200}:8080`, job: "app" });
+      out.push({
+        __name__: `app_metric_${i % 500}${i % 3 === 0 ? "_total" : ""}`,
+        namespace: ns,
+        pod,
+        service: `svc-${i % 300}`,
+        instance: `10.1.${i % 250}.${i % 200}:8080`,
+        job: "app",
+      });
     }
   }
   return out;
@@ -44,8 +59,14 @@ function syntheticSeries(n: number): Record<string, string>[] {
 /** Serves the series API for `n` synthetic series; resolves to its URL. */
 async function serve(n: number): Promise<{ url: string; close: () => void }> {
   const series = syntheticSeries(n);
-  const cadvisor = JSON.stringify({ status: "success", data: series.filter((s) => s.__name__?.startsWith("container_")) });
-  const other = JSON.stringify({ status: "success", data: series.filter((s) => !s.__name__?.startsWith("container_")) });
+  const cadvisor = JSON.stringify({
+    status: "success",
+    data: series.filter((s) => s.__name__?.startsWith("container_")),
+  });
+  const other = JSON.stringify({
+    status: "success",
+    data: series.filter((s) => !s.__name__?.startsWith("container_")),
+  });
   const server = createServer((req, res) => {
     let body = "";
     req.on("data", (c: Buffer) => (body += c.toString()));
@@ -92,7 +113,10 @@ async function measure(n: number, url: string): Promise<void> {
   );
 }
 
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 if (process.env.DISCOVERY_BENCH_URL) {
   await measure(sizes[0] ?? 10_000, process.env.DISCOVERY_BENCH_URL);
 } else {
@@ -100,10 +124,14 @@ if (process.env.DISCOVERY_BENCH_URL) {
   // so the RSS figure is the adapter backend's alone (plus the tsx loader).
   for (const n of sizes.length > 0 ? sizes : [10_000, 100_000]) {
     const server = await serve(n);
-    const child = spawn(process.execPath, ["--import", "tsx", "--expose-gc", fileURLToPath(import.meta.url), String(n)], {
-      env: { ...process.env, DISCOVERY_BENCH_URL: server.url },
-      stdio: ["ignore", "inherit", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--expose-gc", fileURLToPath(import.meta.url), String(n)],
+      {
+        env: { ...process.env, DISCOVERY_BENCH_URL: server.url },
+        stdio: ["ignore", "inherit", "inherit"],
+      },
+    );
     await new Promise((r) => child.on("exit", r));
     server.close();
   }

@@ -19,7 +19,13 @@ const concurrency = Number(process.argv[3] ?? 32);
 
 const answer = JSON.stringify({
   status: "success",
-  data: { resultType: "vector", result: Array.from({ length: 10 }, (_, i) => ({ metric: { pod: `web-${i}` }, value: [1700000000, String(i * 1.5)] })) },
+  data: {
+    resultType: "vector",
+    result: Array.from({ length: 10 }, (_, i) => ({
+      metric: { pod: `web-${i}` },
+      value: [1700000000, String(i * 1.5)],
+    })),
+  },
 });
 if (process.env.HTTP_BENCH_SERVER === "1") {
   // The stand-in Prometheus runs in a process of its own, so it does not share the client's event loop.
@@ -34,10 +40,17 @@ if (process.env.HTTP_BENCH_SERVER === "1") {
   server.listen(0, "127.0.0.1", () => console.log((server.address() as AddressInfo).port));
   await new Promise(() => {});
 }
-const serverProcess = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url)], { env: { ...process.env, HTTP_BENCH_SERVER: "1" }, stdio: ["ignore", "pipe", "inherit"] });
-const port = await new Promise<string>((resolve) => serverProcess.stdout.once("data", (d: Buffer) => resolve(d.toString().trim())));
+const serverProcess = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url)], {
+  env: { ...process.env, HTTP_BENCH_SERVER: "1" },
+  stdio: ["ignore", "pipe", "inherit"],
+});
+const port = await new Promise<string>((resolve) =>
+  serverProcess.stdout.once("data", (d: Buffer) => resolve(d.toString().trim())),
+);
 const url = `http://127.0.0.1:${port}/api/v1/query`;
-const body = new URLSearchParams({ query: 'sum(rate(http_requests_total{namespace="shop",pod=~"web-0|web-1|web-2"}[2m])) by (pod)' }).toString();
+const body = new URLSearchParams({
+  query: 'sum(rate(http_requests_total{namespace="shop",pod=~"web-0|web-1|web-2"}[2m])) by (pod)',
+}).toString();
 const headers = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
 
 type Call = () => Promise<unknown>;
@@ -60,7 +73,11 @@ async function run(name: string, call: Call): Promise<void> {
   const secs = (performance.now() - t0) / 1000;
   latencies.sort((a, b) => a - b);
   const pct = (p: number): string => (latencies[Math.floor((latencies.length - 1) * p)] ?? 0).toFixed(2);
-  console.log(`${name.padEnd(16)} ${Math.round(total / secs).toString().padStart(7)} req/s   p50 ${pct(0.5)} ms   p99 ${pct(0.99)} ms`);
+  console.log(
+    `${name.padEnd(16)} ${Math.round(total / secs)
+      .toString()
+      .padStart(7)} req/s   p50 ${pct(0.5)} ms   p99 ${pct(0.99)} ms`,
+  );
 }
 
 const agent = new Agent({ connections: concurrency, keepAliveTimeout: 60_000 });
@@ -73,7 +90,9 @@ await run("fetch (built-in)", async () => {
   return JSON.parse(await res.text());
 });
 if (process.env.NODE_FETCH) {
-  const mod = (await import(pathToFileURL(`${process.env.NODE_FETCH}/src/index.js`).href)) as { default: (u: string, o: object) => Promise<{ text(): Promise<string> }> };
+  const mod = (await import(pathToFileURL(`${process.env.NODE_FETCH}/src/index.js`).href)) as {
+    default: (u: string, o: object) => Promise<{ text(): Promise<string> }>;
+  };
   const keepAlive = new HttpAgent({ keepAlive: true, maxSockets: concurrency });
   await run("node-fetch", async () => {
     const res = await mod.default(url, { method: "POST", headers, body, agent: keepAlive });

@@ -15,7 +15,12 @@ const iterations = Number(process.argv[3] ?? 2000);
 
 const table: Record<string, ResourceMapping> = {
   pods: { groupResource: { group: "", resource: "pods" }, kind: "Pod", version: "v1", namespaced: true },
-  namespaces: { groupResource: { group: "", resource: "namespaces" }, kind: "Namespace", version: "v1", namespaced: false },
+  namespaces: {
+    groupResource: { group: "", resource: "namespaces" },
+    kind: "Namespace",
+    version: "v1",
+    namespaced: false,
+  },
 };
 table.pod = table.pods as ResourceMapping;
 table.namespace = table.namespaces as ResourceMapping;
@@ -25,7 +30,10 @@ for (const n of sizes) {
   const names = Array.from({ length: n }, (_, i) => `web-${i}`);
   const answerJson = JSON.stringify({
     status: "success",
-    data: { resultType: "vector", result: names.map((pod, i) => ({ metric: { pod }, value: [1700000000.123, String(i * 0.37)] })) },
+    data: {
+      resultType: "vector",
+      result: names.map((pod, i) => ({ metric: { pod }, value: [1700000000.123, String(i * 0.37)] })),
+    },
   });
   const series: SeriesLabels[] = [{ __name__: "http_requests_total", namespace: "shop", pod: "web-0" }];
   const client: PrometheusClient = {
@@ -36,16 +44,29 @@ for (const n of sizes) {
     close: async () => {},
   };
   const lister: ObjectLister = { listNames: async () => ({ ok: true, value: names }) };
-  const backend = createPrometheusBackend({ config: defaultConfig(), prometheus: { url: "http://unused" }, client, mapper, lister });
+  const backend = createPrometheusBackend({
+    config: defaultConfig(),
+    prometheus: { url: "http://unused" },
+    client,
+    mapper,
+    lister,
+  });
   await backend.relist();
-  const req = { namespace: "shop", groupResource: { group: "", resource: "pods" }, selector: "app=web", metric: "http_requests", metricSelector: "" };
+  const req = {
+    namespace: "shop",
+    groupResource: { group: "", resource: "pods" },
+    selector: "app=web",
+    metric: "http_requests",
+    metricSelector: "",
+  };
   for (let i = 0; i < 200; i++) await backend.custom.getMetricBySelector(req);
   const times: number[] = [];
   for (let i = 0; i < iterations; i++) {
     const t0 = performance.now();
     const r = await backend.custom.getMetricBySelector(req);
     times.push(performance.now() - t0);
-    if (!r.ok || r.value.length !== n) throw new Error(`unexpected answer: ${JSON.stringify(r).slice(0, 200)}`);
+    if (!r.ok || r.value.length !== n)
+      throw new Error(`unexpected answer: ${JSON.stringify(r).slice(0, 200)}`);
   }
   times.sort((a, b) => a - b);
   const pct = (p: number): string => (times[Math.floor((times.length - 1) * p)] ?? 0).toFixed(3);

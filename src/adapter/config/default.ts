@@ -22,7 +22,13 @@ export function defaultConfigYaml(options: DefaultConfigOptions = {}): string {
   const otherSeries = `'{${ns}!="",__name__!~"^container_.*"}'`;
   const podOverrides = `    overrides:\n      ${ns}: {resource: namespace}\n      ${pod}: {resource: pod}`;
   const templated = p === "" ? `    template: <<.Resource>>` : `    template: ${p}<<.Resource>>`;
-  const rule = (series: string, filter: string | undefined, resources: string, matches: string, query: string): string =>
+  const rule = (
+    series: string,
+    filter: string | undefined,
+    resources: string,
+    matches: string,
+    query: string,
+  ): string =>
     [
       `- seriesQuery: ${series}`,
       `  seriesFilters: ${filter === undefined ? "[]" : `\n  - isNot: '${filter}'`}`,
@@ -30,14 +36,22 @@ export function defaultConfigYaml(options: DefaultConfigOptions = {}): string {
       `  name:\n    matches: '${matches}'\n    as: ""`,
       `  metricsQuery: '${query}'`,
     ].join("\n");
-  const rateQuery = (extra: string): string => `sum(rate(<<.Series>>{<<.LabelMatchers>>${extra}}[${rate}])) by (<<.GroupBy>>)`;
-  const gaugeQuery = (extra: string): string => `sum(<<.Series>>{<<.LabelMatchers>>${extra}}) by (<<.GroupBy>>)`;
+  const rateQuery = (extra: string): string =>
+    `sum(rate(<<.Series>>{<<.LabelMatchers>>${extra}}[${rate}])) by (<<.GroupBy>>)`;
+  const gaugeQuery = (extra: string): string =>
+    `sum(<<.Series>>{<<.LabelMatchers>>${extra}}) by (<<.GroupBy>>)`;
   const podOnly = ',container!="POD"';
   const resourceOverrides = `      overrides:\n        instance: {resource: node}\n        ${ns}: {resource: namespace}\n        ${pod}: {resource: pod}`;
   return [
     "rules:",
     rule(cadvisorSeries, undefined, podOverrides, "^container_(.*)_seconds_total$", rateQuery(podOnly)),
-    rule(cadvisorSeries, "^container_.*_seconds_total$", podOverrides, "^container_(.*)_total$", rateQuery(podOnly)),
+    rule(
+      cadvisorSeries,
+      "^container_.*_seconds_total$",
+      podOverrides,
+      "^container_(.*)_total$",
+      rateQuery(podOnly),
+    ),
     rule(cadvisorSeries, "^container_.*_total$", podOverrides, "^container_(.*)$", gaugeQuery(podOnly)),
     rule(otherSeries, ".*_total$", templated, "", gaugeQuery("")),
     rule(otherSeries, ".*_seconds_total", templated, "^(.*)_total$", rateQuery("")),

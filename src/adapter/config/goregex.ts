@@ -41,7 +41,11 @@ export function compileGoRegex(pattern: string): RegexResult {
     if (c === "\\") {
       const e = src[i + 1];
       if (e === undefined) return { ok: false, message: "trailing backslash at end of expression" };
-      if (/[1-9]/.test(e) && !inClass) return { ok: false, message: `invalid escape sequence: \`\\${e}\` (backreferences are not supported)` };
+      if (/[1-9]/.test(e) && !inClass)
+        return {
+          ok: false,
+          message: `invalid escape sequence: \`\\${e}\` (backreferences are not supported)`,
+        };
       if (e === "A" && !inClass) out += "^";
       else if (e === "z" && !inClass) out += "$(?![\\s\\S])";
       else if (e === "Q") {
@@ -102,7 +106,11 @@ export function compileGoRegex(pattern: string): RegexResult {
           continue;
         }
         const flagGroup = /^([imsU-]+)(:|\))/.exec(rest);
-        if (flagGroup) return { ok: false, message: `flag group \`(?${flagGroup[1]}${flagGroup[2]}\` is only supported at the start of the expression` };
+        if (flagGroup)
+          return {
+            ok: false,
+            message: `flag group \`(?${flagGroup[1]}${flagGroup[2]}\` is only supported at the start of the expression`,
+          };
         return { ok: false, message: `invalid or unsupported Perl syntax: \`(?${rest.slice(0, 1)}\`` };
       }
       groups++;
@@ -115,7 +123,10 @@ export function compileGoRegex(pattern: string): RegexResult {
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     // V8 says "Invalid regular expression: /x/: Unterminated group"; keep the reason only.
-    return { ok: false, message: msg.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "").toLowerCase() };
+    return {
+      ok: false,
+      message: msg.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "").toLowerCase(),
+    };
   }
 }
 

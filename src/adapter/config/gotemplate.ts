@@ -127,7 +127,8 @@ function lex(src: string, where: (pos: number) => string): Tok[] {
         trimNextText = true;
         after += 1;
       }
-      if (!src.startsWith(RIGHT, after)) throw new TemplateError(`${where(open)}: comment ends before closing delimiter`);
+      if (!src.startsWith(RIGHT, after))
+        throw new TemplateError(`${where(open)}: comment ends before closing delimiter`);
       i = after + RIGHT.length;
       continue;
     }
@@ -137,7 +138,13 @@ function lex(src: string, where: (pos: number) => string): Tok[] {
   return toks;
 }
 
-function lexAction(src: string, start: number, toks: Tok[], where: (pos: number) => string, setTrim: (b: boolean) => void): number {
+function lexAction(
+  src: string,
+  start: number,
+  toks: Tok[],
+  where: (pos: number) => string,
+  setTrim: (b: boolean) => void,
+): number {
   let i = start;
   let parens = 0;
   for (;;) {
@@ -232,10 +239,15 @@ function lexAction(src: string, start: number, toks: Tok[], where: (pos: number)
         continue;
       }
     }
-    const num = /^[+-]?(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|(\d[\d_]*)?\.?\d[\d_]*([eE][+-]?\d+)?)/.exec(src.slice(i));
+    const num =
+      /^[+-]?(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|(\d[\d_]*)?\.?\d[\d_]*([eE][+-]?\d+)?)/.exec(
+        src.slice(i),
+      );
     if (num && num[0] !== "" && /[0-9]/.test(num[0])) {
       const text = num[0].replace(/_/g, "");
-      const v = /^[+-]?0[xXbBoO]/.test(text) ? Number(text.replace(/^([+-]?)0([xXbBoO])/, (_m, s: string, b: string) => `${s}0${b.toLowerCase()}`)) : Number(text);
+      const v = /^[+-]?0[xXbBoO]/.test(text)
+        ? Number(text.replace(/^([+-]?)0([xXbBoO])/, (_m, s: string, b: string) => `${s}0${b.toLowerCase()}`))
+        : Number(text);
       if (Number.isNaN(v)) throw new TemplateError(`${where(i)}: bad number syntax: ${num[0]}`);
       toks.push({ t: "number", v, pos: i });
       i += num[0].length;
@@ -262,7 +274,18 @@ function unquoteGo(quoted: string, where: string): string {
       continue;
     }
     const e = body[++i];
-    const simple: Record<string, string> = { n: "\n", t: "\t", r: "\r", "\\": "\\", '"': '"', "'": "'", a: "\x07", b: "\b", f: "\f", v: "\v" };
+    const simple: Record<string, string> = {
+      n: "\n",
+      t: "\t",
+      r: "\r",
+      "\\": "\\",
+      '"': '"',
+      "'": "'",
+      a: "\x07",
+      b: "\b",
+      f: "\f",
+      v: "\v",
+    };
     if (e !== undefined && e in simple) {
       out += simple[e];
       continue;
@@ -270,7 +293,8 @@ function unquoteGo(quoted: string, where: string): string {
     const hexLen = e === "x" ? 2 : e === "u" ? 4 : e === "U" ? 8 : 0;
     if (hexLen > 0) {
       const hex = body.slice(i + 1, i + 1 + hexLen);
-      if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== hexLen) throw new TemplateError(`${where}: invalid escape in string`);
+      if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== hexLen)
+        throw new TemplateError(`${where}: invalid escape in string`);
       out += String.fromCodePoint(parseInt(hex, 16));
       i += hexLen;
       continue;
@@ -420,7 +444,8 @@ class Parser {
         if (second?.t !== "var") this.fail(op.pos, "range can only initialize variables");
         this.skipSpace();
         const op2 = this.next();
-        if (op2?.t !== "declare" && op2?.t !== "assign") this.fail(second.pos, "expected := after range variables");
+        if (op2?.t !== "declare" && op2?.t !== "assign")
+          this.fail(second.pos, "expected := after range variables");
         decl.push(first.v, second.v);
         assign = op2.t === "assign";
       } else {
@@ -513,7 +538,8 @@ class Parser {
       case "ident": {
         if (t.v === "true" || t.v === "false") return { kind: "bool", value: t.v === "true" };
         if (t.v === "nil") return { kind: "nil" };
-        if (UNSUPPORTED_FUNCS.has(t.v)) this.fail(t.pos, `function "${t.v}" is not supported in adapter templates`);
+        if (UNSUPPORTED_FUNCS.has(t.v))
+          this.fail(t.pos, `function "${t.v}" is not supported in adapter templates`);
         if (!BUILTINS.has(t.v)) this.fail(t.pos, `function "${t.v}" not defined`);
         return { kind: "func", name: t.v, pos: t.pos };
       }
@@ -564,35 +590,41 @@ function printValue(v: unknown): string {
 
 function goSprintf(format: string, args: unknown[]): string {
   let ai = 0;
-  return format.replace(/%([-+# 0]*)(\d+)?(?:\.(\d+))?([%vsdqfgtxX])/g, (_m, _flags: string, width: string | undefined, prec: string | undefined, verb: string) => {
-    if (verb === "%") return "%";
-    if (ai >= args.length) return `%!${verb}(MISSING)`;
-    const a = args[ai++];
-    let s: string;
-    switch (verb) {
-      case "d":
-        s = typeof a === "number" ? String(Math.trunc(a)) : `%!d(${printValue(a)})`;
-        break;
-      case "f":
-        s = typeof a === "number" ? a.toFixed(prec !== undefined ? Number(prec) : 6) : `%!f(${printValue(a)})`;
-        break;
-      case "g":
-        s = typeof a === "number" ? String(a) : `%!g(${printValue(a)})`;
-        break;
-      case "q":
-        s = JSON.stringify(printValue(a));
-        break;
-      case "x":
-      case "X":
-        s = typeof a === "number" ? a.toString(16) : Buffer.from(printValue(a)).toString("hex");
-        if (verb === "X") s = s.toUpperCase();
-        break;
-      default:
-        s = printValue(a);
-    }
-    if (width !== undefined) s = s.padStart(Number(width));
-    return s;
-  });
+  return format.replace(
+    /%([-+# 0]*)(\d+)?(?:\.(\d+))?([%vsdqfgtxX])/g,
+    (_m, _flags: string, width: string | undefined, prec: string | undefined, verb: string) => {
+      if (verb === "%") return "%";
+      if (ai >= args.length) return `%!${verb}(MISSING)`;
+      const a = args[ai++];
+      let s: string;
+      switch (verb) {
+        case "d":
+          s = typeof a === "number" ? String(Math.trunc(a)) : `%!d(${printValue(a)})`;
+          break;
+        case "f":
+          s =
+            typeof a === "number"
+              ? a.toFixed(prec !== undefined ? Number(prec) : 6)
+              : `%!f(${printValue(a)})`;
+          break;
+        case "g":
+          s = typeof a === "number" ? String(a) : `%!g(${printValue(a)})`;
+          break;
+        case "q":
+          s = JSON.stringify(printValue(a));
+          break;
+        case "x":
+        case "X":
+          s = typeof a === "number" ? a.toString(16) : Buffer.from(printValue(a)).toString("hex");
+          if (verb === "X") s = s.toUpperCase();
+          break;
+        default:
+          s = printValue(a);
+      }
+      if (width !== undefined) s = s.padStart(Number(width));
+      return s;
+    },
+  );
 }
 
 function compare(name: string, a: unknown, b: unknown): number {
@@ -607,12 +639,15 @@ function compare(name: string, a: unknown, b: unknown): number {
 
 function indexValue(v: unknown, key: unknown): unknown {
   if (Array.isArray(v) || typeof v === "string") {
-    if (typeof key !== "number" || !Number.isInteger(key)) throw new TemplateError("error calling index: cannot index slice/array with non-integer");
-    if (key < 0 || key >= v.length) throw new TemplateError(`error calling index: index out of range: ${key}`);
+    if (typeof key !== "number" || !Number.isInteger(key))
+      throw new TemplateError("error calling index: cannot index slice/array with non-integer");
+    if (key < 0 || key >= v.length)
+      throw new TemplateError(`error calling index: index out of range: ${key}`);
     return typeof v === "string" ? v.charCodeAt(key) : v[key];
   }
   if (v !== null && typeof v === "object" && !(v instanceof TemplateStruct)) {
-    if (typeof key !== "string") throw new TemplateError("error calling index: value has type int; should be string");
+    if (typeof key !== "string")
+      throw new TemplateError("error calling index: value has type int; should be string");
     const o = v as Record<string, unknown>;
     return Object.prototype.hasOwnProperty.call(o, key) ? o[key] : undefined;
   }
@@ -628,11 +663,13 @@ function describeType(v: unknown): string {
 
 function callBuiltin(name: string, args: unknown[], evalLazy: ((i: number) => unknown) | undefined): unknown {
   const need = (n: number): void => {
-    if (args.length !== n) throw new TemplateError(`wrong number of args for ${name}: want ${n} got ${args.length}`);
+    if (args.length !== n)
+      throw new TemplateError(`wrong number of args for ${name}: want ${n} got ${args.length}`);
   };
   switch (name) {
     case "and": {
-      if (args.length === 0 && !evalLazy) throw new TemplateError("wrong number of args for and: want at least 1 got 0");
+      if (args.length === 0 && !evalLazy)
+        throw new TemplateError("wrong number of args for and: want at least 1 got 0");
       let last: unknown;
       for (let i = 0; i < args.length; i++) {
         last = evalLazy ? evalLazy(i) : args[i];
@@ -666,22 +703,30 @@ function callBuiltin(name: string, args: unknown[], evalLazy: ((i: number) => un
     }
     case "slice": {
       const [v, ...idx] = args;
-      if (typeof v !== "string" && !Array.isArray(v)) throw new TemplateError(`error calling slice: can't slice item of type ${describeType(v)}`);
+      if (typeof v !== "string" && !Array.isArray(v))
+        throw new TemplateError(`error calling slice: can't slice item of type ${describeType(v)}`);
       const nums = idx.map((x) => {
         if (typeof x !== "number") throw new TemplateError("error calling slice: non-integer index");
         return x;
       });
       const from = nums[0] ?? 0;
       const to = nums[1] ?? v.length;
-      if (from < 0 || to > v.length || from > to) throw new TemplateError(`error calling slice: index out of range`);
+      if (from < 0 || to > v.length || from > to)
+        throw new TemplateError(`error calling slice: index out of range`);
       return v.slice(from, to);
     }
     case "print":
-      return args.map((a, i) => (i > 0 && typeof a !== "string" && typeof args[i - 1] !== "string" ? " " : "") + printValue(a)).join("");
+      return args
+        .map(
+          (a, i) =>
+            (i > 0 && typeof a !== "string" && typeof args[i - 1] !== "string" ? " " : "") + printValue(a),
+        )
+        .join("");
     case "println":
       return args.map(printValue).join(" ") + "\n";
     case "printf": {
-      if (typeof args[0] !== "string") throw new TemplateError("error calling printf: format must be a string");
+      if (typeof args[0] !== "string")
+        throw new TemplateError("error calling printf: format must be a string");
       return goSprintf(args[0], args.slice(1));
     }
     case "eq": {
@@ -782,7 +827,8 @@ export class GoTemplate {
     const v = this.evalPipe(pipe, dot, vars);
     let entries: [unknown, unknown][];
     if (Array.isArray(v)) entries = v.map((x, i) => [i, x]);
-    else if (typeof v === "number" && Number.isInteger(v)) entries = Array.from({ length: Math.max(0, v) }, (_, i) => [i, i]);
+    else if (typeof v === "number" && Number.isInteger(v))
+      entries = Array.from({ length: Math.max(0, v) }, (_, i) => [i, i]);
     else if (v === null || v === undefined) entries = [];
     else if (typeof v === "object" && !(v instanceof TemplateStruct)) {
       const o = v as Record<string, unknown>;
@@ -848,7 +894,12 @@ export class GoTemplate {
     return value;
   }
 
-  private evalCommand(cmd: Command, dot: unknown, vars: Vars, piped: { value: unknown } | undefined): unknown {
+  private evalCommand(
+    cmd: Command,
+    dot: unknown,
+    vars: Vars,
+    piped: { value: unknown } | undefined,
+  ): unknown {
     const [head, ...rest] = cmd.args;
     if (head === undefined) throw new TemplateError("empty command");
     if (head.kind === "func") {

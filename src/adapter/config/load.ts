@@ -47,7 +47,9 @@ const discoveryRuleSchema = z.strictObject({
   resources: resourceMappingSchema.nullish(),
   name: z.strictObject({ matches: z.string().nullish(), as: z.string().nullish() }).nullish(),
   metricsQuery: z.string().min(1, "metricsQuery is required"),
-  labelValueReplacements: z.array(z.strictObject({ find: z.string().nullish(), replace: z.string().nullish() })).nullish(),
+  labelValueReplacements: z
+    .array(z.strictObject({ find: z.string().nullish(), replace: z.string().nullish() }))
+    .nullish(),
 });
 
 const resourceRuleSchema = z.strictObject({
@@ -87,7 +89,8 @@ function zodIssues(prefix: string, error: z.ZodError): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   for (const i of error.issues) {
     if (i.code === "unrecognized_keys") {
-      for (const k of i.keys) issues.push({ path: joinPath(prefix, [...i.path, k]), message: "unknown field" });
+      for (const k of i.keys)
+        issues.push({ path: joinPath(prefix, [...i.path, k]), message: "unknown field" });
       continue;
     }
     let message = i.message;
@@ -152,7 +155,13 @@ const CUSTOM_SAMPLES: QueryTemplateArgs[] = [
   },
 ];
 const EXTERNAL_SAMPLES: QueryTemplateArgs[] = [
-  { series: "sample_series_total", labelMatchers: 'namespace="default",queue="jobs"', labelValuesByName: { namespace: "default", queue: "jobs" }, groupBy: "", groupBySlice: [] },
+  {
+    series: "sample_series_total",
+    labelMatchers: 'namespace="default",queue="jobs"',
+    labelValuesByName: { namespace: "default", queue: "jobs" },
+    groupBy: "",
+    groupBySlice: [],
+  },
 ];
 const CONTAINER_SAMPLES: QueryTemplateArgs[] = [
   {
@@ -164,10 +173,21 @@ const CONTAINER_SAMPLES: QueryTemplateArgs[] = [
   },
 ];
 const NODE_SAMPLES: QueryTemplateArgs[] = [
-  { series: "", labelMatchers: 'node=~"node-a|node-b"', labelValuesByName: { node: "node-a|node-b" }, groupBy: "node", groupBySlice: ["node"] },
+  {
+    series: "",
+    labelMatchers: 'node=~"node-a|node-b"',
+    labelValuesByName: { node: "node-a|node-b" },
+    groupBy: "node",
+    groupBySlice: ["node"],
+  },
 ];
 
-function checkQueryTemplate(path: string, source: string, samples: QueryTemplateArgs[], issues: ConfigIssue[]): void {
+function checkQueryTemplate(
+  path: string,
+  source: string,
+  samples: QueryTemplateArgs[],
+  issues: ConfigIssue[],
+): void {
   const t = compileTemplate("metrics-query", source, QUERY_FIELDS);
   if (!t.ok) {
     issues.push({ path, message: t.message });
@@ -185,10 +205,14 @@ function checkQueryTemplate(path: string, source: string, samples: QueryTemplate
     }
     const check = checkPromQL(out.value);
     if (!check.ok) {
-      const hint = !t.value.hasActions() && source.includes("${")
-        ? " (the query has no << >> actions; ${ }$ delimiters were prometheus-adapter v0.2's syntax)"
-        : "";
-      issues.push({ path, message: `${check.message}${hint}; rendered with sample values as: ${out.value.trim()}` });
+      const hint =
+        !t.value.hasActions() && source.includes("${")
+          ? " (the query has no << >> actions; ${ }$ delimiters were prometheus-adapter v0.2's syntax)"
+          : "";
+      issues.push({
+        path,
+        message: `${check.message}${hint}; rendered with sample values as: ${out.value.trim()}`,
+      });
       return;
     }
   }
@@ -204,11 +228,18 @@ function sameResource(a: string, b: string): boolean {
   return forms(b).some((f) => fa.includes(f));
 }
 
-function checkResources(path: string, mapping: RawMapping | null | undefined, issues: ConfigIssue[]): ResourceMappingConfig {
+function checkResources(
+  path: string,
+  mapping: RawMapping | null | undefined,
+  issues: ConfigIssue[],
+): ResourceMappingConfig {
   const overrides: ResourceMappingConfig["overrides"] = {};
   for (const [label, gr] of Object.entries(mapping?.overrides ?? {})) {
     if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(label)) {
-      issues.push({ path: `${path}.overrides.${label}`, message: `${JSON.stringify(label)} is not a valid Prometheus label name` });
+      issues.push({
+        path: `${path}.overrides.${label}`,
+        message: `${JSON.stringify(label)} is not a valid Prometheus label name`,
+      });
     }
     overrides[label] = { group: gr.group ?? "", resource: gr.resource };
   }
@@ -224,7 +255,9 @@ function checkResources(path: string, mapping: RawMapping | null | undefined, is
   // order upstream; refuse it, and say where the template disagrees with an override.
   const byResource = new Map<string, string[]>();
   for (const [label, gr] of Object.entries(overrides)) {
-    const key = [...byResource.keys()].find((k) => sameResource(k, gr.resource) && (byResource.get(k) !== undefined)) ?? gr.resource;
+    const key =
+      [...byResource.keys()].find((k) => sameResource(k, gr.resource) && byResource.get(k) !== undefined) ??
+      gr.resource;
     byResource.set(key, [...(byResource.get(key) ?? []), label]);
   }
   for (const [resource, labels] of byResource) {
@@ -234,8 +267,14 @@ function checkResources(path: string, mapping: RawMapping | null | undefined, is
       for (const label of labels) {
         const viaTemplate = template.value.parse(label);
         // A resource name has no "_": "pod_name" from kubernetes_<<.Resource>> is no resource.
-        if (viaTemplate && !viaTemplate.resource.includes("_") && !sameResource(viaTemplate.resource, resource)) {
-          notes.push(`label ${label} maps to ${viaTemplate.resource} via template ${template.value.source} but to ${resource} via overrides`);
+        if (
+          viaTemplate &&
+          !viaTemplate.resource.includes("_") &&
+          !sameResource(viaTemplate.resource, resource)
+        ) {
+          notes.push(
+            `label ${label} maps to ${viaTemplate.resource} via template ${template.value.source} but to ${resource} via overrides`,
+          );
         }
       }
     }
@@ -245,7 +284,12 @@ function checkResources(path: string, mapping: RawMapping | null | undefined, is
   return out;
 }
 
-function checkRule(path: string, raw: unknown, external: boolean, issues: ConfigIssue[]): DiscoveryRule | undefined {
+function checkRule(
+  path: string,
+  raw: unknown,
+  external: boolean,
+  issues: ConfigIssue[],
+): DiscoveryRule | undefined {
   const parsed = discoveryRuleSchema.safeParse(raw);
   if (!parsed.success) {
     issues.push(...zodIssues(path, parsed.error));
@@ -255,7 +299,10 @@ function checkRule(path: string, raw: unknown, external: boolean, issues: Config
   const seriesCheck = checkPromQL(r.seriesQuery);
   if (!seriesCheck.ok) issues.push({ path: `${path}.seriesQuery`, message: seriesCheck.message });
   else if (seriesCheck.topNode !== "VectorSelector") {
-    issues.push({ path: `${path}.seriesQuery`, message: `must be a series selector such as {__name__=~"http_.*",namespace!=""}, not an expression` });
+    issues.push({
+      path: `${path}.seriesQuery`,
+      message: `must be a series selector such as {__name__=~"http_.*",namespace!=""}, not an expression`,
+    });
   }
   const seriesFilters = (r.seriesFilters ?? []).map((f, j) => {
     const fp = `${path}.seriesFilters[${j}]`;
@@ -265,7 +312,11 @@ function checkRule(path: string, raw: unknown, external: boolean, issues: Config
       const pattern = f[key];
       if (!pattern) continue;
       const re = compileGoRegex(pattern);
-      if (!re.ok) issues.push({ path: `${fp}.${key}`, message: `invalid regex ${JSON.stringify(pattern)}: ${re.message}` });
+      if (!re.ok)
+        issues.push({
+          path: `${fp}.${key}`,
+          message: `invalid regex ${JSON.stringify(pattern)}: ${re.message}`,
+        });
     }
     const out: { is?: string; isNot?: string } = {};
     if (f.is) out.is = f.is;
@@ -276,15 +327,36 @@ function checkRule(path: string, raw: unknown, external: boolean, issues: Config
   const as = r.name?.as ?? "";
   if (matches !== "") {
     const re = compileGoRegex(matches);
-    if (!re.ok) issues.push({ path: `${path}.name.matches`, message: `invalid regex ${JSON.stringify(matches)}: ${re.message}` });
+    if (!re.ok)
+      issues.push({
+        path: `${path}.name.matches`,
+        message: `invalid regex ${JSON.stringify(matches)}: ${re.message}`,
+      });
     else if (as === "" && re.groups > 1) {
-      issues.push({ path: `${path}.name.as`, message: `required when name.matches has more than one capture group (${JSON.stringify(matches)} has ${re.groups})` });
+      issues.push({
+        path: `${path}.name.as`,
+        message: `required when name.matches has more than one capture group (${JSON.stringify(matches)} has ${re.groups})`,
+      });
     }
   }
   const resources = checkResources(`${path}.resources`, r.resources, issues);
-  checkQueryTemplate(`${path}.metricsQuery`, r.metricsQuery, external ? EXTERNAL_SAMPLES : CUSTOM_SAMPLES, issues);
-  const rule: DiscoveryRule = { seriesQuery: r.seriesQuery, seriesFilters, resources, name: { matches, as }, metricsQuery: r.metricsQuery };
-  const repl = (r.labelValueReplacements ?? []).map((x) => ({ find: x.find ?? "", replace: x.replace ?? "" }));
+  checkQueryTemplate(
+    `${path}.metricsQuery`,
+    r.metricsQuery,
+    external ? EXTERNAL_SAMPLES : CUSTOM_SAMPLES,
+    issues,
+  );
+  const rule: DiscoveryRule = {
+    seriesQuery: r.seriesQuery,
+    seriesFilters,
+    resources,
+    name: { matches, as },
+    metricsQuery: r.metricsQuery,
+  };
+  const repl = (r.labelValueReplacements ?? []).map((x) => ({
+    find: x.find ?? "",
+    replace: x.replace ?? "",
+  }));
   if (repl.length > 0) rule.labelValueReplacements = repl;
   return rule;
 }
@@ -297,13 +369,22 @@ function checkResourceRules(path: string, raw: unknown, issues: ConfigIssue[]): 
   }
   const window = parsed.data.window ?? "0";
   const windowSeconds = parsePromDuration(window);
-  if (windowSeconds === undefined) issues.push({ path: `${path}.window`, message: `invalid duration ${JSON.stringify(window)} (e.g. 1m, 30s, 1h30m)` });
+  if (windowSeconds === undefined)
+    issues.push({
+      path: `${path}.window`,
+      message: `invalid duration ${JSON.stringify(window)} (e.g. 1m, 30s, 1h30m)`,
+    });
   const rule = (key: "cpu" | "memory"): ResourceRule => {
     const r = parsed.data[key];
     const p = `${path}.${key}`;
     checkQueryTemplate(`${p}.containerQuery`, r.containerQuery, CONTAINER_SAMPLES, issues);
     checkQueryTemplate(`${p}.nodeQuery`, r.nodeQuery, NODE_SAMPLES, issues);
-    return { containerQuery: r.containerQuery, nodeQuery: r.nodeQuery, containerLabel: r.containerLabel, resources: checkResources(`${p}.resources`, r.resources, issues) };
+    return {
+      containerQuery: r.containerQuery,
+      nodeQuery: r.nodeQuery,
+      containerLabel: r.containerLabel,
+      resources: checkResources(`${p}.resources`, r.resources, issues),
+    };
   };
   return { cpu: rule("cpu"), memory: rule("memory"), window, windowSeconds: windowSeconds ?? 0 };
 }
@@ -348,8 +429,13 @@ export function parseConfig(text: string): LoadResult {
       issues: doc.errors.map((e) => {
         const pos = e.linePos?.[0];
         const reason = (e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
-        const hint = /Unexpected scalar|Implicit keys/.test(reason) ? " (a double-quoted value with an unescaped \" inside? quote it with ' instead)" : "";
-        return { path: yamlPathAt(doc, e.pos[0]), message: `invalid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ""}: ${reason}${hint}` };
+        const hint = /Unexpected scalar|Implicit keys/.test(reason)
+          ? " (a double-quoted value with an unescaped \" inside? quote it with ' instead)"
+          : "";
+        return {
+          path: yamlPathAt(doc, e.pos[0]),
+          message: `invalid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ""}: ${reason}${hint}`,
+        };
       }),
     };
   }
@@ -358,9 +444,13 @@ export function parseConfig(text: string): LoadResult {
   if (!top.success) return { ok: false, issues: zodIssues("", top.error) };
   const issues: ConfigIssue[] = [];
   const rules = (top.data.rules ?? []).map((r, i) => checkRule(`rules[${i}]`, r, false, issues));
-  const externalRules = (top.data.externalRules ?? []).map((r, i) => checkRule(`externalRules[${i}]`, r, true, issues));
+  const externalRules = (top.data.externalRules ?? []).map((r, i) =>
+    checkRule(`externalRules[${i}]`, r, true, issues),
+  );
   const resourceRules =
-    top.data.resourceRules === undefined || top.data.resourceRules === null ? undefined : checkResourceRules("resourceRules", top.data.resourceRules, issues);
+    top.data.resourceRules === undefined || top.data.resourceRules === null
+      ? undefined
+      : checkResourceRules("resourceRules", top.data.resourceRules, issues);
   if (issues.length > 0) return { ok: false, issues };
   const config: MetricsDiscoveryConfig = {
     rules: rules.filter((r): r is DiscoveryRule => r !== undefined),
@@ -375,7 +465,10 @@ export async function loadConfigFile(path: string): Promise<LoadResult> {
   try {
     text = await readFile(path, "utf8");
   } catch (e) {
-    return { ok: false, issues: [{ path: "", message: `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}` }] };
+    return {
+      ok: false,
+      issues: [{ path: "", message: `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}` }],
+    };
   }
   return parseConfig(text);
 }

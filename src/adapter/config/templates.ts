@@ -4,7 +4,13 @@
 import { compileGoRegex } from "./goregex.js";
 import { GoTemplate, TemplateError, TemplateStruct } from "./gotemplate.js";
 
-export const QUERY_FIELDS = ["Series", "LabelMatchers", "LabelValuesByName", "GroupBy", "GroupBySlice"] as const;
+export const QUERY_FIELDS = [
+  "Series",
+  "LabelMatchers",
+  "LabelValuesByName",
+  "GroupBy",
+  "GroupBySlice",
+] as const;
 export const RESOURCE_FIELDS = ["Group", "Resource"] as const;
 
 export interface QueryTemplateArgs {
@@ -28,7 +34,11 @@ export function queryTemplateData(a: QueryTemplateArgs): TemplateStruct {
 export type Compiled<T> = { ok: true; value: T } | { ok: false; message: string };
 
 /** Parses a template and checks that every field it reads from the top level is one of `known`. */
-export function compileTemplate(name: string, source: string, known: readonly string[]): Compiled<GoTemplate> {
+export function compileTemplate(
+  name: string,
+  source: string,
+  known: readonly string[],
+): Compiled<GoTemplate> {
   let t: GoTemplate;
   try {
     t = GoTemplate.parse(name, source);
@@ -78,11 +88,16 @@ export function compileResourceTemplate(source: string): Compiled<ResourceLabelT
   // resources have an empty group, so the group may be empty. A lazy and a greedy group
   // give both readings of labels like kube_networking_k8s_io_ingress; callers try each.
   const patternFor = (group: string): Compiled<string> =>
-    renderTemplate(tmpl, new TemplateStruct("schema.GroupResource", { Group: group, Resource: "(?P<resource>.+?)" }));
+    renderTemplate(
+      tmpl,
+      new TemplateStruct("schema.GroupResource", { Group: group, Resource: "(?P<resource>.+?)" }),
+    );
   const lazy = patternFor("(?P<group>.*?)");
   if (!lazy.ok) return lazy;
   if (!lazy.value.includes("(?P<resource>")) {
-    const hint = source.includes("${") ? " (templates use << >> delimiters; ${ }$ was prometheus-adapter v0.2's syntax)" : "";
+    const hint = source.includes("${")
+      ? " (templates use << >> delimiters; ${ }$ was prometheus-adapter v0.2's syntax)"
+      : "";
     return { ok: false, message: `${JSON.stringify(source)} must include <<.Resource>>${hint}` };
   }
   const greedy = patternFor("(?P<group>.*)");
@@ -90,7 +105,11 @@ export function compileResourceTemplate(source: string): Compiled<ResourceLabelT
   for (const p of [lazy, greedy]) {
     if (!p.ok) return p;
     const re = compileGoRegex("^" + p.value + "$");
-    if (!re.ok) return { ok: false, message: `${JSON.stringify(source)} does not give a usable label pattern: ${re.message}` };
+    if (!re.ok)
+      return {
+        ok: false,
+        message: `${JSON.stringify(source)} does not give a usable label pattern: ${re.message}`,
+      };
     regexes.push(re.regex);
   }
   return {
@@ -98,7 +117,9 @@ export function compileResourceTemplate(source: string): Compiled<ResourceLabelT
     value: {
       source,
       labelFor(group, resource) {
-        return tmpl.execute(new TemplateStruct("schema.GroupResource", { Group: sanitizeGroup(group), Resource: resource }));
+        return tmpl.execute(
+          new TemplateStruct("schema.GroupResource", { Group: sanitizeGroup(group), Resource: resource }),
+        );
       },
       parse(label) {
         return this.parseAll(label)[0];

@@ -8,7 +8,13 @@ import { readFile } from "node:fs/promises";
 import { Agent, request, type Dispatcher } from "undici";
 import type { BackendMetrics, PrometheusEndpoint, PrometheusOutcome } from "../providers/types.js";
 import type { PrometheusOptions } from "./options.js";
-import { parseErrorBody, parseQueryBody, parseSeriesBody, type QueryData, type SeriesLabels } from "./schema.js";
+import {
+  parseErrorBody,
+  parseQueryBody,
+  parseSeriesBody,
+  type QueryData,
+  type SeriesLabels,
+} from "./schema.js";
 
 export type PrometheusError =
   | { kind: "unreachable"; message: string }
@@ -17,7 +23,8 @@ export type PrometheusError =
   /** Prometheus refused or failed the query; errorType is Prometheus' ("bad_data", "execution", ...). */
   | { kind: "query_error"; errorType: string; message: string; status: number };
 
-export type PromResult<T> = { ok: true; value: T; warnings?: string[] } | { ok: false; error: PrometheusError };
+export type PromResult<T> =
+  { ok: true; value: T; warnings?: string[] } | { ok: false; error: PrometheusError };
 
 export interface PrometheusClient {
   /** Instant query at `time` (Prometheus' now when omitted). */
@@ -82,7 +89,10 @@ class UndiciPrometheusClient implements PrometheusClient {
     return this.call("query", form.toString(), parseQueryBody);
   }
 
-  series(match: readonly string[], opts: { start?: Date; end?: Date } = {}): Promise<PromResult<SeriesLabels[]>> {
+  series(
+    match: readonly string[],
+    opts: { start?: Date; end?: Date } = {},
+  ): Promise<PromResult<SeriesLabels[]>> {
     const form = new URLSearchParams();
     for (const m of match) form.append("match[]", m);
     if (opts.start) form.set("start", (opts.start.getTime() / 1000).toFixed(3));
@@ -98,7 +108,11 @@ class UndiciPrometheusClient implements PrometheusClient {
     await this.agent.close();
   }
 
-  private call<T>(endpoint: PrometheusEndpoint, body: string, parse: (body: unknown) => PromResult<T>): Promise<PromResult<T>> {
+  private call<T>(
+    endpoint: PrometheusEndpoint,
+    body: string,
+    parse: (body: unknown) => PromResult<T>,
+  ): Promise<PromResult<T>> {
     const key = `${endpoint}\n${body}`;
     const running = this.inflight.get(key);
     if (running) {
@@ -131,7 +145,11 @@ class UndiciPrometheusClient implements PrometheusClient {
     return h;
   }
 
-  private async send<T>(endpoint: PrometheusEndpoint, body: string, parse: (body: unknown) => PromResult<T>): Promise<PromResult<T>> {
+  private async send<T>(
+    endpoint: PrometheusEndpoint,
+    body: string,
+    parse: (body: unknown) => PromResult<T>,
+  ): Promise<PromResult<T>> {
     const started = performance.now();
     const result = await this.exchange(endpoint, body, parse);
     const outcome: PrometheusOutcome = result.ok ? "ok" : result.error.kind;
@@ -139,12 +157,18 @@ class UndiciPrometheusClient implements PrometheusClient {
     this.deps.metrics?.prometheusRequest?.(endpoint, outcome, seconds);
     // A refused query still proves Prometheus is up and answering.
     const reachable = result.ok || result.error.kind === "query_error";
-    this.last = reachable ? { ok: true, at: new Date() } : { ok: false, at: new Date(), error: result.ok ? undefined : result.error.message };
+    this.last = reachable
+      ? { ok: true, at: new Date() }
+      : { ok: false, at: new Date(), error: result.ok ? undefined : result.error.message };
     this.deps.onOutcome?.(outcome, result.ok ? undefined : result.error.message);
     return result;
   }
 
-  private async exchange<T>(endpoint: PrometheusEndpoint, body: string, parse: (body: unknown) => PromResult<T>): Promise<PromResult<T>> {
+  private async exchange<T>(
+    endpoint: PrometheusEndpoint,
+    body: string,
+    parse: (body: unknown) => PromResult<T>,
+  ): Promise<PromResult<T>> {
     const url = `${this.base}/api/v1/${endpoint}`;
     let status: number;
     let text: string;
@@ -168,30 +192,57 @@ class UndiciPrometheusClient implements PrometheusClient {
     } catch {
       return {
         ok: false,
-        error: { kind: "bad_response", status, message: `Prometheus at ${url} answered HTTP ${status} with a body that is not JSON: ${JSON.stringify(text.slice(0, 200))}` },
+        error: {
+          kind: "bad_response",
+          status,
+          message: `Prometheus at ${url} answered HTTP ${status} with a body that is not JSON: ${JSON.stringify(text.slice(0, 200))}`,
+        },
       };
     }
     const err = parseErrorBody(json);
     if (err) {
-      return { ok: false, error: { kind: "query_error", errorType: err.errorType, status, message: `Prometheus refused the ${endpoint} (${err.errorType}): ${err.error}` } };
+      return {
+        ok: false,
+        error: {
+          kind: "query_error",
+          errorType: err.errorType,
+          status,
+          message: `Prometheus refused the ${endpoint} (${err.errorType}): ${err.error}`,
+        },
+      };
     }
     if (status < 200 || status >= 300) {
-      return { ok: false, error: { kind: "bad_response", status, message: `Prometheus at ${url} answered HTTP ${status}` } };
+      return {
+        ok: false,
+        error: { kind: "bad_response", status, message: `Prometheus at ${url} answered HTTP ${status}` },
+      };
     }
     const parsed = parse(json);
-    if (!parsed.ok && parsed.error.kind === "bad_response") return { ok: false, error: { ...parsed.error, status, message: `${url}: ${parsed.error.message}` } };
+    if (!parsed.ok && parsed.error.kind === "bad_response")
+      return { ok: false, error: { ...parsed.error, status, message: `${url}: ${parsed.error.message}` } };
     return parsed;
   }
 }
 
 function classifyNetworkError(e: unknown, url: string, timeoutMs: number): PrometheusError {
-  const err = e as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const err = e as {
+    name?: string;
+    code?: string;
+    message?: string;
+    cause?: { code?: string; message?: string };
+  };
   const code = err.code ?? err.cause?.code ?? "";
   const name = err.name ?? "";
-  if (name === "TimeoutError" || name === "AbortError" || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
+  if (
+    name === "TimeoutError" ||
+    name === "AbortError" ||
+    code === "UND_ERR_HEADERS_TIMEOUT" ||
+    code === "UND_ERR_BODY_TIMEOUT"
+  ) {
     return { kind: "timeout", message: `Prometheus at ${url} did not answer within ${timeoutMs} ms` };
   }
-  if (code === "UND_ERR_CONNECT_TIMEOUT") return { kind: "timeout", message: `connecting to Prometheus at ${url} timed out` };
+  if (code === "UND_ERR_CONNECT_TIMEOUT")
+    return { kind: "timeout", message: `connecting to Prometheus at ${url} timed out` };
   const reason = [code, err.message ?? String(e)].filter((x) => x !== "").join(": ");
   return { kind: "unreachable", message: `cannot reach Prometheus at ${url}: ${reason}` };
 }

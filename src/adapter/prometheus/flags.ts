@@ -51,7 +51,11 @@ const kubeconfig = z.object({
       }),
     )
     .default([]),
-  contexts: z.array(z.object({ name: z.string(), context: z.object({ cluster: z.string(), user: z.string().optional() }) })).default([]),
+  contexts: z
+    .array(
+      z.object({ name: z.string(), context: z.object({ cluster: z.string(), user: z.string().optional() }) }),
+    )
+    .default([]),
 });
 
 type FlagsResult = { ok: true; options: PrometheusOptions } | { ok: false; message: string };
@@ -79,7 +83,10 @@ export async function prometheusOptionsFromFlags(flags: PrometheusFlags): Promis
   if (flags.insecureSkipTlsVerify) tls.insecureSkipVerify = true;
   if ((tls.certFile || tls.certData) !== (tls.keyFile || tls.keyData)) {
     if (!(tls.certFile || tls.certData) || !(tls.keyFile || tls.keyData)) {
-      return { ok: false, message: "--prometheus-client-cert and --prometheus-client-key must be given together" };
+      return {
+        ok: false,
+        message: "--prometheus-client-cert and --prometheus-client-key must be given together",
+      };
     }
   }
   for (const h of flags.headers ?? []) {
@@ -90,15 +97,27 @@ export async function prometheusOptionsFromFlags(flags: PrometheusFlags): Promis
   return { ok: true, options };
 }
 
-async function readAuthConfig(path: string): Promise<{ ok: true; auth: PrometheusOptions["auth"]; tls: PrometheusOptions["tls"] } | { ok: false; message: string }> {
+async function readAuthConfig(
+  path: string,
+): Promise<
+  | { ok: true; auth: PrometheusOptions["auth"]; tls: PrometheusOptions["tls"] }
+  | { ok: false; message: string }
+> {
   let raw: unknown;
   try {
     raw = parse(await readFile(path, "utf8"));
   } catch (e) {
-    return { ok: false, message: `--prometheus-auth-config: cannot read ${path}: ${e instanceof Error ? e.message : String(e)}` };
+    return {
+      ok: false,
+      message: `--prometheus-auth-config: cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`,
+    };
   }
   const cfg = kubeconfig.safeParse(raw);
-  if (!cfg.success) return { ok: false, message: `--prometheus-auth-config: ${path}: ${cfg.error.issues[0]?.path.join(".")}: ${cfg.error.issues[0]?.message}` };
+  if (!cfg.success)
+    return {
+      ok: false,
+      message: `--prometheus-auth-config: ${path}: ${cfg.error.issues[0]?.path.join(".")}: ${cfg.error.issues[0]?.message}`,
+    };
   const c = cfg.data;
   const ctx = c.contexts.find((x) => x.name === c["current-context"]) ?? c.contexts[0];
   const cluster = c.clusters.find((x) => x.name === ctx?.context.cluster) ?? c.clusters[0];
@@ -114,7 +133,8 @@ async function readAuthConfig(path: string): Promise<{ ok: true; auth: Prometheu
   const u = user?.user;
   if (u?.token) auth.bearerToken = u.token;
   if (u?.tokenFile) auth.bearerTokenFile = rel(u.tokenFile);
-  if (u?.username !== undefined && u.password !== undefined) auth.basic = { username: u.username, password: u.password };
+  if (u?.username !== undefined && u.password !== undefined)
+    auth.basic = { username: u.username, password: u.password };
   if (u?.["client-certificate"]) tls.certFile = rel(u["client-certificate"]);
   if (u?.["client-certificate-data"]) tls.certData = b64(u["client-certificate-data"]);
   if (u?.["client-key"]) tls.keyFile = rel(u["client-key"]);

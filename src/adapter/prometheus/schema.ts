@@ -20,13 +20,20 @@ export type QueryData =
 const sampleValue = z.tuple([z.number(), z.string()]);
 const labels = z.record(z.string(), z.string());
 
-const errorBody = z.object({ status: z.literal("error"), errorType: z.string().default("unknown"), error: z.string().default("") });
+const errorBody = z.object({
+  status: z.literal("error"),
+  errorType: z.string().default("unknown"),
+  error: z.string().default(""),
+});
 const success = <T extends z.ZodType>(data: T) =>
   z.object({ status: z.literal("success"), data, warnings: z.array(z.string()).optional() });
 
 const queryBody = success(
   z.discriminatedUnion("resultType", [
-    z.object({ resultType: z.literal("vector"), result: z.array(z.object({ metric: labels, value: sampleValue })) }),
+    z.object({
+      resultType: z.literal("vector"),
+      result: z.array(z.object({ metric: labels, value: sampleValue })),
+    }),
     z.object({ resultType: z.literal("scalar"), result: sampleValue }),
     z.object({ resultType: z.literal("matrix"), result: z.unknown() }),
     z.object({ resultType: z.literal("string"), result: z.unknown() }),
@@ -57,7 +64,13 @@ export function parseErrorBody(json: unknown): { errorType: string; error: strin
 function badShape(what: string, error: z.ZodError): PromResult<never> {
   const first = error.issues[0];
   const where = first ? first.path.join(".") : "";
-  return { ok: false, error: { kind: "bad_response", message: `unexpected ${what} answer${where ? ` at ${where}` : ""}: ${first?.message ?? "invalid"}` } };
+  return {
+    ok: false,
+    error: {
+      kind: "bad_response",
+      message: `unexpected ${what} answer${where ? ` at ${where}` : ""}: ${first?.message ?? "invalid"}`,
+    },
+  };
 }
 
 export function parseQueryBody(json: unknown): PromResult<QueryData> {
@@ -70,11 +83,18 @@ export function parseQueryBody(json: unknown): PromResult<QueryData> {
     case "vector":
       value = {
         resultType: "vector",
-        result: d.result.map((s) => ({ metric: s.metric, timestampMs: Math.round(s.value[0] * 1000), value: parseSampleValue(s.value[1]) })),
+        result: d.result.map((s) => ({
+          metric: s.metric,
+          timestampMs: Math.round(s.value[0] * 1000),
+          value: parseSampleValue(s.value[1]),
+        })),
       };
       break;
     case "scalar":
-      value = { resultType: "scalar", result: { timestampMs: Math.round(d.result[0] * 1000), value: parseSampleValue(d.result[1]) } };
+      value = {
+        resultType: "scalar",
+        result: { timestampMs: Math.round(d.result[0] * 1000), value: parseSampleValue(d.result[1]) },
+      };
       break;
     default:
       value = { resultType: d.resultType, result: d.result };
@@ -88,7 +108,13 @@ export function parseSeriesBody(json: unknown): PromResult<SeriesLabels[]> {
   const data = r.data.data;
   for (let i = 0; i < data.length; i++) {
     if (!isLabelSet(data[i])) {
-      return { ok: false, error: { kind: "bad_response", message: `unexpected series answer at data.${i}: expected a map of label names to string values` } };
+      return {
+        ok: false,
+        error: {
+          kind: "bad_response",
+          message: `unexpected series answer at data.${i}: expected a map of label names to string values`,
+        },
+      };
     }
   }
   return { ok: true, value: data as SeriesLabels[] };

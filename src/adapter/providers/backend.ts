@@ -104,7 +104,9 @@ export function createPrometheusBackend(options: PrometheusBackendOptions): Prom
 
   const { config, mapper, lister } = options;
   const rules = config.rules.map((r, i) => new CompiledRule(`rules[${i}]`, r, mapper));
-  const externalRules = config.externalRules.map((r, i) => new CompiledRule(`externalRules[${i}]`, r, mapper));
+  const externalRules = config.externalRules.map(
+    (r, i) => new CompiledRule(`externalRules[${i}]`, r, mapper),
+  );
   const rr = config.resourceRules;
   const resourceRules = rr
     ? {
@@ -124,7 +126,14 @@ export function createPrometheusBackend(options: PrometheusBackendOptions): Prom
     now: options.now,
   });
   const registry = () => discovery.registry();
-  const d = { runs: 0, failures: 0, succeeded: false, lastRunAt: undefined as Date | undefined, lastDurationMs: undefined as number | undefined, lastError: undefined as string | undefined };
+  const d = {
+    runs: 0,
+    failures: 0,
+    succeeded: false,
+    lastRunAt: undefined as Date | undefined,
+    lastDurationMs: undefined as number | undefined,
+    lastError: undefined as string | undefined,
+  };
 
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -139,7 +148,15 @@ export function createPrometheusBackend(options: PrometheusBackendOptions): Prom
       if (outcome.ok) {
         if (!d.succeeded) {
           const reg = registry();
-          logger.info({ series: reg.seriesCount, customMetrics: reg.customList.length, externalMetrics: reg.externalList.length, durationMs: Math.round(outcome.durationMs) }, "series discovery ready");
+          logger.info(
+            {
+              series: reg.seriesCount,
+              customMetrics: reg.customList.length,
+              externalMetrics: reg.externalList.length,
+              durationMs: Math.round(outcome.durationMs),
+            },
+            "series discovery ready",
+          );
         }
         d.succeeded = true;
         d.lastError = undefined;
@@ -210,9 +227,15 @@ export function createPrometheusBackend(options: PrometheusBackendOptions): Prom
       if (d.lastRunAt) discoveryStats.lastRunAt = d.lastRunAt;
       if (d.lastDurationMs !== undefined) discoveryStats.lastDurationMs = d.lastDurationMs;
       if (d.lastError) discoveryStats.lastError = d.lastError;
-      const promStats: BackendStats["prometheus"] = { requests: prom.requests, errors: prom.errors, coalesced: prom.coalesced };
+      const promStats: BackendStats["prometheus"] = {
+        requests: prom.requests,
+        errors: prom.errors,
+        coalesced: prom.coalesced,
+      };
       if (prom.lastError) promStats.lastError = prom.lastError;
-      return notReadyReason ? { ready, notReadyReason, discovery: discoveryStats, prometheus: promStats } : { ready, discovery: discoveryStats, prometheus: promStats };
+      return notReadyReason
+        ? { ready, notReadyReason, discovery: discoveryStats, prometheus: promStats }
+        : { ready, discovery: discoveryStats, prometheus: promStats };
     },
   };
 }

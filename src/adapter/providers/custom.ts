@@ -28,7 +28,10 @@ export interface CustomProviderDeps {
   lister: ObjectLister;
 }
 
-export function parseMetricSelector(selector: SelectorString, field = "metricLabelSelector"): Result<readonly Requirement[]> {
+export function parseMetricSelector(
+  selector: SelectorString,
+  field = "metricLabelSelector",
+): Result<readonly Requirement[]> {
   if (selector === "") return { ok: true, value: [] };
   const parsed = parseSelector(selector);
   if (!parsed.ok) return { ok: false, error: { kind: "BadRequest", message: `${field}: ${parsed.error}` } };
@@ -47,34 +50,80 @@ export class PrometheusCustomMetrics implements CustomMetricsProvider {
     return this.deps.registry().customList;
   }
 
-  async getMetricByName(req: { namespace?: string; groupResource: GroupResource; name: string; metric: string; metricSelector: SelectorString }): Promise<Result<CustomMetricValue>> {
+  async getMetricByName(req: {
+    namespace?: string;
+    groupResource: GroupResource;
+    name: string;
+    metric: string;
+    metricSelector: SelectorString;
+  }): Promise<Result<CustomMetricValue>> {
     const r = await this.query(req.namespace, req.groupResource, [req.name], req.metric, req.metricSelector);
     if (!r.ok) return r;
     const value = r.value[0];
     if (value === undefined) {
-      return { ok: false, error: { kind: "NotFound", message: `the server could not find the metric ${req.metric} for ${groupResourceKey(req.groupResource)} ${req.name}` } };
+      return {
+        ok: false,
+        error: {
+          kind: "NotFound",
+          message: `the server could not find the metric ${req.metric} for ${groupResourceKey(req.groupResource)} ${req.name}`,
+        },
+      };
     }
     return { ok: true, value };
   }
 
-  async getMetricBySelector(req: { namespace?: string; groupResource: GroupResource; selector: SelectorString; metric: string; metricSelector: SelectorString }): Promise<Result<CustomMetricValue[]>> {
+  async getMetricBySelector(req: {
+    namespace?: string;
+    groupResource: GroupResource;
+    selector: SelectorString;
+    metric: string;
+    metricSelector: SelectorString;
+  }): Promise<Result<CustomMetricValue[]>> {
     const mapping = this.resolve(req.groupResource, req.metric, req.namespace);
     if (!mapping.ok) return mapping;
-    const names = await this.deps.lister.listNames({ groupResource: mapping.value.mapping.groupResource, namespace: req.namespace, selector: req.selector });
+    const names = await this.deps.lister.listNames({
+      groupResource: mapping.value.mapping.groupResource,
+      namespace: req.namespace,
+      selector: req.selector,
+    });
     if (!names.ok) return names;
     if (names.value.length === 0) return { ok: true, value: [] };
     return this.query(req.namespace, req.groupResource, names.value, req.metric, req.metricSelector);
   }
 
-  private resolve(gr: GroupResource, metric: string, namespace: string | undefined): Result<{ mapping: ResourceMapping; entry: CustomEntry }> {
+  private resolve(
+    gr: GroupResource,
+    metric: string,
+    namespace: string | undefined,
+  ): Result<{ mapping: ResourceMapping; entry: CustomEntry }> {
     const mapping = resolveResource(this.deps.mapper, gr);
-    if (!mapping) return { ok: false, error: { kind: "NotFound", message: `the server could not find the requested resource ${groupResourceKey(gr)}` } };
+    if (!mapping)
+      return {
+        ok: false,
+        error: {
+          kind: "NotFound",
+          message: `the server could not find the requested resource ${groupResourceKey(gr)}`,
+        },
+      };
     const entry = this.deps.registry().lookupCustom(mapping.groupResource, metric, namespace !== undefined);
-    if (!entry) return { ok: false, error: { kind: "NotFound", message: `the server could not find the metric ${metric} for ${groupResourceKey(mapping.groupResource)}` } };
+    if (!entry)
+      return {
+        ok: false,
+        error: {
+          kind: "NotFound",
+          message: `the server could not find the metric ${metric} for ${groupResourceKey(mapping.groupResource)}`,
+        },
+      };
     return { ok: true, value: { mapping, entry } };
   }
 
-  private async query(namespace: string | undefined, gr: GroupResource, names: readonly string[], metric: string, metricSelector: SelectorString): Promise<Result<CustomMetricValue[]>> {
+  private async query(
+    namespace: string | undefined,
+    gr: GroupResource,
+    names: readonly string[],
+    metric: string,
+    metricSelector: SelectorString,
+  ): Promise<Result<CustomMetricValue[]>> {
     const resolved = this.resolve(gr, metric, namespace);
     if (!resolved.ok) return resolved;
     const { mapping, entry } = resolved.value;
@@ -91,7 +140,13 @@ export class PrometheusCustomMetrics implements CustomMetricsProvider {
     const answer = await this.deps.client.query(built.query);
     if (!answer.ok) return { ok: false, error: fromPrometheusError(answer.error) };
     if (answer.value.resultType !== "vector") {
-      return { ok: false, error: { kind: "Internal", message: `the metrics query for ${metric} returned a ${answer.value.resultType}, not a vector keyed by ${built.resourceLabel}` } };
+      return {
+        ok: false,
+        error: {
+          kind: "Internal",
+          message: `the metrics query for ${metric} returned a ${answer.value.resultType}, not a vector keyed by ${built.resourceLabel}`,
+        },
+      };
     }
     const wanted = new Set(names);
     const byName = new Map<string, CustomMetricValue>();
@@ -99,11 +154,15 @@ export class PrometheusCustomMetrics implements CustomMetricsProvider {
     const version = apiVersion(mapping);
     for (const sample of answer.value.result) {
       const name = sample.metric[built.resourceLabel];
-      if (name === undefined || !wanted.has(name) || byName.has(name) || !Number.isFinite(sample.value)) continue;
+      if (name === undefined || !wanted.has(name) || byName.has(name)) continue;
       const value: CustomMetricValue = {
-        describedObject: namespace === undefined ? { kind, name, apiVersion: version } : { kind, namespace, name, apiVersion: version },
+        describedObject:
+          namespace === undefined
+            ? { kind, name, apiVersion: version }
+            : { kind, namespace, name, apiVersion: version },
         metric: metricSelector === "" ? { name: metric } : { name: metric, selector: metricSelector },
         timestamp: new Date(sample.timestampMs),
+        // NaN (e.g. a rate over no traffic, 0/0) reads as 0, as upstream answers it.
         value: Quantity.fromNumber(sample.value),
       };
       byName.set(name, value);

@@ -14,7 +14,12 @@ export function fromPrometheusError(e: PrometheusError): ProviderError {
       return { kind: "Unavailable", message: e.message };
     case "query_error":
       if (e.errorType === "bad_data") return { kind: "BadRequest", message: e.message };
-      if (e.errorType === "timeout" || e.errorType === "canceled" || e.errorType === "unavailable" || e.status >= 500 && e.errorType === "internal") {
+      if (
+        e.errorType === "timeout" ||
+        e.errorType === "canceled" ||
+        e.errorType === "unavailable" ||
+        (e.status >= 500 && e.errorType === "internal")
+      ) {
         return { kind: "Unavailable", message: e.message };
       }
       return { kind: "Internal", message: e.message };

@@ -2,7 +2,13 @@
 // the namespace one more (unless the rule says namespaced: false), and every answer sample
 // one ExternalMetricValue with its labels.
 import { Quantity } from "../../kube/quantity.js";
-import type { ExternalMetricInfo, ExternalMetricValue, ExternalMetricsProvider, Result, SelectorString } from "../provider.js";
+import type {
+  ExternalMetricInfo,
+  ExternalMetricValue,
+  ExternalMetricsProvider,
+  Result,
+  SelectorString,
+} from "../provider.js";
 import type { PrometheusClient } from "../prometheus/client.js";
 import type { MetricRegistry } from "../rules/discovery.js";
 import { buildExternalQuery } from "../rules/query.js";
@@ -16,9 +22,17 @@ export class PrometheusExternalMetrics implements ExternalMetricsProvider {
     return this.deps.registry().externalList;
   }
 
-  async getExternalMetric(req: { namespace: string; metric: string; metricSelector: SelectorString }): Promise<Result<ExternalMetricValue[]>> {
+  async getExternalMetric(req: {
+    namespace: string;
+    metric: string;
+    metricSelector: SelectorString;
+  }): Promise<Result<ExternalMetricValue[]>> {
     const entry = this.deps.registry().lookupExternal(req.metric);
-    if (!entry) return { ok: false, error: { kind: "NotFound", message: `the server could not find the external metric ${req.metric}` } };
+    if (!entry)
+      return {
+        ok: false,
+        error: { kind: "NotFound", message: `the server could not find the external metric ${req.metric}` },
+      };
     const selector = parseMetricSelector(req.metricSelector, "labelSelector");
     if (!selector.ok) return selector;
     const built = buildExternalQuery(entry.rule.metricsQuery, entry.rule.resources, {
@@ -32,17 +46,36 @@ export class PrometheusExternalMetrics implements ExternalMetricsProvider {
     if (!answer.ok) return { ok: false, error: fromPrometheusError(answer.error) };
     const data = answer.value;
     if (data.resultType === "scalar") {
-      if (!Number.isFinite(data.result.value)) return { ok: true, value: [] };
-      return { ok: true, value: [{ metricName: req.metric, metricLabels: {}, timestamp: new Date(data.result.timestampMs), value: Quantity.fromNumber(data.result.value) }] };
+      return {
+        ok: true,
+        value: [
+          {
+            metricName: req.metric,
+            metricLabels: {},
+            timestamp: new Date(data.result.timestampMs),
+            value: Quantity.fromNumber(data.result.value),
+          },
+        ],
+      };
     }
     if (data.resultType !== "vector") {
-      return { ok: false, error: { kind: "Internal", message: `the query for external metric ${req.metric} returned a ${data.resultType}; expected a vector or scalar` } };
+      return {
+        ok: false,
+        error: {
+          kind: "Internal",
+          message: `the query for external metric ${req.metric} returned a ${data.resultType}; expected a vector or scalar`,
+        },
+      };
     }
     return {
       ok: true,
-      value: data.result
-        .filter((s) => Number.isFinite(s.value))
-        .map((s) => ({ metricName: req.metric, metricLabels: s.metric, timestamp: new Date(s.timestampMs), value: Quantity.fromNumber(s.value) })),
+      // NaN reads as 0 (Quantity.fromNumber), as upstream answers it.
+      value: data.result.map((s) => ({
+        metricName: req.metric,
+        metricLabels: s.metric,
+        timestamp: new Date(s.timestampMs),
+        value: Quantity.fromNumber(s.value),
+      })),
     };
   }
 }

@@ -3,7 +3,17 @@
 // nodeQuery for nodes. As upstream: a pod or node missing cpu or memory is left out, NaN and
 // negative values count as zero, and the earliest sample time is the reading's timestamp.
 import { Quantity } from "../../kube/quantity.js";
-import type { GroupResource, NodeUsage, ObjectLister, ObjectMeta, PodUsage, ProviderError, ResourceMetricsProvider, Result, SelectorString } from "../provider.js";
+import type {
+  GroupResource,
+  NodeUsage,
+  ObjectLister,
+  ObjectMeta,
+  PodUsage,
+  ProviderError,
+  ResourceMetricsProvider,
+  Result,
+  SelectorString,
+} from "../provider.js";
 import type { PrometheusClient } from "../prometheus/client.js";
 import type { VectorSample } from "../prometheus/schema.js";
 import { buildObjectQuery } from "../rules/query.js";
@@ -24,13 +34,25 @@ type Grouped = Map<string, VectorSample[]>;
 function usageValue(v: number): number {
   return Number.isNaN(v) || v < 0 ? 0 : v;
 }
-const cpuQuantity = (cores: number): Quantity => Quantity.fromMilli(Math.trunc(usageValue(cores) * 1000), "DecimalSI");
-const memoryQuantity = (bytes: number): Quantity => Quantity.fromMilli(Math.trunc(usageValue(bytes) * 1000), "BinarySI");
+const cpuQuantity = (cores: number): Quantity =>
+  Quantity.fromMilli(Math.trunc(usageValue(cores) * 1000), "DecimalSI");
+const memoryQuantity = (bytes: number): Quantity =>
+  Quantity.fromMilli(Math.trunc(usageValue(bytes) * 1000), "BinarySI");
 
 export class PrometheusResourceMetrics implements ResourceMetricsProvider {
-  constructor(private readonly deps: { rules: ResourceRulesCompiled | undefined; client: PrometheusClient; lister: ObjectLister }) {}
+  constructor(
+    private readonly deps: {
+      rules: ResourceRulesCompiled | undefined;
+      client: PrometheusClient;
+      lister: ObjectLister;
+    },
+  ) {}
 
-  async getPodMetrics(req: { namespace?: string; name?: string; selector: SelectorString }): Promise<Result<PodUsage[]>> {
+  async getPodMetrics(req: {
+    namespace?: string;
+    name?: string;
+    selector: SelectorString;
+  }): Promise<Result<PodUsage[]>> {
     const rules = this.deps.rules;
     if (!rules) return notServed();
     const pods = await this.objects(PODS, req.namespace, req.selector, req.name);
@@ -78,7 +100,10 @@ export class PrometheusResourceMetrics implements ResourceMetricsProvider {
           windowSeconds: rules.windowSeconds,
           containers: [...containers]
             .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-            .map(([name, u]) => ({ name, usage: { cpu: u.cpu ?? cpuQuantity(0), memory: u.memory ?? memoryQuantity(0) } })),
+            .map(([name, u]) => ({
+              name,
+              usage: { cpu: u.cpu ?? cpuQuantity(0), memory: u.memory ?? memoryQuantity(0) },
+            })),
         });
       }
     }
@@ -92,7 +117,10 @@ export class PrometheusResourceMetrics implements ResourceMetricsProvider {
     if (!nodes.ok) return nodes;
     if (nodes.value.length === 0) return { ok: true, value: [] };
     const names = nodes.value.map((n) => n.name);
-    const [cpu, mem] = await Promise.all([this.run(rules.cpu, "nodeQuery", NODES, undefined, names), this.run(rules.memory, "nodeQuery", NODES, undefined, names)]);
+    const [cpu, mem] = await Promise.all([
+      this.run(rules.cpu, "nodeQuery", NODES, undefined, names),
+      this.run(rules.memory, "nodeQuery", NODES, undefined, names),
+    ]);
     if (!cpu.ok) return cpu;
     if (!mem.ok) return mem;
     const out: NodeUsage[] = [];
@@ -111,22 +139,41 @@ export class PrometheusResourceMetrics implements ResourceMetricsProvider {
     return { ok: true, value: out };
   }
 
-  private async objects(gr: GroupResource, namespace: string | undefined, selector: SelectorString, name: string | undefined): Promise<Result<ObjectMeta[]>> {
+  private async objects(
+    gr: GroupResource,
+    namespace: string | undefined,
+    selector: SelectorString,
+    name: string | undefined,
+  ): Promise<Result<ObjectMeta[]>> {
     const lister = this.deps.lister;
     let list: Result<ObjectMeta[]>;
     if (lister.listObjects) list = await lister.listObjects({ groupResource: gr, namespace, selector });
     else {
       if (gr.resource === "pods" && namespace === undefined) {
-        return { ok: false, error: { kind: "Internal", message: "listing pods in all namespaces needs ObjectLister.listObjects" } };
+        return {
+          ok: false,
+          error: {
+            kind: "Internal",
+            message: "listing pods in all namespaces needs ObjectLister.listObjects",
+          },
+        };
       }
       const names = await lister.listNames({ groupResource: gr, namespace, selector });
-      list = names.ok ? { ok: true, value: names.value.map((n) => ({ name: n, namespace, labels: {} })) } : names;
+      list = names.ok
+        ? { ok: true, value: names.value.map((n) => ({ name: n, namespace, labels: {} })) }
+        : names;
     }
     if (!list.ok || name === undefined) return list;
     return { ok: true, value: list.value.filter((o) => o.name === name) };
   }
 
-  private async run(rule: CompiledResourceRule, which: "containerQuery" | "nodeQuery", gr: GroupResource, namespace: string | undefined, names: string[]): Promise<Result<Grouped>> {
+  private async run(
+    rule: CompiledResourceRule,
+    which: "containerQuery" | "nodeQuery",
+    gr: GroupResource,
+    namespace: string | undefined,
+    names: string[],
+  ): Promise<Result<Grouped>> {
     const built = buildObjectQuery(rule[which], rule.resources, {
       series: "",
       groupResource: gr,
@@ -134,11 +181,21 @@ export class PrometheusResourceMetrics implements ResourceMetricsProvider {
       names,
       extraGroupBy: which === "containerQuery" ? [rule.containerLabel] : [],
     });
-    if (!built.ok) return { ok: false, error: { ...built.error, message: `${rule.path}.${which}: ${built.error.message}` } };
+    if (!built.ok)
+      return {
+        ok: false,
+        error: { ...built.error, message: `${rule.path}.${which}: ${built.error.message}` },
+      };
     const answer = await this.deps.client.query(built.query);
     if (!answer.ok) return { ok: false, error: fromPrometheusError(answer.error) };
     if (answer.value.resultType !== "vector") {
-      return { ok: false, error: { kind: "Internal", message: `${rule.path}.${which} returned a ${answer.value.resultType}, not a vector` } };
+      return {
+        ok: false,
+        error: {
+          kind: "Internal",
+          message: `${rule.path}.${which} returned a ${answer.value.resultType}, not a vector`,
+        },
+      };
     }
     const grouped: Grouped = new Map();
     for (const s of answer.value.result) {
@@ -153,5 +210,11 @@ export class PrometheusResourceMetrics implements ResourceMetricsProvider {
 }
 
 function notServed(): { ok: false; error: ProviderError } {
-  return { ok: false, error: { kind: "NotFound", message: "resource metrics are not served: the adapter config has no resourceRules" } };
+  return {
+    ok: false,
+    error: {
+      kind: "NotFound",
+      message: "resource metrics are not served: the adapter config has no resourceRules",
+    },
+  };
 }

@@ -60,7 +60,11 @@ export class MetricRegistry {
 const NAMESPACES_KEY = "namespaces";
 
 /** Builds the registry from each selector's series. Pure apart from the rules' label caches. */
-export function buildRegistry(rules: readonly CompiledRule[], externalRules: readonly CompiledRule[], seriesBySelector: ReadonlyMap<string, readonly SeriesLabels[]>): MetricRegistry {
+export function buildRegistry(
+  rules: readonly CompiledRule[],
+  externalRules: readonly CompiledRule[],
+  seriesBySelector: ReadonlyMap<string, readonly SeriesLabels[]>,
+): MetricRegistry {
   const custom = new Map<string, CustomEntry>();
   const external = new Map<string, ExternalEntry>();
   let seriesCount = 0;
@@ -87,7 +91,8 @@ export function buildRegistry(rules: readonly CompiledRule[], externalRules: rea
         if (label === "__name__") continue;
         const mapping = rule.resources.resourceForLabel(label);
         if (mapping === undefined) continue;
-        if (mapping.groupResource.group === "" && mapping.groupResource.resource === NAMESPACES_KEY) hasNamespace = true;
+        if (mapping.groupResource.group === "" && mapping.groupResource.resource === NAMESPACES_KEY)
+          hasNamespace = true;
         (found ??= []).push(mapping);
       }
       if (found === undefined) continue;
@@ -102,7 +107,12 @@ export function buildRegistry(rules: readonly CompiledRule[], externalRules: rea
         if (seen.has(mapping)) continue;
         seen.add(mapping);
         // When several rules yield the same metric for a resource, the later rule wins, as upstream.
-        custom.set(customKey(mapping.groupResource, metric, namespaced), { info: { groupResource: mapping.groupResource, metric, namespaced }, mapping, rule, seriesName });
+        custom.set(customKey(mapping.groupResource, metric, namespaced), {
+          info: { groupResource: mapping.groupResource, metric, namespaced },
+          mapping,
+          rule,
+          seriesName,
+        });
       }
     }
   }
@@ -122,7 +132,9 @@ export function buildRegistry(rules: readonly CompiledRule[], externalRules: rea
   return new MetricRegistry(custom, external, seriesCount);
 }
 
-export type DiscoveryOutcome = { ok: true; seriesCount: number; durationMs: number } | { ok: false; error: PrometheusError; durationMs: number };
+export type DiscoveryOutcome =
+  | { ok: true; seriesCount: number; durationMs: number }
+  | { ok: false; error: PrometheusError; durationMs: number };
 
 export interface DiscoveryOptions {
   rules: readonly CompiledRule[];
@@ -152,14 +164,19 @@ export class SeriesDiscovery {
     const started = performance.now();
     const now = this.options.now?.() ?? new Date();
     const start = new Date(now.getTime() - this.options.maxAgeMs);
-    const answers = await Promise.all(this.selectors.map((sel) => this.options.client.series([sel], { start })));
+    const answers = await Promise.all(
+      this.selectors.map((sel) => this.options.client.series([sel], { start })),
+    );
     const bySelector = new Map<string, readonly SeriesLabels[]>();
     for (const [i, answer] of answers.entries()) {
       const selector = this.selectors[i] as string;
       if (!answer.ok) {
         const durationMs = performance.now() - started;
         this.options.metrics?.discoveryRun?.(false, durationMs / 1000, 0);
-        this.options.logger?.warn({ selector, err: answer.error.message, kind: answer.error.kind }, "series discovery failed; keeping the previous metric list");
+        this.options.logger?.warn(
+          { selector, err: answer.error.message, kind: answer.error.kind },
+          "series discovery failed; keeping the previous metric list",
+        );
         return { ok: false, error: answer.error, durationMs };
       }
       bySelector.set(selector, answer.value);
@@ -170,7 +187,12 @@ export class SeriesDiscovery {
     const durationMs = performance.now() - started;
     this.options.metrics?.discoveryRun?.(true, durationMs / 1000, registry.seriesCount);
     this.options.logger?.debug(
-      { series: registry.seriesCount, customMetrics: registry.customList.length, externalMetrics: registry.externalList.length, durationMs: Math.round(durationMs) },
+      {
+        series: registry.seriesCount,
+        customMetrics: registry.customList.length,
+        externalMetrics: registry.externalList.length,
+        durationMs: Math.round(durationMs),
+      },
       "series discovery done",
     );
     return { ok: true, seriesCount: registry.seriesCount, durationMs };

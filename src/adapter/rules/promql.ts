@@ -68,7 +68,9 @@ export function matcherForValues(name: string, values: readonly string[], negate
   return { name, op: negate ? "!~" : "=~", value: values.map(quoteRegex).join("|") };
 }
 
-export type MatchersResult = { ok: true; matchers: LabelMatcher[]; valuesByName: Record<string, string> } | { ok: false; error: ProviderError };
+export type MatchersResult =
+  | { ok: true; matchers: LabelMatcher[]; valuesByName: Record<string, string> }
+  | { ok: false; error: ProviderError };
 
 /**
  * A Kubernetes label selector's requirements as PromQL matchers. Selector semantics are kept
@@ -80,18 +82,32 @@ export function matchersForRequirements(requirements: readonly Requirement[]): M
   const valuesByName: Record<string, string> = {};
   for (const r of requirements) {
     if (!isLabelName(r.key)) {
-      return { ok: false, error: { kind: "BadRequest", message: `metric label selector key ${JSON.stringify(r.key)} is not a valid Prometheus label name` } };
+      return {
+        ok: false,
+        error: {
+          kind: "BadRequest",
+          message: `metric label selector key ${JSON.stringify(r.key)} is not a valid Prometheus label name`,
+        },
+      };
     }
     switch (r.operator) {
       case "=":
       case "==":
       case "in":
-        if (r.values.length === 0) return { ok: false, error: { kind: "BadRequest", message: `selector requirement on ${r.key} has no values` } };
+        if (r.values.length === 0)
+          return {
+            ok: false,
+            error: { kind: "BadRequest", message: `selector requirement on ${r.key} has no values` },
+          };
         matchers.push(matcherForValues(r.key, r.values));
         break;
       case "!=":
       case "notin":
-        if (r.values.length === 0) return { ok: false, error: { kind: "BadRequest", message: `selector requirement on ${r.key} has no values` } };
+        if (r.values.length === 0)
+          return {
+            ok: false,
+            error: { kind: "BadRequest", message: `selector requirement on ${r.key} has no values` },
+          };
         matchers.push(matcherForValues(r.key, r.values, true));
         break;
       case "exists":
@@ -102,7 +118,13 @@ export function matchersForRequirements(requirements: readonly Requirement[]): M
         break;
       case "gt":
       case "lt":
-        return { ok: false, error: { kind: "BadRequest", message: `selector operator ${r.operator} (on ${r.key}) cannot be expressed as a Prometheus label matcher` } };
+        return {
+          ok: false,
+          error: {
+            kind: "BadRequest",
+            message: `selector operator ${r.operator} (on ${r.key}) cannot be expressed as a Prometheus label matcher`,
+          },
+        };
     }
     valuesByName[r.key] = r.values.join("|");
   }

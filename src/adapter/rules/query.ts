@@ -8,7 +8,8 @@ import type { GroupResource, ProviderError } from "../provider.js";
 import { matcherForValues, matchersForRequirements, renderMatchers, type LabelMatcher } from "./promql.js";
 import { NAMESPACES, groupResourceKey, type ResourceConverter } from "./resources.js";
 
-export type QueryResult = { ok: true; query: string; resourceLabel: string } | { ok: false; error: ProviderError };
+export type QueryResult =
+  { ok: true; query: string; resourceLabel: string } | { ok: false; error: ProviderError };
 
 export interface ObjectQueryRequest {
   series: string;
@@ -19,35 +20,76 @@ export interface ObjectQueryRequest {
   extraGroupBy?: readonly string[];
 }
 
-function render(template: GoTemplate, series: string, matchers: LabelMatcher[], valuesByName: Record<string, string>, groupBy: string[]): { ok: true; query: string } | { ok: false; error: ProviderError } {
+function render(
+  template: GoTemplate,
+  series: string,
+  matchers: LabelMatcher[],
+  valuesByName: Record<string, string>,
+  groupBy: string[],
+): { ok: true; query: string } | { ok: false; error: ProviderError } {
   const out = renderTemplate(
     template,
-    queryTemplateData({ series, labelMatchers: renderMatchers(matchers), labelValuesByName: valuesByName, groupBy: groupBy.join(","), groupBySlice: groupBy }),
+    queryTemplateData({
+      series,
+      labelMatchers: renderMatchers(matchers),
+      labelValuesByName: valuesByName,
+      groupBy: groupBy.join(","),
+      groupBySlice: groupBy,
+    }),
   );
-  if (!out.ok) return { ok: false, error: { kind: "Internal", message: `rendering the metrics query failed: ${out.message}` } };
-  if (out.value.trim() === "") return { ok: false, error: { kind: "Internal", message: "the metrics query template rendered to an empty query" } };
+  if (!out.ok)
+    return {
+      ok: false,
+      error: { kind: "Internal", message: `rendering the metrics query failed: ${out.message}` },
+    };
+  if (out.value.trim() === "")
+    return {
+      ok: false,
+      error: { kind: "Internal", message: "the metrics query template rendered to an empty query" },
+    };
   return { ok: true, query: out.value };
 }
 
 /** A query for named objects of one resource (custom metrics, and resource metrics of pods/nodes). */
-export function buildObjectQuery(template: GoTemplate, resources: ResourceConverter, req: ObjectQueryRequest): QueryResult {
-  if (req.names.length === 0) return { ok: false, error: { kind: "Internal", message: "no object names to query for" } };
+export function buildObjectQuery(
+  template: GoTemplate,
+  resources: ResourceConverter,
+  req: ObjectQueryRequest,
+): QueryResult {
+  if (req.names.length === 0)
+    return { ok: false, error: { kind: "Internal", message: "no object names to query for" } };
   const fromSelector = matchersForRequirements(req.metricSelector ?? []);
   if (!fromSelector.ok) return fromSelector;
   const { matchers, valuesByName } = fromSelector;
   if (req.namespace !== undefined) {
     const nsLabel = resources.labelForResource(NAMESPACES);
-    if (nsLabel === undefined) return { ok: false, error: { kind: "Internal", message: "the rule maps no label to namespaces, so it cannot answer for a namespace" } };
+    if (nsLabel === undefined)
+      return {
+        ok: false,
+        error: {
+          kind: "Internal",
+          message: "the rule maps no label to namespaces, so it cannot answer for a namespace",
+        },
+      };
     matchers.push({ name: nsLabel, op: "=", value: req.namespace });
     valuesByName[nsLabel] = req.namespace;
   }
   const resourceLabel = resources.labelForResource(req.groupResource);
   if (resourceLabel === undefined) {
-    return { ok: false, error: { kind: "Internal", message: `the rule maps no label to ${groupResourceKey(req.groupResource)}` } };
+    return {
+      ok: false,
+      error: {
+        kind: "Internal",
+        message: `the rule maps no label to ${groupResourceKey(req.groupResource)}`,
+      },
+    };
   }
   matchers.push(matcherForValues(resourceLabel, req.names));
   valuesByName[resourceLabel] = req.names.join("|");
-  const r = render(template, req.series, matchers, valuesByName, [resourceLabel, ...(req.extraGroupBy ?? [])]);
+  const r = render(template, req.series, matchers, valuesByName, [
+    resourceLabel,
+    ...(req.extraGroupBy ?? []),
+  ]);
   return r.ok ? { ok: true, query: r.query, resourceLabel } : r;
 }
 
@@ -59,10 +101,18 @@ export interface ExternalQueryRequest {
   labelValueReplacements?: readonly { find: string; replace: string }[];
 }
 
-export function buildExternalQuery(template: GoTemplate, resources: ResourceConverter, req: ExternalQueryRequest): { ok: true; query: string } | { ok: false; error: ProviderError } {
+export function buildExternalQuery(
+  template: GoTemplate,
+  resources: ResourceConverter,
+  req: ExternalQueryRequest,
+): { ok: true; query: string } | { ok: false; error: ProviderError } {
   const repl = req.labelValueReplacements ?? [];
-  const replace = (v: string): string => repl.reduce((acc, r) => (r.find === "" ? acc : acc.split(r.find).join(r.replace)), v);
-  const requirements = repl.length === 0 ? req.metricSelector : req.metricSelector.map((r) => ({ ...r, values: r.values.map(replace) }));
+  const replace = (v: string): string =>
+    repl.reduce((acc, r) => (r.find === "" ? acc : acc.split(r.find).join(r.replace)), v);
+  const requirements =
+    repl.length === 0
+      ? req.metricSelector
+      : req.metricSelector.map((r) => ({ ...r, values: r.values.map(replace) }));
   const fromSelector = matchersForRequirements(requirements);
   if (!fromSelector.ok) return fromSelector;
   const { matchers, valuesByName } = fromSelector;

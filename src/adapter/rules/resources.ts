@@ -12,8 +12,13 @@ export function groupResourceKey(gr: GroupResource): string {
   return gr.group === "" ? gr.resource : `${gr.resource}.${gr.group}`;
 }
 
-export function resolveResource(mapper: ResourceMapper, gr: { group: string; resource: string }): ResourceMapping | undefined {
-  const direct = mapper.resolve(gr.group === "" ? gr.resource.toLowerCase() : `${gr.resource.toLowerCase()}.${gr.group}`);
+export function resolveResource(
+  mapper: ResourceMapper,
+  gr: { group: string; resource: string },
+): ResourceMapping | undefined {
+  const direct = mapper.resolve(
+    gr.group === "" ? gr.resource.toLowerCase() : `${gr.resource.toLowerCase()}.${gr.group}`,
+  );
   if (direct || gr.group === "") return direct;
   // Groups come out of label templates sanitized ("networking_k8s_io"); try the dotted form.
   return mapper.resolve(`${gr.resource.toLowerCase()}.${gr.group.replace(/_/g, ".")}`);
@@ -71,7 +76,8 @@ export class ResourceConverter {
   private findLabel(resource: GroupResource): string | undefined {
     for (const [label, gr] of Object.entries(this.config.overrides)) {
       const m = resolveResource(this.mapper, gr);
-      if (m && m.groupResource.group === resource.group && m.groupResource.resource === resource.resource) return label;
+      if (m && m.groupResource.group === resource.group && m.groupResource.resource === resource.resource)
+        return label;
     }
     if (!this.template) return undefined;
     const mapping = resolveResource(this.mapper, resource);

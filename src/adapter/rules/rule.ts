@@ -72,7 +72,12 @@ export class CompiledResourceRule {
 
   constructor(
     readonly path: string,
-    rule: { containerQuery: string; nodeQuery: string; resources: ResourceMappingConfig; containerLabel: string },
+    rule: {
+      containerQuery: string;
+      nodeQuery: string;
+      resources: ResourceMappingConfig;
+      containerLabel: string;
+    },
     mapper: ResourceMapper,
     readonly containerLabel = rule.containerLabel,
   ) {

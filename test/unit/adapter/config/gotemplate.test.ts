@@ -13,21 +13,31 @@ const run = (src: string, data: unknown = args): string => GoTemplate.parse("t",
 
 describe("Go text/template with << >> delimiters", () => {
   it("substitutes fields", () => {
-    expect(run("sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)")).toBe('sum(http_requests_total{namespace="ns",pod=~"a|b"}) by (pod,container)');
+    expect(run("sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)")).toBe(
+      'sum(http_requests_total{namespace="ns",pod=~"a|b"}) by (pod,container)',
+    );
   });
 
   it("ranges over GroupBySlice with index and element variables, as config 16 does", () => {
-    expect(run("by (<<range $i, $l := .GroupBySlice>><<if $i>>,<<end>><<$l>><<end>>)")).toBe("by (pod,container)");
+    expect(run("by (<<range $i, $l := .GroupBySlice>><<if $i>>,<<end>><<$l>><<end>>)")).toBe(
+      "by (pod,container)",
+    );
   });
 
   it("supports else, else if, with, variables, pipelines and builtins", () => {
-    expect(run("<<if eq .Series \"x\">>x<<else if .GroupBy>>g<<else>>n<<end>>")).toBe("g");
+    expect(run('<<if eq .Series "x">>x<<else if .GroupBy>>g<<else>>n<<end>>')).toBe("g");
     expect(run("<<with .LabelValuesByName>><<.pod>><<end>>")).toBe("a|b");
-    expect(run("<<$s := .Series>><<$s | printf \"%s_sum\">>")).toBe("http_requests_total_sum");
-    expect(run("<<index .LabelValuesByName \"namespace\">>/<<len .GroupBySlice>>/<<index .GroupBySlice 1>>")).toBe("ns/2/container");
+    expect(run('<<$s := .Series>><<$s | printf "%s_sum">>')).toBe("http_requests_total_sum");
+    expect(
+      run('<<index .LabelValuesByName "namespace">>/<<len .GroupBySlice>>/<<index .GroupBySlice 1>>'),
+    ).toBe("ns/2/container");
     expect(run("<<range .GroupBySlice>><<.>>;<<else>>none<<end>>")).toBe("pod;container;");
-    expect(run("<<range $v := .GroupBySlice>><<if eq $v \"pod\">><<continue>><<end>><<$v>><<end>>")).toBe("container");
-    expect(run("<<and .Series .GroupBy>>|<<or \"\" .Series>>|<<not .Series>>")).toBe("pod,container|http_requests_total|false");
+    expect(run('<<range $v := .GroupBySlice>><<if eq $v "pod">><<continue>><<end>><<$v>><<end>>')).toBe(
+      "container",
+    );
+    expect(run('<<and .Series .GroupBy>>|<<or "" .Series>>|<<not .Series>>')).toBe(
+      "pod,container|http_requests_total|false",
+    );
   });
 
   it("trims whitespace around <<- and ->> and drops comments", () => {
@@ -35,7 +45,9 @@ describe("Go text/template with << >> delimiters", () => {
   });
 
   it("names the unknown field when executed", () => {
-    expect(() => run("<<.LabelMatcher>>")).toThrow(/can't evaluate field LabelMatcher in type naming.queryTemplateArgs/);
+    expect(() => run("<<.LabelMatcher>>")).toThrow(
+      /can't evaluate field LabelMatcher in type naming.queryTemplateArgs/,
+    );
   });
 
   it("records the fields a template reads from the top level", () => {
@@ -65,7 +77,10 @@ describe("Go regexps", () => {
   it("translates named groups and anchors, counts capture groups", () => {
     const r = compileGoRegex("^(?P<group>.+?)_(?P<resource>.+?)\\z");
     expect(r.ok && r.groups).toBe(2);
-    expect(r.ok && r.regex.exec("apps_deployment")?.groups).toEqual({ group: "apps", resource: "deployment" });
+    expect(r.ok && r.regex.exec("apps_deployment")?.groups).toEqual({
+      group: "apps",
+      resource: "deployment",
+    });
   });
 
   it("honours a leading flag group", () => {

@@ -15,7 +15,13 @@ const rule = (over: Record<string, string>): string => {
     metricsQuery: `'sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)'`,
     ...over,
   };
-  return "- " + Object.entries(base).filter(([, v]) => v !== "").map(([k, v]) => `${k}: ${v}`).join("\n  ");
+  return (
+    "- " +
+    Object.entries(base)
+      .filter(([, v]) => v !== "")
+      .map(([k, v]) => `${k}: ${v}`)
+      .join("\n  ")
+  );
 };
 
 describe("config loading", () => {
@@ -38,7 +44,9 @@ describe("config loading", () => {
     ].join("\n");
     const m = issues(yaml);
     expect(m).toContain('rules[0].name.matches: invalid regex "(a": unterminated group');
-    expect(m.some((x) => x.startsWith("rules[1].metricsQuery: unknown template variable <<.Foo>>"))).toBe(true);
+    expect(m.some((x) => x.startsWith("rules[1].metricsQuery: unknown template variable <<.Foo>>"))).toBe(
+      true,
+    );
     expect(m).toContain("rules[2].seriesFilters[0]: set either is or isNot, not both");
     expect(m.some((x) => x.startsWith("externalRules[0].metricsQuery: PromQL syntax error"))).toBe(true);
     expect(m).toContain("resourceRules.cpu.bogus: unknown field");
@@ -46,7 +54,9 @@ describe("config loading", () => {
   });
 
   it("refuses unknown keys as Go's strict decoding does", () => {
-    expect(issues("rules:\n" + rule({ metricQuery: "'x'" }))).toContain("rules[0].metricQuery: unknown field");
+    expect(issues("rules:\n" + rule({ metricQuery: "'x'" }))).toContain(
+      "rules[0].metricQuery: unknown field",
+    );
     expect(issues("rule: []")).toEqual(["rule: unknown field"]);
   });
 
@@ -72,7 +82,9 @@ describe("config loading", () => {
       ].join("\n"),
     );
     if (!ok.ok) throw new Error(JSON.stringify(ok.issues));
-    expect(ok.config.rules.map((x) => [x.seriesQuery, x.resources.overrides.pod?.resource, x.metricsQuery])).toEqual([
+    expect(
+      ok.config.rules.map((x) => [x.seriesQuery, x.resources.overrides.pod?.resource, x.metricsQuery]),
+    ).toEqual([
       ['a_total{namespace!=""}', "pod", "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)"],
       ['b_total{namespace!=""}', "pod", "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)"],
     ]);
@@ -89,15 +101,21 @@ describe("config loading", () => {
   });
 
   it("refuses a seriesQuery that is an expression rather than a series selector", () => {
-    expect(issues("rules:\n" + rule({ seriesQuery: "'sum(up)'" }))[0]).toMatch(/^rules\[0\]\.seriesQuery: must be a series selector/);
+    expect(issues("rules:\n" + rule({ seriesQuery: "'sum(up)'" }))[0]).toMatch(
+      /^rules\[0\]\.seriesQuery: must be a series selector/,
+    );
   });
 
   it("refuses Perl regex features RE2 does not have", () => {
-    expect(issues("rules:\n" + rule({ seriesFilters: `[{isNot: "^(?!foo)"}]` }))[0]).toMatch(/^rules\[0\]\.seriesFilters\[0\]\.isNot: invalid regex/);
+    expect(issues("rules:\n" + rule({ seriesFilters: `[{isNot: "^(?!foo)"}]` }))[0]).toMatch(
+      /^rules\[0\]\.seriesFilters\[0\]\.isNot: invalid regex/,
+    );
   });
 
   it("reports a template syntax error with its position", () => {
-    expect(issues("rules:\n" + rule({ metricsQuery: `'sum(<<if .Series>>x)'` }))[0]).toMatch(/^rules\[0\]\.metricsQuery: template metrics-query:.*missing \{\{end\}\}/);
+    expect(issues("rules:\n" + rule({ metricsQuery: `'sum(<<if .Series>>x)'` }))[0]).toMatch(
+      /^rules\[0\]\.metricsQuery: template metrics-query:.*missing \{\{end\}\}/,
+    );
   });
 
   it("reads the window as a Prometheus duration", () => {
@@ -109,7 +127,9 @@ describe("config loading", () => {
   it("ships prometheus-adapter's default rules, valid under our own loader", () => {
     const c = defaultConfig({ rateInterval: "1m" });
     expect(c.rules).toHaveLength(6);
-    expect(c.rules[0]?.metricsQuery).toBe('sum(rate(<<.Series>>{<<.LabelMatchers>>,container!="POD"}[1m])) by (<<.GroupBy>>)');
+    expect(c.rules[0]?.metricsQuery).toBe(
+      'sum(rate(<<.Series>>{<<.LabelMatchers>>,container!="POD"}[1m])) by (<<.GroupBy>>)',
+    );
     expect(c.rules[3]?.resources.template).toBe("<<.Resource>>");
     expect(c.resourceRules?.windowSeconds).toBe(60);
     expect(c.resourceRules?.cpu.resources.overrides.instance).toEqual({ group: "", resource: "node" });

@@ -40,7 +40,9 @@ describe("shared prometheus-adapter configs", () => {
   });
 
   it("refuses bad-01: names rules[0].name.matches, the pattern and the regex error", () => {
-    expect(messages("bad-01-invalid-name-regex.yaml")).toEqual(['rules[0].name.matches: invalid regex "^(.*_total": unterminated group']);
+    expect(messages("bad-01-invalid-name-regex.yaml")).toEqual([
+      'rules[0].name.matches: invalid regex "^(.*_total": unterminated group',
+    ]);
   });
 
   it("refuses bad-02: names rules[0].metricsQuery and the unknown field .LabelMatcher", () => {
@@ -54,8 +56,12 @@ describe("shared prometheus-adapter configs", () => {
     const m = messages("bad-03-template-overrides-conflict.yaml");
     expect(m).toHaveLength(1);
     expect(m[0]).toMatch(/^rules\[0\]\.resources: /);
-    expect(m[0]).toContain("label kubernetes_namespace maps to namespace via template kubernetes_<<.Resource>> but to pod via overrides");
-    expect(m[0]).toContain("resource pod is mapped from more than one label (kubernetes_namespace, kubernetes_pod_name)");
+    expect(m[0]).toContain(
+      "label kubernetes_namespace maps to namespace via template kubernetes_<<.Resource>> but to pod via overrides",
+    );
+    expect(m[0]).toContain(
+      "resource pod is mapped from more than one label (kubernetes_namespace, kubernetes_pod_name)",
+    );
   });
 
   it("refuses bad-04: YAML error at line 30 naming the metricsQuery it is in", () => {

@@ -16,7 +16,10 @@ afterEach(async () => {
   fake = undefined;
 });
 
-async function setup(opts: Partial<PrometheusOptions> = {}, metrics = {}): Promise<{ fake: FakePrometheus; client: PrometheusClient }> {
+async function setup(
+  opts: Partial<PrometheusOptions> = {},
+  metrics = {},
+): Promise<{ fake: FakePrometheus; client: PrometheusClient }> {
   fake = await startFakePrometheus();
   client = await createPrometheusClient({ url: fake.url, timeoutMs: 1000, ...opts }, { metrics });
   return { fake, client };
@@ -25,7 +28,13 @@ async function setup(opts: Partial<PrometheusOptions> = {}, metrics = {}): Promi
 describe("Prometheus client", () => {
   it("POSTs the query form-encoded and parses a vector, including NaN and +Inf", async () => {
     const { fake, client } = await setup();
-    fake.handle(() => ({ body: vector([{ metric: { pod: "a" }, value: "1.5", ts: 1700000000.5 }, { metric: { pod: "b" }, value: "+Inf" }, { metric: { pod: "c" }, value: "NaN" }]) }));
+    fake.handle(() => ({
+      body: vector([
+        { metric: { pod: "a" }, value: "1.5", ts: 1700000000.5 },
+        { metric: { pod: "b" }, value: "+Inf" },
+        { metric: { pod: "c" }, value: "NaN" },
+      ]),
+    }));
     const r = await client.query('sum(x{pod=~"a|b"}) by (pod)');
     expect(fake.requests[0]?.method).toBe("POST");
     expect(fake.requests[0]?.path).toBe("/api/v1/query");
@@ -50,9 +59,20 @@ describe("Prometheus client", () => {
 
   it("turns a Prometheus error body into a query_error with its errorType", async () => {
     const { fake, client } = await setup();
-    fake.handle(() => ({ status: 400, body: { status: "error", errorType: "bad_data", error: "parse error at char 3" } }));
+    fake.handle(() => ({
+      status: 400,
+      body: { status: "error", errorType: "bad_data", error: "parse error at char 3" },
+    }));
     const r = await client.query("sum(");
-    expect(r).toEqual({ ok: false, error: { kind: "query_error", errorType: "bad_data", status: 400, message: "Prometheus refused the query (bad_data): parse error at char 3" } });
+    expect(r).toEqual({
+      ok: false,
+      error: {
+        kind: "query_error",
+        errorType: "bad_data",
+        status: 400,
+        message: "Prometheus refused the query (bad_data): parse error at char 3",
+      },
+    });
     expect(client.lastCall().ok).toBe(true);
   });
 
@@ -62,7 +82,12 @@ describe("Prometheus client", () => {
     const r1 = await client.query("up");
     expect(!r1.ok && r1.error.kind).toBe("bad_response");
     expect(!r1.ok && r1.error.message).toContain("HTTP 502");
-    fake.handle(() => ({ body: { status: "success", data: { resultType: "vector", result: [{ metric: {}, value: ["x", "1"] }] } } }));
+    fake.handle(() => ({
+      body: {
+        status: "success",
+        data: { resultType: "vector", result: [{ metric: {}, value: ["x", "1"] }] },
+      },
+    }));
     const r2 = await client.query("up");
     expect(!r2.ok && r2.error.kind).toBe("bad_response");
     expect(client.lastCall().ok).toBe(false);
@@ -91,9 +116,17 @@ describe("Prometheus client", () => {
   it("coalesces identical concurrent queries into one HTTP call", async () => {
     let coalesced = 0;
     const seen: string[] = [];
-    const { fake, client } = await setup({}, { coalescedQuery: () => coalesced++, prometheusRequest: (_e: string, o: string) => seen.push(o) });
+    const { fake, client } = await setup(
+      {},
+      { coalescedQuery: () => coalesced++, prometheusRequest: (_e: string, o: string) => seen.push(o) },
+    );
     fake.handle(() => ({ body: vector([{ metric: {}, value: 1 }]), delayMs: 50 }));
-    const rs = await Promise.all([client.query("up"), client.query("up"), client.query("up"), client.query("down")]);
+    const rs = await Promise.all([
+      client.query("up"),
+      client.query("up"),
+      client.query("up"),
+      client.query("down"),
+    ]);
     expect(rs.every((r) => r.ok)).toBe(true);
     expect(fake.requests).toHaveLength(2);
     expect(coalesced).toBe(2);
@@ -105,12 +138,18 @@ describe("Prometheus client", () => {
   it("sends bearer tokens (inline or from a file), basic auth and extra headers", async () => {
     const dir = mkdtempSync(join(tmpdir(), "prom-hpa-"));
     writeFileSync(join(dir, "token"), "file-token\n");
-    const { fake, client } = await setup({ auth: { bearerTokenFile: join(dir, "token") }, headers: { "x-scope-orgid": "tenant-1" } });
+    const { fake, client } = await setup({
+      auth: { bearerTokenFile: join(dir, "token") },
+      headers: { "x-scope-orgid": "tenant-1" },
+    });
     fake.handle(() => ({ body: vector([]) }));
     await client.query("up");
     expect(fake.requests[0]?.headers.authorization).toBe("Bearer file-token");
     expect(fake.requests[0]?.headers["x-scope-orgid"]).toBe("tenant-1");
-    const basic = await createPrometheusClient({ url: fake.url, auth: { basic: { username: "u", password: "p" } } });
+    const basic = await createPrometheusClient({
+      url: fake.url,
+      auth: { basic: { username: "u", password: "p" } },
+    });
     await basic.query("up");
     await basic.close();
     expect(fake.requests[1]?.headers.authorization).toBe(`Basic ${Buffer.from("u:p").toString("base64")}`);
@@ -132,15 +171,27 @@ describe("Prometheus flags", () => {
         "contexts: [{name: prom, context: {cluster: prom, user: me}}]",
       ].join("\n"),
     );
-    const r = await prometheusOptionsFromFlags({ url: "https://prom:9090", authConfigFile: file, headers: ["X-Scope-OrgID=t1"] });
+    const r = await prometheusOptionsFromFlags({
+      url: "https://prom:9090",
+      authConfigFile: file,
+      headers: ["X-Scope-OrgID=t1"],
+    });
     expect(r).toEqual({
       ok: true,
-      options: { url: "https://prom:9090", auth: { bearerToken: "abc" }, tls: { caFile: join(dir, "ca.pem") }, headers: { "x-scope-orgid": "t1" } },
+      options: {
+        url: "https://prom:9090",
+        auth: { bearerToken: "abc" },
+        tls: { caFile: join(dir, "ca.pem") },
+        headers: { "x-scope-orgid": "t1" },
+      },
     });
   });
 
   it("refuses a URL that is not one, and a client cert without its key", async () => {
-    expect(await prometheusOptionsFromFlags({ url: "not a url" })).toEqual({ ok: false, message: '--prometheus-url: "not a url" is not a URL' });
+    expect(await prometheusOptionsFromFlags({ url: "not a url" })).toEqual({
+      ok: false,
+      message: '--prometheus-url: "not a url" is not a URL',
+    });
     const r = await prometheusOptionsFromFlags({ url: "http://p", clientCertFile: "/c.pem" });
     expect(r.ok).toBe(false);
   });

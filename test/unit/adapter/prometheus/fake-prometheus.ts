@@ -9,7 +9,9 @@ export interface RecordedRequest {
   form: URLSearchParams;
 }
 
-export type Handler = (req: RecordedRequest) => { status?: number; body: unknown; delayMs?: number } | undefined;
+export type Handler = (
+  req: RecordedRequest,
+) => { status?: number; body: unknown; delayMs?: number } | undefined;
 
 export interface FakePrometheus {
   url: string;
@@ -18,9 +20,14 @@ export interface FakePrometheus {
   close(): Promise<void>;
 }
 
-export const vector = (samples: { metric: Record<string, string>; value: number | string; ts?: number }[]) => ({
+export const vector = (
+  samples: { metric: Record<string, string>; value: number | string; ts?: number }[],
+) => ({
   status: "success",
-  data: { resultType: "vector", result: samples.map((s) => ({ metric: s.metric, value: [s.ts ?? 1700000000, String(s.value)] })) },
+  data: {
+    resultType: "vector",
+    result: samples.map((s) => ({ metric: s.metric, value: [s.ts ?? 1700000000, String(s.value)] })),
+  },
 });
 
 export async function startFakePrometheus(handler: Handler = () => undefined): Promise<FakePrometheus> {
@@ -31,10 +38,20 @@ export async function startFakePrometheus(handler: Handler = () => undefined): P
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const url = new URL(req.url ?? "/", "http://x");
-      const form = new URLSearchParams(req.method === "POST" ? Buffer.concat(chunks).toString("utf8") : url.search);
-      const rec: RecordedRequest = { method: req.method ?? "", path: url.pathname, headers: req.headers, form };
+      const form = new URLSearchParams(
+        req.method === "POST" ? Buffer.concat(chunks).toString("utf8") : url.search,
+      );
+      const rec: RecordedRequest = {
+        method: req.method ?? "",
+        path: url.pathname,
+        headers: req.headers,
+        form,
+      };
       requests.push(rec);
-      const answer = h(rec) ?? { status: 404, body: { status: "error", errorType: "not_found", error: "no handler" } };
+      const answer = h(rec) ?? {
+        status: 404,
+        body: { status: "error", errorType: "not_found", error: "no handler" },
+      };
       const send = (): void => {
         if (res.destroyed) return;
         res.writeHead(answer.status ?? 200, { "content-type": "application/json" });

@@ -3,7 +3,12 @@ import { parseConfig } from "../../../../src/adapter/config/load.js";
 import type { MetricsDiscoveryConfig } from "../../../../src/adapter/config/types.js";
 import { createPrometheusBackend, type PrometheusBackend } from "../../../../src/adapter/providers/index.js";
 import type { ObjectMeta } from "../../../../src/adapter/provider.js";
-import { startFakePrometheus, vector, type FakePrometheus, type RecordedRequest } from "../prometheus/fake-prometheus.js";
+import {
+  startFakePrometheus,
+  vector,
+  type FakePrometheus,
+  type RecordedRequest,
+} from "../prometheus/fake-prometheus.js";
 import { fakeLister, fakeMapper } from "../rules/fake-kube.js";
 
 const CONFIG = `
@@ -71,10 +76,13 @@ afterEach(async () => {
   fake = undefined;
 });
 
-async function setup(answer: QueryAnswer = () => ({ body: vector([]) })): Promise<{ fake: FakePrometheus; backend: PrometheusBackend; queries: () => string[] }> {
+async function setup(
+  answer: QueryAnswer = () => ({ body: vector([]) }),
+): Promise<{ fake: FakePrometheus; backend: PrometheusBackend; queries: () => string[] }> {
   fake = await startFakePrometheus();
   const handler = (req: RecordedRequest) => {
-    if (req.path === "/api/v1/series") return { body: { status: "success", data: SERIES[req.form.get("match[]") ?? ""] ?? [] } };
+    if (req.path === "/api/v1/series")
+      return { body: { status: "success", data: SERIES[req.form.get("match[]") ?? ""] ?? [] } };
     if (req.path === "/api/v1/query") return answer(req.form.get("query") ?? "");
     return undefined;
   };
@@ -89,7 +97,11 @@ async function setup(answer: QueryAnswer = () => ({ body: vector([]) })): Promis
   });
   await backend.start();
   const f = fake;
-  return { fake: f, backend, queries: () => f.requests.filter((r) => r.path === "/api/v1/query").map((r) => r.form.get("query") ?? "") };
+  return {
+    fake: f,
+    backend,
+    queries: () => f.requests.filter((r) => r.path === "/api/v1/query").map((r) => r.form.get("query") ?? ""),
+  };
 }
 
 const pods = { group: "", resource: "pods" };
@@ -101,19 +113,44 @@ describe("Prometheus backend: custom metrics", () => {
     expect(backend.custom.listCustomMetrics()).toEqual(
       expect.arrayContaining([
         { groupResource: pods, metric: "http_requests_per_second", namespaced: true },
-        { groupResource: { group: "", resource: "namespaces" }, metric: "http_requests_per_second", namespaced: false },
+        {
+          groupResource: { group: "", resource: "namespaces" },
+          metric: "http_requests_per_second",
+          namespaced: false,
+        },
       ]),
     );
-    expect(backend.external.listExternalMetrics().map((m) => m.metric).sort()).toEqual(["global_backlog", "queue_depth"]);
-    expect(backend.stats()).toMatchObject({ ready: true, discovery: { runs: 1, seriesCount: 4, customMetrics: 2, externalMetrics: 2 } });
+    expect(
+      backend.external
+        .listExternalMetrics()
+        .map((m) => m.metric)
+        .sort(),
+    ).toEqual(["global_backlog", "queue_depth"]);
+    expect(backend.stats()).toMatchObject({
+      ready: true,
+      discovery: { runs: 1, seriesCount: 4, customMetrics: 2, externalMetrics: 2 },
+    });
   });
 
   it("answers one pod by name with a Kubernetes quantity and its described object", async () => {
-    const { backend, queries } = await setup(() => ({ body: vector([{ metric: { pod: "web-0" }, value: "1.5", ts: 1700000000 }]) }));
-    const r = await backend.custom.getMetricByName({ namespace: "shop", groupResource: pods, name: "web-0", metric: "http_requests_per_second", metricSelector: "" });
+    const { backend, queries } = await setup(() => ({
+      body: vector([{ metric: { pod: "web-0" }, value: "1.5", ts: 1700000000 }]),
+    }));
+    const r = await backend.custom.getMetricByName({
+      namespace: "shop",
+      groupResource: pods,
+      name: "web-0",
+      metric: "http_requests_per_second",
+      metricSelector: "",
+    });
     if (!r.ok) throw new Error(r.error.message);
     expect(queries()).toEqual(['sum(rate(http_requests_total{namespace="shop",pod="web-0"}[2m])) by (pod)']);
-    expect(r.value.describedObject).toEqual({ kind: "Pod", namespace: "shop", name: "web-0", apiVersion: "/v1" });
+    expect(r.value.describedObject).toEqual({
+      kind: "Pod",
+      namespace: "shop",
+      name: "web-0",
+      apiVersion: "/v1",
+    });
     expect(r.value.metric).toEqual({ name: "http_requests_per_second" });
     expect(r.value.value.toString()).toBe("1500m");
     expect(r.value.timestamp).toEqual(new Date(1700000000000));
@@ -127,9 +164,17 @@ describe("Prometheus backend: custom metrics", () => {
         { metric: { pod: "db-0" }, value: "9" },
       ]),
     }));
-    const r = await backend.custom.getMetricBySelector({ namespace: "shop", groupResource: pods, selector: "app=web", metric: "http_requests_per_second", metricSelector: "" });
+    const r = await backend.custom.getMetricBySelector({
+      namespace: "shop",
+      groupResource: pods,
+      selector: "app=web",
+      metric: "http_requests_per_second",
+      metricSelector: "",
+    });
     if (!r.ok) throw new Error(r.error.message);
-    expect(queries()).toEqual(['sum(rate(http_requests_total{namespace="shop",pod=~"web-0|web-1|web-2"}[2m])) by (pod)']);
+    expect(queries()).toEqual([
+      'sum(rate(http_requests_total{namespace="shop",pod=~"web-0|web-1|web-2"}[2m])) by (pod)',
+    ]);
     expect(r.value.map((v) => [v.describedObject.name, v.value.toString()])).toEqual([
       ["web-0", "1"],
       ["web-1", "2"],
@@ -137,44 +182,121 @@ describe("Prometheus backend: custom metrics", () => {
   });
 
   it("adds metricLabelSelector as label matchers and echoes the selector", async () => {
-    const { backend, queries } = await setup(() => ({ body: vector([{ metric: { pod: "web-0" }, value: "3" }]) }));
-    const r = await backend.custom.getMetricByName({ namespace: "shop", groupResource: pods, name: "web-0", metric: "http_requests_per_second", metricSelector: "code in (200,201),method=GET" });
-    expect(queries()).toEqual(['sum(rate(http_requests_total{code=~"200|201",method="GET",namespace="shop",pod="web-0"}[2m])) by (pod)']);
-    expect(r.ok && r.value.metric).toEqual({ name: "http_requests_per_second", selector: "code in (200,201),method=GET" });
+    const { backend, queries } = await setup(() => ({
+      body: vector([{ metric: { pod: "web-0" }, value: "3" }]),
+    }));
+    const r = await backend.custom.getMetricByName({
+      namespace: "shop",
+      groupResource: pods,
+      name: "web-0",
+      metric: "http_requests_per_second",
+      metricSelector: "code in (200,201),method=GET",
+    });
+    expect(queries()).toEqual([
+      'sum(rate(http_requests_total{code=~"200|201",method="GET",namespace="shop",pod="web-0"}[2m])) by (pod)',
+    ]);
+    expect(r.ok && r.value.metric).toEqual({
+      name: "http_requests_per_second",
+      selector: "code in (200,201),method=GET",
+    });
   });
 
   it("answers NotFound for an unknown metric, an unknown resource and an object without series", async () => {
     const { backend, queries } = await setup(() => ({ body: vector([]) }));
-    const unknown = await backend.custom.getMetricByName({ namespace: "shop", groupResource: pods, name: "web-0", metric: "nope", metricSelector: "" });
+    const unknown = await backend.custom.getMetricByName({
+      namespace: "shop",
+      groupResource: pods,
+      name: "web-0",
+      metric: "nope",
+      metricSelector: "",
+    });
     expect(unknown).toMatchObject({ ok: false, error: { kind: "NotFound" } });
-    const badResource = await backend.custom.getMetricByName({ namespace: "shop", groupResource: { group: "", resource: "widgets" }, name: "w", metric: "http_requests_per_second", metricSelector: "" });
+    const badResource = await backend.custom.getMetricByName({
+      namespace: "shop",
+      groupResource: { group: "", resource: "widgets" },
+      name: "w",
+      metric: "http_requests_per_second",
+      metricSelector: "",
+    });
     expect(badResource).toMatchObject({ ok: false, error: { kind: "NotFound" } });
     expect(queries()).toEqual([]);
-    const noSeries = await backend.custom.getMetricByName({ namespace: "shop", groupResource: pods, name: "web-2", metric: "http_requests_per_second", metricSelector: "" });
-    expect(noSeries).toEqual({ ok: false, error: { kind: "NotFound", message: "the server could not find the metric http_requests_per_second for pods web-2" } });
+    const noSeries = await backend.custom.getMetricByName({
+      namespace: "shop",
+      groupResource: pods,
+      name: "web-2",
+      metric: "http_requests_per_second",
+      metricSelector: "",
+    });
+    expect(noSeries).toEqual({
+      ok: false,
+      error: {
+        kind: "NotFound",
+        message: "the server could not find the metric http_requests_per_second for pods web-2",
+      },
+    });
+  });
+
+  it("reads NaN (a rate over no traffic) as 0, as upstream does", async () => {
+    const { backend } = await setup(() => ({ body: vector([{ metric: { pod: "web-0" }, value: "NaN" }]) }));
+    const r = await backend.custom.getMetricByName({
+      namespace: "shop",
+      groupResource: pods,
+      name: "web-0",
+      metric: "http_requests_per_second",
+      metricSelector: "",
+    });
+    expect(r.ok && r.value.value.toString()).toBe("0");
   });
 
   it("answers a namespace metric with the namespace as the object", async () => {
-    const { backend, queries } = await setup(() => ({ body: vector([{ metric: { namespace: "shop" }, value: "7" }]) }));
-    const r = await backend.custom.getMetricByName({ groupResource: { group: "", resource: "namespaces" }, name: "shop", metric: "http_requests_per_second", metricSelector: "" });
+    const { backend, queries } = await setup(() => ({
+      body: vector([{ metric: { namespace: "shop" }, value: "7" }]),
+    }));
+    const r = await backend.custom.getMetricByName({
+      groupResource: { group: "", resource: "namespaces" },
+      name: "shop",
+      metric: "http_requests_per_second",
+      metricSelector: "",
+    });
     expect(queries()).toEqual(['sum(rate(http_requests_total{namespace="shop"}[2m])) by (namespace)']);
     expect(r.ok && r.value.describedObject).toEqual({ kind: "Namespace", name: "shop", apiVersion: "/v1" });
   });
 
   it("refuses a malformed metric selector as BadRequest without asking Prometheus", async () => {
     const { backend, queries } = await setup();
-    const r = await backend.custom.getMetricByName({ namespace: "shop", groupResource: pods, name: "web-0", metric: "http_requests_per_second", metricSelector: "a in (" });
+    const r = await backend.custom.getMetricByName({
+      namespace: "shop",
+      groupResource: pods,
+      name: "web-0",
+      metric: "http_requests_per_second",
+      metricSelector: "a in (",
+    });
     expect(r).toMatchObject({ ok: false, error: { kind: "BadRequest" } });
     expect(queries()).toEqual([]);
   });
 
   it("maps Prometheus' bad_data to BadRequest and an execution error to Internal", async () => {
     let errorType = "bad_data";
-    const { backend } = await setup(() => ({ status: 422, body: { status: "error", errorType, error: "boom" } }));
-    const req = { namespace: "shop", groupResource: pods, name: "web-0", metric: "http_requests_per_second", metricSelector: "" };
-    expect(await backend.custom.getMetricByName(req)).toMatchObject({ ok: false, error: { kind: "BadRequest", message: "Prometheus refused the query (bad_data): boom" } });
+    const { backend } = await setup(() => ({
+      status: 422,
+      body: { status: "error", errorType, error: "boom" },
+    }));
+    const req = {
+      namespace: "shop",
+      groupResource: pods,
+      name: "web-0",
+      metric: "http_requests_per_second",
+      metricSelector: "",
+    };
+    expect(await backend.custom.getMetricByName(req)).toMatchObject({
+      ok: false,
+      error: { kind: "BadRequest", message: "Prometheus refused the query (bad_data): boom" },
+    });
     errorType = "execution";
-    expect(await backend.custom.getMetricByName(req)).toMatchObject({ ok: false, error: { kind: "Internal" } });
+    expect(await backend.custom.getMetricByName(req)).toMatchObject({
+      ok: false,
+      error: { kind: "Internal" },
+    });
     expect(backend.ready()).toBe(true);
   });
 });
@@ -193,7 +315,13 @@ describe("Prometheus backend: relisting and hooks", () => {
       SERIES[key] = [];
       await backend.relist();
       expect(backend.custom.listCustomMetrics()).toEqual([]);
-      const r = await backend.custom.getMetricByName({ namespace: "shop", groupResource: pods, name: "web-0", metric: "http_requests_per_second", metricSelector: "" });
+      const r = await backend.custom.getMetricByName({
+        namespace: "shop",
+        groupResource: pods,
+        name: "web-0",
+        metric: "http_requests_per_second",
+        metricSelector: "",
+      });
       expect(r).toMatchObject({ ok: false, error: { kind: "NotFound" } });
     } finally {
       SERIES[key] = before ?? [];
@@ -202,7 +330,9 @@ describe("Prometheus backend: relisting and hooks", () => {
 
   it("reports Prometheus calls, coalesced queries and discovery runs through the hooks", async () => {
     fake = await startFakePrometheus((req) =>
-      req.path === "/api/v1/series" ? { body: { status: "success", data: SERIES[req.form.get("match[]") ?? ""] ?? [] } } : { body: vector([{ metric: { pod: "web-0" }, value: "1" }]), delayMs: 30 },
+      req.path === "/api/v1/series"
+        ? { body: { status: "success", data: SERIES[req.form.get("match[]") ?? ""] ?? [] } }
+        : { body: vector([{ metric: { pod: "web-0" }, value: "1" }]), delayMs: 30 },
     );
     const seen: string[] = [];
     backend = createPrometheusBackend({
@@ -217,7 +347,13 @@ describe("Prometheus backend: relisting and hooks", () => {
       },
     });
     await backend.start();
-    const req = { namespace: "shop", groupResource: pods, name: "web-0", metric: "http_requests_per_second", metricSelector: "" };
+    const req = {
+      namespace: "shop",
+      groupResource: pods,
+      name: "web-0",
+      metric: "http_requests_per_second",
+      metricSelector: "",
+    };
     await Promise.all([backend.custom.getMetricByName(req), backend.custom.getMetricByName(req)]);
     expect(seen.filter((s) => s.startsWith("series"))).toEqual(["series:ok", "series:ok", "series:ok"]);
     expect(seen).toContain("discovery:true:4");
@@ -229,8 +365,16 @@ describe("Prometheus backend: relisting and hooks", () => {
 
 describe("Prometheus backend: availability", () => {
   it("answers Unavailable with the cause when Prometheus stops, is not ready, and recovers", async () => {
-    const { fake, backend } = await setup(() => ({ body: vector([{ metric: { pod: "web-0" }, value: "1" }]) }));
-    const req = { namespace: "shop", groupResource: pods, name: "web-0", metric: "http_requests_per_second", metricSelector: "" };
+    const { fake, backend } = await setup(() => ({
+      body: vector([{ metric: { pod: "web-0" }, value: "1" }]),
+    }));
+    const req = {
+      namespace: "shop",
+      groupResource: pods,
+      name: "web-0",
+      metric: "http_requests_per_second",
+      metricSelector: "",
+    };
     fake.handle(() => ({ status: 503, body: "Service Unavailable" }));
     const down = await backend.custom.getMetricByName(req);
     expect(down).toMatchObject({ ok: false, error: { kind: "Unavailable" } });
@@ -239,7 +383,11 @@ describe("Prometheus backend: availability", () => {
     expect(backend.stats().notReadyReason).toMatch(/Prometheus is not answering/);
     // Discovery keeps the metric list while Prometheus is away.
     expect(backend.custom.listCustomMetrics()).toHaveLength(2);
-    fake.handle((r) => (r.path === "/api/v1/series" ? { body: { status: "success", data: SERIES[r.form.get("match[]") ?? ""] ?? [] } } : { body: vector([{ metric: { pod: "web-0" }, value: "1" }]) }));
+    fake.handle((r) =>
+      r.path === "/api/v1/series"
+        ? { body: { status: "success", data: SERIES[r.form.get("match[]") ?? ""] ?? [] } }
+        : { body: vector([{ metric: { pod: "web-0" }, value: "1" }]) },
+    );
     // The retry interval (50 ms) brings readiness back without any request.
     await new Promise((r) => setTimeout(r, 300));
     expect(backend.ready()).toBe(true);
@@ -248,14 +396,23 @@ describe("Prometheus backend: availability", () => {
 
   it("answers Unavailable on a timeout", async () => {
     const { backend } = await setup(() => ({ body: vector([]), delayMs: 2000 }));
-    const r = await backend.external.getExternalMetric({ namespace: "shop", metric: "queue_depth", metricSelector: "" });
+    const r = await backend.external.getExternalMetric({
+      namespace: "shop",
+      metric: "queue_depth",
+      metricSelector: "",
+    });
     expect(r).toMatchObject({ ok: false, error: { kind: "Unavailable" } });
     expect(!r.ok && r.error.message).toMatch(/did not answer within 500 ms/);
   });
 
   it("is not ready when Prometheus is down at start, and says why", async () => {
     fake = await startFakePrometheus(() => ({ status: 500, body: "oops" }));
-    backend = createPrometheusBackend({ config: config(), prometheus: { url: fake.url, timeoutMs: 500 }, mapper: fakeMapper, lister: fakeLister({}) });
+    backend = createPrometheusBackend({
+      config: config(),
+      prometheus: { url: fake.url, timeoutMs: 500 },
+      mapper: fakeMapper,
+      lister: fakeLister({}),
+    });
     await backend.start();
     expect(backend.ready()).toBe(false);
     expect(backend.stats().notReadyReason).toMatch(/^series discovery has not succeeded yet: .*HTTP 500/);
@@ -264,24 +421,41 @@ describe("Prometheus backend: availability", () => {
 
 describe("Prometheus backend: external metrics", () => {
   it("adds the namespace and the selector as matchers and returns each sample with its labels", async () => {
-    const { backend, queries } = await setup(() => ({ body: vector([{ metric: { queue: "orders" }, value: "42", ts: 1700000001 }]) }));
-    const r = await backend.external.getExternalMetric({ namespace: "shop", metric: "queue_depth", metricSelector: "queue=orders" });
+    const { backend, queries } = await setup(() => ({
+      body: vector([{ metric: { queue: "orders" }, value: "42", ts: 1700000001 }]),
+    }));
+    const r = await backend.external.getExternalMetric({
+      namespace: "shop",
+      metric: "queue_depth",
+      metricSelector: "queue=orders",
+    });
     expect(queries()).toEqual(['sum(queue_depth{queue="orders",namespace="shop"}) by (queue)']);
     if (!r.ok) throw new Error(r.error.message);
     expect(r.value.map((v) => ({ ...v, value: v.value.toString() }))).toEqual([
-      { metricName: "queue_depth", metricLabels: { queue: "orders" }, timestamp: new Date(1700000001000), value: "42" },
+      {
+        metricName: "queue_depth",
+        metricLabels: { queue: "orders" },
+        timestamp: new Date(1700000001000),
+        value: "42",
+      },
     ]);
   });
 
   it("leaves the namespace out for rules with namespaced: false", async () => {
     const { backend, queries } = await setup(() => ({ body: vector([{ metric: {}, value: "5" }]) }));
-    await backend.external.getExternalMetric({ namespace: "shop", metric: "global_backlog", metricSelector: "" });
+    await backend.external.getExternalMetric({
+      namespace: "shop",
+      metric: "global_backlog",
+      metricSelector: "",
+    });
     expect(queries()).toEqual(["sum(global_backlog{})"]);
   });
 
   it("answers NotFound for an unknown external metric", async () => {
     const { backend } = await setup();
-    expect(await backend.external.getExternalMetric({ namespace: "shop", metric: "nope", metricSelector: "" })).toMatchObject({ ok: false, error: { kind: "NotFound" } });
+    expect(
+      await backend.external.getExternalMetric({ namespace: "shop", metric: "nope", metricSelector: "" }),
+    ).toMatchObject({ ok: false, error: { kind: "NotFound" } });
   });
 });
 
@@ -289,21 +463,32 @@ describe("Prometheus backend: resource metrics", () => {
   const answer: QueryAnswer = (q) => {
     if (q.includes('namespace="other"')) return { body: vector([]) };
     if (q.includes("container_cpu")) {
-      return { body: vector([
-        { metric: { pod: "web-0", container: "app" }, value: "0.25", ts: 1700000010 },
-        { metric: { pod: "web-0", container: "sidecar" }, value: "0.0015", ts: 1700000005 },
-        { metric: { pod: "web-1", container: "app" }, value: "NaN" },
-        { metric: { pod: "web-2", container: "app" }, value: "0.5" },
-      ]) };
+      return {
+        body: vector([
+          { metric: { pod: "web-0", container: "app" }, value: "0.25", ts: 1700000010 },
+          { metric: { pod: "web-0", container: "sidecar" }, value: "0.0015", ts: 1700000005 },
+          { metric: { pod: "web-1", container: "app" }, value: "NaN" },
+          { metric: { pod: "web-2", container: "app" }, value: "0.5" },
+        ]),
+      };
     }
     if (q.includes("container_memory")) {
-      return { body: vector([
-        { metric: { pod: "web-0", container: "app" }, value: String(64 * 1024 * 1024), ts: 1700000010 },
-        { metric: { pod: "web-1", container: "app" }, value: "1024" },
-      ]) };
+      return {
+        body: vector([
+          { metric: { pod: "web-0", container: "app" }, value: String(64 * 1024 * 1024), ts: 1700000010 },
+          { metric: { pod: "web-1", container: "app" }, value: "1024" },
+        ]),
+      };
     }
-    if (q.includes("node_cpu")) return { body: vector([{ metric: { node: "node-a" }, value: "1.5" }, { metric: { node: "node-b" }, value: "2" }]) };
-    if (q.includes("node_memory")) return { body: vector([{ metric: { node: "node-a" }, value: String(2 * 1024 ** 3) }]) };
+    if (q.includes("node_cpu"))
+      return {
+        body: vector([
+          { metric: { node: "node-a" }, value: "1.5" },
+          { metric: { node: "node-b" }, value: "2" },
+        ]),
+      };
+    if (q.includes("node_memory"))
+      return { body: vector([{ metric: { node: "node-a" }, value: String(2 * 1024 ** 3) }]) };
     return undefined;
   };
 
@@ -315,7 +500,14 @@ describe("Prometheus backend: resource metrics", () => {
       'sum(container_memory_working_set_bytes{namespace="shop",pod=~"web-0|web-1|web-2",container!=""}) by (pod,container)',
       'sum(rate(container_cpu_usage_seconds_total{namespace="shop",pod=~"web-0|web-1|web-2",container!=""}[1m])) by (pod,container)',
     ]);
-    const shown = r.value.map((p) => ({ ...p, containers: p.containers.map((c) => ({ name: c.name, cpu: c.usage.cpu.toString(), memory: c.usage.memory.toString() })) }));
+    const shown = r.value.map((p) => ({
+      ...p,
+      containers: p.containers.map((c) => ({
+        name: c.name,
+        cpu: c.usage.cpu.toString(),
+        memory: c.usage.memory.toString(),
+      })),
+    }));
     expect(shown).toEqual([
       {
         namespace: "shop",
@@ -328,7 +520,14 @@ describe("Prometheus backend: resource metrics", () => {
           { name: "sidecar", cpu: "1m", memory: "0" },
         ],
       },
-      { namespace: "shop", name: "web-1", labels: { app: "web" }, timestamp: new Date(1700000000000), windowSeconds: 60, containers: [{ name: "app", cpu: "0", memory: "1Ki" }] },
+      {
+        namespace: "shop",
+        name: "web-1",
+        labels: { app: "web" },
+        timestamp: new Date(1700000000000),
+        windowSeconds: 60,
+        containers: [{ name: "app", cpu: "0", memory: "1Ki" }],
+      },
     ]);
   });
 
@@ -343,11 +542,22 @@ describe("Prometheus backend: resource metrics", () => {
     const { backend } = await setup(answer);
     const r = await backend.resource.getNodeMetrics({ selector: "" });
     if (!r.ok) throw new Error(r.error.message);
-    expect(r.value.map((n) => [n.name, n.labels, n.usage.cpu.toString(), n.usage.memory.toString(), n.windowSeconds])).toEqual([["node-a", { zone: "a" }, "1500m", "2Gi", 60]]);
+    expect(
+      r.value.map((n) => [
+        n.name,
+        n.labels,
+        n.usage.cpu.toString(),
+        n.usage.memory.toString(),
+        n.windowSeconds,
+      ]),
+    ).toEqual([["node-a", { zone: "a" }, "1500m", "2Gi", 60]]);
   });
 
   it("answers Unavailable when a resource query fails", async () => {
     const { backend } = await setup(() => ({ status: 502, body: "bad gateway" }));
-    expect(await backend.resource.getPodMetrics({ namespace: "shop", selector: "" })).toMatchObject({ ok: false, error: { kind: "Unavailable" } });
+    expect(await backend.resource.getPodMetrics({ namespace: "shop", selector: "" })).toMatchObject({
+      ok: false,
+      error: { kind: "Unavailable" },
+    });
   });
 });

@@ -21,7 +21,9 @@ function compile(c: MetricsDiscoveryConfig): { rules: CompiledRule[]; externalRu
 }
 
 /** A client whose series answers come from a function of the selector. */
-function seriesClient(answer: (selector: string) => PromResult<SeriesLabels[]>): PrometheusClient & { calls: string[] } {
+function seriesClient(
+  answer: (selector: string) => PromResult<SeriesLabels[]>,
+): PrometheusClient & { calls: string[] } {
   const calls: string[] = [];
   return {
     calls,
@@ -77,14 +79,18 @@ const QUEUES: SeriesLabels[] = [
 ];
 
 const answer = (selector: string): PromResult<SeriesLabels[]> => {
-  if (selector.includes("^container_")) return selector.includes("!~") ? { ok: true, value: APP } : { ok: true, value: CADVISOR };
+  if (selector.includes("^container_"))
+    return selector.includes("!~") ? { ok: true, value: APP } : { ok: true, value: CADVISOR };
   return { ok: true, value: QUEUES };
 };
 
 const listed = (d: SeriesDiscovery): string[] =>
   d
     .registry()
-    .customList.map((i) => `${i.groupResource.group ? `${i.groupResource.resource}.${i.groupResource.group}` : i.groupResource.resource}/${i.metric}${i.namespaced ? "" : " (cluster)"}`)
+    .customList.map(
+      (i) =>
+        `${i.groupResource.group ? `${i.groupResource.resource}.${i.groupResource.group}` : i.groupResource.resource}/${i.metric}${i.namespaced ? "" : " (cluster)"}`,
+    )
     .sort();
 
 describe("series discovery", () => {
@@ -104,7 +110,12 @@ describe("series discovery", () => {
       "pods/http_requests_per_second",
       "pods/network_receive_bytes",
     ]);
-    expect(d.registry().externalList.map((e) => e.metric).sort()).toEqual(["jobs_queue_length", "mail_queue_size"]);
+    expect(
+      d
+        .registry()
+        .externalList.map((e) => e.metric)
+        .sort(),
+    ).toEqual(["jobs_queue_length", "mail_queue_size"]);
   });
 
   it("sends each distinct seriesQuery once, with the max age as start", async () => {
@@ -117,7 +128,11 @@ describe("series discovery", () => {
   it("drops metrics whose series are gone and adds new ones on the next relist", async () => {
     const { rules, externalRules } = compile(LEGACY);
     let cadvisor: SeriesLabels[] = CADVISOR;
-    const client = seriesClient((sel) => (sel.includes("^container_") && !sel.includes("!~") ? { ok: true, value: cadvisor } : { ok: true, value: [] }));
+    const client = seriesClient((sel) =>
+      sel.includes("^container_") && !sel.includes("!~")
+        ? { ok: true, value: cadvisor }
+        : { ok: true, value: [] },
+    );
     const d = new SeriesDiscovery({ rules, externalRules, client, maxAgeMs: 60_000 });
     await d.run();
     expect(listed(d)).toContain("pods/network_receive_bytes");
@@ -129,7 +144,9 @@ describe("series discovery", () => {
   it("keeps the previous metrics when Prometheus fails", async () => {
     const { rules, externalRules } = compile(LEGACY);
     let fail = false;
-    const client = seriesClient((sel) => (fail ? { ok: false, error: { kind: "unreachable", message: "down" } } : answer(sel)));
+    const client = seriesClient((sel) =>
+      fail ? { ok: false, error: { kind: "unreachable", message: "down" } } : answer(sel),
+    );
     const d = new SeriesDiscovery({ rules, externalRules, client, maxAgeMs: 60_000 });
     await d.run();
     const before = listed(d);
@@ -141,7 +158,9 @@ describe("series discovery", () => {
   it("looks metrics up by resource, name and scope", () => {
     const { rules, externalRules } = compile(LEGACY);
     const reg = buildRegistry(rules, externalRules, new Map([[rules[0]?.seriesQuery ?? "", CADVISOR]]));
-    expect(reg.lookupCustom({ group: "", resource: "pods" }, "cpu_usage", true)?.seriesName).toBe("container_cpu_usage_seconds_total");
+    expect(reg.lookupCustom({ group: "", resource: "pods" }, "cpu_usage", true)?.seriesName).toBe(
+      "container_cpu_usage_seconds_total",
+    );
     expect(reg.lookupCustom({ group: "", resource: "pods" }, "cpu_usage", false)).toBeUndefined();
     expect(reg.lookupCustom({ group: "", resource: "pods" }, "nope", true)).toBeUndefined();
   });
@@ -149,7 +168,14 @@ describe("series discovery", () => {
   it("is linear: 100k series over 1k metric names in well under 3 s", () => {
     const { rules, externalRules } = compile(LEGACY);
     const series: SeriesLabels[] = [];
-    for (let i = 0; i < 100_000; i++) series.push({ __name__: `app_metric_${i % 1000}_total`, namespace: `ns-${i % 50}`, pod: `pod-${i}`, instance: `10.0.${i % 250}.1:8080`, job: "app" });
+    for (let i = 0; i < 100_000; i++)
+      series.push({
+        __name__: `app_metric_${i % 1000}_total`,
+        namespace: `ns-${i % 50}`,
+        pod: `pod-${i}`,
+        instance: `10.0.${i % 250}.1:8080`,
+        job: "app",
+      });
     const started = performance.now();
     const reg = buildRegistry(rules, externalRules, new Map([[rules[2]?.seriesQuery ?? "", series]]));
     const ms = performance.now() - started;

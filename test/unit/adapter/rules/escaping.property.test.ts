@@ -39,7 +39,30 @@ describe("escaping properties", () => {
   });
 
   it("the template parser refuses bad input with a TemplateError, never anything else", () => {
-    const pieces = fc.constantFrom("<<", ">>", "<<-", " ->>", ".Series", "$x", "$", " := ", "if", "range", "end", "else", "(", ")", "|", '"', "`", " ", "printf", "1", ".", ",");
+    const pieces = fc.constantFrom(
+      "<<",
+      ">>",
+      "<<-",
+      " ->>",
+      ".Series",
+      "$x",
+      "$",
+      " := ",
+      "if",
+      "range",
+      "end",
+      "else",
+      "(",
+      ")",
+      "|",
+      '"',
+      "`",
+      " ",
+      "printf",
+      "1",
+      ".",
+      ",",
+    );
     fc.assert(
       fc.property(fc.array(pieces, { maxLength: 16 }), (parts) => {
         const src = parts.join("");

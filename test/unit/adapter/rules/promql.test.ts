@@ -2,27 +2,45 @@ import { describe, expect, it } from "vitest";
 import { checkPromQL } from "../../../../src/adapter/config/promql.js";
 import { parseSelector } from "../../../../src/kube/selector.js";
 import { GoTemplate } from "../../../../src/adapter/config/gotemplate.js";
-import { matchersForRequirements, quoteRegex, quoteString, renderMatchers } from "../../../../src/adapter/rules/promql.js";
+import {
+  matchersForRequirements,
+  quoteRegex,
+  quoteString,
+  renderMatchers,
+} from "../../../../src/adapter/rules/promql.js";
 import { buildExternalQuery, buildObjectQuery } from "../../../../src/adapter/rules/query.js";
 import { ResourceConverter } from "../../../../src/adapter/rules/resources.js";
 import { fakeMapper } from "./fake-kube.js";
 import { parser } from "@prometheus-io/lezer-promql";
 
-const HOSTILE = ['"} or vector(1) #', "a\\", 'x"y', "line\nbreak", "a.b*c+(d)|e[f]{g}^h$", "\\\"} or vector(1) or {a=\"", "tab\there", "\u0007bell"];
+const HOSTILE = [
+  '"} or vector(1) #',
+  "a\\",
+  'x"y',
+  "line\nbreak",
+  "a.b*c+(d)|e[f]{g}^h$",
+  '\\"} or vector(1) or {a="',
+  "tab\there",
+  "\u0007bell",
+];
 
 /** The string literals a query contains, decoded the way PromQL decodes them. */
 function stringLiterals(query: string): string[] {
   const out: string[] = [];
   parser.parse(query).iterate({
     enter: (n) => {
-      if (n.type.name === "StringLiteral") out.push(JSON.parse(query.slice(n.from, n.to).replace(/\\u([0-9a-f]{4})/g, "\\u$1")) as string);
+      if (n.type.name === "StringLiteral")
+        out.push(JSON.parse(query.slice(n.from, n.to).replace(/\\u([0-9a-f]{4})/g, "\\u$1")) as string);
     },
   });
   return out;
 }
 
 const template = GoTemplate.parse("t", "sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)");
-const resources = new ResourceConverter({ overrides: { namespace: { group: "", resource: "namespace" }, pod: { group: "", resource: "pod" } } }, fakeMapper);
+const resources = new ResourceConverter(
+  { overrides: { namespace: { group: "", resource: "namespace" }, pod: { group: "", resource: "pod" } } },
+  fakeMapper,
+);
 
 describe("PromQL escaping of Kubernetes values", () => {
   it.each(HOSTILE)("keeps %j a single string value", (value) => {
@@ -33,9 +51,16 @@ describe("PromQL escaping of Kubernetes values", () => {
 
   it("regex-quotes names in an alternation, then string-escapes them", () => {
     expect(quoteRegex("a.b*c+(d)|e[f]{g}^h$\\")).toBe("a\\.b\\*c\\+\\(d\\)\\|e\\[f\\]\\{g\\}\\^h\\$\\\\");
-    const r = buildObjectQuery(template, resources, { series: "http_requests_total", groupResource: { group: "", resource: "pods" }, namespace: "ns", names: ["web.1", 'x"} or vector(1) #'] });
+    const r = buildObjectQuery(template, resources, {
+      series: "http_requests_total",
+      groupResource: { group: "", resource: "pods" },
+      namespace: "ns",
+      names: ["web.1", 'x"} or vector(1) #'],
+    });
     if (!r.ok) throw new Error(r.error.message);
-    expect(r.query).toBe('sum(rate(http_requests_total{namespace="ns",pod=~"web\\\\.1|x\\"\\\\} or vector\\\\(1\\\\) #"}[2m])) by (pod)');
+    expect(r.query).toBe(
+      'sum(rate(http_requests_total{namespace="ns",pod=~"web\\\\.1|x\\"\\\\} or vector\\\\(1\\\\) #"}[2m])) by (pod)',
+    );
     expect(checkPromQL(r.query).ok).toBe(true);
     const literals = stringLiterals(r.query);
     expect(literals).toEqual(["ns", 'web\\.1|x"\\} or vector\\(1\\) #']);
@@ -47,7 +72,12 @@ describe("PromQL escaping of Kubernetes values", () => {
   });
 
   it.each(HOSTILE)("a hostile namespace %j stays one matcher value", (ns) => {
-    const r = buildObjectQuery(template, resources, { series: "s", groupResource: { group: "", resource: "pods" }, namespace: ns, names: ["p"] });
+    const r = buildObjectQuery(template, resources, {
+      series: "s",
+      groupResource: { group: "", resource: "pods" },
+      namespace: ns,
+      names: ["p"],
+    });
     if (!r.ok) throw new Error(r.error.message);
     expect(checkPromQL(r.query).ok).toBe(true);
     expect(stringLiterals(r.query)).toEqual([ns, "p"]);
@@ -64,25 +94,44 @@ describe("PromQL escaping of Kubernetes values", () => {
   it("refuses what PromQL cannot express", () => {
     const gt = parseSelector("replicas>3");
     if (!gt.ok) throw new Error(gt.error);
-    expect(matchersForRequirements(gt.selector.requirements)).toMatchObject({ ok: false, error: { kind: "BadRequest" } });
+    expect(matchersForRequirements(gt.selector.requirements)).toMatchObject({
+      ok: false,
+      error: { kind: "BadRequest" },
+    });
     const dotted = parseSelector("app.kubernetes.io/name=web");
     if (!dotted.ok) throw new Error(dotted.error);
-    expect(matchersForRequirements(dotted.selector.requirements)).toMatchObject({ ok: false, error: { kind: "BadRequest" } });
+    expect(matchersForRequirements(dotted.selector.requirements)).toMatchObject({
+      ok: false,
+      error: { kind: "BadRequest" },
+    });
   });
 
   it("escapes hostile values that reach external queries through a selector", () => {
-    const r = buildExternalQuery(GoTemplate.parse("t", "sum(<<.Series>>{<<.LabelMatchers>>}) by (name)"), resources, {
-      series: "queue_depth",
-      namespace: "default",
-      metricSelector: [{ key: "queue", operator: "in", values: ['a"} or vector(1) #', "b|.*"] }],
-    });
+    const r = buildExternalQuery(
+      GoTemplate.parse("t", "sum(<<.Series>>{<<.LabelMatchers>>}) by (name)"),
+      resources,
+      {
+        series: "queue_depth",
+        namespace: "default",
+        metricSelector: [{ key: "queue", operator: "in", values: ['a"} or vector(1) #', "b|.*"] }],
+      },
+    );
     if (!r.ok) throw new Error(r.error.message);
     expect(checkPromQL(r.query).ok).toBe(true);
     expect(stringLiterals(r.query)).toEqual(['a"\\} or vector\\(1\\) #|b\\|\\.\\*', "default"]);
   });
 
   it("uses = for one name and the resource label as the group-by", () => {
-    const r = buildObjectQuery(template, resources, { series: "s", groupResource: { group: "", resource: "pods" }, namespace: "ns", names: ["web-0"] });
-    expect(r).toEqual({ ok: true, query: 'sum(rate(s{namespace="ns",pod="web-0"}[2m])) by (pod)', resourceLabel: "pod" });
+    const r = buildObjectQuery(template, resources, {
+      series: "s",
+      groupResource: { group: "", resource: "pods" },
+      namespace: "ns",
+      names: ["web-0"],
+    });
+    expect(r).toEqual({
+      ok: true,
+      query: 'sum(rate(s{namespace="ns",pod="web-0"}[2m])) by (pod)',
+      resourceLabel: "pod",
+    });
   });
 });

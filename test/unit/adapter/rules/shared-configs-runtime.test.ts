@@ -20,11 +20,20 @@ describe.each(good)("%s at serving time", (file) => {
   it("renders a parseable query for pods (or the rule's first resource) of every rule", () => {
     config.rules.forEach((r, i) => {
       const rule = new CompiledRule(`rules[${i}]`, r, fakeMapper);
-      const label = Object.keys(r.resources.overrides).find((l) => l.includes("pod") || l === "system_name") ?? Object.keys(r.resources.overrides)[0];
-      const gr = label ? fakeMapper.resolve(r.resources.overrides[label]?.resource ?? "")?.groupResource : { group: "", resource: "pods" };
+      const label =
+        Object.keys(r.resources.overrides).find((l) => l.includes("pod") || l === "system_name") ??
+        Object.keys(r.resources.overrides)[0];
+      const gr = label
+        ? fakeMapper.resolve(r.resources.overrides[label]?.resource ?? "")?.groupResource
+        : { group: "", resource: "pods" };
       if (!gr) throw new Error(`rules[${i}]: no resource`);
       const namespaced = gr.resource !== "nodes" && gr.resource !== "namespaces";
-      const built = buildObjectQuery(rule.metricsQuery, rule.resources, { series: "some_series_total", groupResource: gr, namespace: namespaced ? "shop" : undefined, names: ["a", "b.c"] });
+      const built = buildObjectQuery(rule.metricsQuery, rule.resources, {
+        series: "some_series_total",
+        groupResource: gr,
+        namespace: namespaced ? "shop" : undefined,
+        names: ["a", "b.c"],
+      });
       if (!built.ok) throw new Error(`rules[${i}]: ${built.error.message}`);
       expect(checkPromQL(built.query)).toMatchObject({ ok: true });
     });
@@ -33,7 +42,11 @@ describe.each(good)("%s at serving time", (file) => {
   it("renders a parseable query for every external rule", () => {
     config.externalRules.forEach((r, i) => {
       const rule = new CompiledRule(`externalRules[${i}]`, r, fakeMapper);
-      const built = buildExternalQuery(rule.metricsQuery, rule.resources, { series: "queue_depth", namespace: rule.namespaced ? "shop" : undefined, metricSelector: [{ key: "queue", operator: "=", values: ["orders"] }] });
+      const built = buildExternalQuery(rule.metricsQuery, rule.resources, {
+        series: "queue_depth",
+        namespace: rule.namespaced ? "shop" : undefined,
+        metricSelector: [{ key: "queue", operator: "=", values: ["orders"] }],
+      });
       if (!built.ok) throw new Error(built.error.message);
       expect(checkPromQL(built.query)).toMatchObject({ ok: true });
     });
@@ -44,10 +57,20 @@ describe.each(good)("%s at serving time", (file) => {
     if (!rr) return;
     for (const key of ["cpu", "memory"] as const) {
       const rule = new CompiledResourceRule(`resourceRules.${key}`, rr[key], fakeMapper);
-      const pods = buildObjectQuery(rule.containerQuery, rule.resources, { series: "", groupResource: { group: "", resource: "pods" }, namespace: "shop", names: ["web-0", "web-1"], extraGroupBy: [rule.containerLabel] });
+      const pods = buildObjectQuery(rule.containerQuery, rule.resources, {
+        series: "",
+        groupResource: { group: "", resource: "pods" },
+        namespace: "shop",
+        names: ["web-0", "web-1"],
+        extraGroupBy: [rule.containerLabel],
+      });
       if (!pods.ok) throw new Error(pods.error.message);
       expect(checkPromQL(pods.query)).toMatchObject({ ok: true });
-      const nodes = buildObjectQuery(rule.nodeQuery, rule.resources, { series: "", groupResource: { group: "", resource: "nodes" }, names: ["node-a"] });
+      const nodes = buildObjectQuery(rule.nodeQuery, rule.resources, {
+        series: "",
+        groupResource: { group: "", resource: "nodes" },
+        names: ["node-a"],
+      });
       if (!nodes.ok) throw new Error(nodes.error.message);
       expect(checkPromQL(nodes.query)).toMatchObject({ ok: true });
     }
@@ -62,12 +85,23 @@ describe("config 16's GroupBySlice range", () => {
       if (!rule) throw new Error(`${f} has no first rule`);
       return new CompiledRule("rules[0]", rule, fakeMapper);
     };
-    const req = { series: "http_requests_total", groupResource: { group: "", resource: "pods" }, namespace: "shop", names: ["web-0"], extraGroupBy: ["container"] };
+    const req = {
+      series: "http_requests_total",
+      groupResource: { group: "", resource: "pods" },
+      namespace: "shop",
+      names: ["web-0"],
+      extraGroupBy: ["container"],
+    };
     const r04 = load("04-adapter-config-walkthrough-per-second.yaml");
     const r16 = load("16-synthetic-groupbyslice.yaml");
     const a = buildObjectQuery(r04.metricsQuery, r04.resources, req);
     const b = buildObjectQuery(r16.metricsQuery, r16.resources, req);
-    expect(a).toEqual({ ok: true, resourceLabel: "kubernetes_pod_name", query: 'sum(rate(http_requests_total{kubernetes_namespace="shop",kubernetes_pod_name="web-0"}[2m])) by (kubernetes_pod_name,container)' });
+    expect(a).toEqual({
+      ok: true,
+      resourceLabel: "kubernetes_pod_name",
+      query:
+        'sum(rate(http_requests_total{kubernetes_namespace="shop",kubernetes_pod_name="web-0"}[2m])) by (kubernetes_pod_name,container)',
+    });
     expect(b).toEqual(a);
   });
 });
