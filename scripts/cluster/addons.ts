@@ -7,9 +7,11 @@
 // `cluster` is a ClusterHandle (kubeconfig, kubectl, Prometheus URL, issueServingCert, ...).
 import type { Addon } from "./cluster.js";
 
-export const ADDONS: Record<string, () => Promise<Addon>> = {};
+export const ADDONS: Record<string, () => Promise<Addon>> = {
+  adapter: async () => (await import("./adapter-addon.js")).adapterAddon,
+};
 
-export const DEFAULT_ADDONS: string[] = [];
+export const DEFAULT_ADDONS: string[] = ["adapter"];
 
 export async function resolveAddons(names: readonly string[]): Promise<Addon[]> {
   const unknown = names.filter((n) => !(n in ADDONS));
