@@ -70,6 +70,61 @@ describe("the control plane", () => {
   });
 });
 
+describe("kube-controller-manager's HPA controller", () => {
+  const ns = useNamespace(() => cluster, "hpa");
+
+  it("is off in the shared cluster and can be started beside it with its flags, acting as its own service account", async () => {
+    expect(cluster.info.hpaController).toBe(false);
+    await cluster.kubectl(["apply", "-f", "-"], { namespace: ns.name, input: sampleDeployment("target", 1) });
+    const hpa = {
+      apiVersion: "autoscaling/v2",
+      kind: "HorizontalPodAutoscaler",
+      metadata: { name: "target" },
+      spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "target" },
+        minReplicas: 1,
+        maxReplicas: 3,
+        metrics: [
+          {
+            type: "Resource",
+            resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } },
+          },
+        ],
+      },
+    };
+    await cluster.kubectl(["apply", "-f", "-"], { namespace: ns.name, input: JSON.stringify(hpa) });
+    const controller = await cluster.startHpaController({
+      syncPeriodSeconds: 1,
+      tolerance: 0.1,
+      downscaleStabilizationSeconds: 10,
+    });
+    try {
+      // No metrics API is registered yet, so the controller reports that it cannot get CPU:
+      // proof that it synced this HPA and wrote its status.
+      const scalingActive = await waitFor("the HPA controller to set ScalingActive", async () => {
+        const out = z
+          .object({
+            status: z
+              .object({
+                conditions: z
+                  .array(z.object({ type: z.string(), status: z.string(), reason: z.string() }))
+                  .optional(),
+              })
+              .optional(),
+          })
+          .parse(
+            JSON.parse(await cluster.kubectl(["get", "hpa", "target", "-o", "json"], { namespace: ns.name })),
+          );
+        return out.status?.conditions?.find((c) => c.type === "ScalingActive");
+      });
+      expect(scalingActive).toMatchObject({ status: "False", reason: "FailedGetResourceMetric" });
+      expect(readFileSync(controller.logFile, "utf8")).toContain("Starting HPA controller");
+    } finally {
+      await controller.stop();
+    }
+  });
+});
+
 describe("the aggregation layer", () => {
   const ns = useNamespace(() => cluster, "agg");
   const group = `e2e-${randomBytes(3).toString("hex")}.prom-hpa.test`;
