@@ -11,8 +11,8 @@ if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-  # Debian's package starts a system service; the harness runs its own Prometheus instead.
-  $sudo systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true
-  pkill -x prometheus-node-exporter 2>/dev/null || true
+  # Debian's package starts a system service where systemd runs; the harness runs its own
+  # Prometheus (own config, data folder and loopback port) instead, so the service goes.
+  $sudo systemctl disable --now prometheus >/dev/null 2>&1 || true
 fi
 echo "install-deps: prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}'), $(openssl version)"
