@@ -157,11 +157,19 @@ export function createPrometheusBackend(options: PrometheusBackendOptions): Prom
             },
             "series discovery ready",
           );
-        }
+        } else if (d.lastError !== undefined)
+          logger.info({ durationMs: Math.round(outcome.durationMs) }, "series discovery recovered");
         d.succeeded = true;
         d.lastError = undefined;
       } else {
         d.failures++;
+        // Logged when an outage starts, not on every retry of it.
+        if (d.lastError === undefined) {
+          logger.warn(
+            { err: outcome.error.message, kind: outcome.error.kind, haveMetrics: d.succeeded },
+            "series discovery failed; keeping the previous metric list and retrying",
+          );
+        }
         d.lastError = outcome.error.message;
       }
     })().finally(() => {

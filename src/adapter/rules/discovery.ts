@@ -173,11 +173,12 @@ export class SeriesDiscovery {
       if (!answer.ok) {
         const durationMs = performance.now() - started;
         this.options.metrics?.discoveryRun?.(false, durationMs / 1000, 0);
-        this.options.logger?.warn(
-          { selector, err: answer.error.message, kind: answer.error.kind },
-          "series discovery failed; keeping the previous metric list",
-        );
-        return { ok: false, error: answer.error, durationMs };
+        // The caller logs (once per outage); the selector goes into the error it gets.
+        return {
+          ok: false,
+          error: { ...answer.error, message: `series ${JSON.stringify(selector)}: ${answer.error.message}` },
+          durationMs,
+        };
       }
       bySelector.set(selector, answer.value);
     }
