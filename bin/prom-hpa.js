@@ -1,3 +1,5 @@
 #!/usr/bin/env node
-// Runs the built CLI (npm run build); during development use `npx tsx src/cli.ts`.
-import "../dist/cli.js";
+// The installed entry point: runs the built CLI (npm run build). During development: npx tsx src/cli.ts.
+import { runCli } from "../dist/cli.js";
+
+await runCli(process.argv);
