@@ -154,6 +154,7 @@ export class KubeClient {
     accept: string,
     onEvent: (event: unknown) => void,
     signal: AbortSignal,
+    idleTimeoutMs = 360_000,
   ): Promise<{ status?: number; message: string }> {
     let opts: https.RequestOptions;
     try {
@@ -206,6 +207,9 @@ export class KubeClient {
         res.on("error", (err) => done({ message: err.message }));
         res.on("close", () => done({ message: "watch connection closed" }));
       });
+      // A connection that died without a FIN would otherwise hang this watch forever; the
+      // server closes it after timeoutSeconds and bookmarks keep a healthy one busy.
+      req.setTimeout(idleTimeoutMs, () => req.destroy(new Error(`no data for ${idleTimeoutMs} ms`)));
       const onAbort = (): void => done({ message: "stopped" });
       signal.addEventListener("abort", onAbort);
       req.on("error", (err) => done({ message: `watch ${path}: ${err.message}` }));

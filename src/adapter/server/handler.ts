@@ -370,10 +370,13 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
         code = send(req, res, statusAnswer(failure("InternalError", `Internal Server Error: "${pathname}"`)));
       else res.destroy();
     }
+    // The resource segment of a refused or failed request is whatever the client wrote: keep
+    // it out of the label set so nobody can grow our series by asking for made-up resources.
+    const resource = route?.kind === "customObject" && code >= 400 && code < 500 ? "other" : labels.resource;
     metrics.observeRequest(
       labels.group,
       labels.version,
-      labels.resource,
+      resource,
       verb,
       code,
       (performance.now() - started) / 1000,

@@ -455,5 +455,10 @@ describe("health and /metrics", () => {
       /prom_hpa_adapter_requests_total\{group="custom.metrics.k8s.io",version="v1beta2",resource="pods",verb="get",code="200"\} \d+/,
     );
     expect(r.text).toMatch(/prom_hpa_adapter_requests_total\{[^}]*code="401"\} \d+/);
+    // a refused request's made-up resource does not become a label value
+    expect(r.text).toMatch(
+      /prom_hpa_adapter_requests_total\{group="custom.metrics.k8s.io",version="v1beta1",resource="other",verb="get",code="403"\} \d+/,
+    );
+    expect(r.text).not.toContain('resource="deployments.apps"');
   });
 });
