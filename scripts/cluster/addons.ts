@@ -8,10 +8,18 @@
 import type { Addon } from "./cluster.js";
 
 export const ADDONS: Record<string, () => Promise<Addon>> = {
-  adapter: async () => (await import("./adapter-addon.js")).adapterAddon,
+  // As installed by manifests/: its own process, ServiceAccount and RBAC, default rules plus
+  // the seed's cpu_system, four APIServices (scripts/cluster/addons/adapter.ts).
+  adapter: async () => (await import("./addons/adapter.js")).adapterAddon(),
+  // Our autoscaler with the CLI's defaults (equal to the built-in controller's).
+  autoscaler: async () => (await import("./addons/autoscaler.js")).autoscalerAddon(),
+  // hello-world with one replica, its pods played by the pod runner and scraped by Prometheus.
+  workload: async () => (await import("./addons/workload.js")).workloadAddon(),
+  // The adapter in this process with prometheus-adapter's default rules and a sample app.
+  "adapter-inprocess": async () => (await import("./adapter-addon.js")).adapterAddon,
 };
 
-export const DEFAULT_ADDONS: string[] = ["adapter"];
+export const DEFAULT_ADDONS: string[] = ["adapter", "autoscaler", "workload"];
 
 export async function resolveAddons(names: readonly string[]): Promise<Addon[]> {
   const unknown = names.filter((n) => !(n in ADDONS));

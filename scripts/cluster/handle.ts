@@ -2,23 +2,17 @@
 // (ClusterInfo, serialisable, so vitest can hand it from globalSetup to test files) and the
 // helpers built on it. Connecting starts nothing; only startCluster owns the processes.
 import { execFile } from "node:child_process";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { z } from "zod";
 import { issueServingCert, type PkiFiles, type ServingCert } from "./pki.js";
 import { allocatePorts } from "./ports.js";
-import type { Component } from "./process.js";
-import { startProcess, tailFile, track } from "./process.js";
+import { startProcess, tailFile, track, type Component } from "./process.js";
 import { okProbe } from "./http.js";
-import {
-  BASE_CONTROLLERS,
-  HPA_CONTROLLER,
-  controllerManagerArgs,
-  type HpaControllerFlags,
-} from "./render.js";
+import { HPA_CONTROLLER, controllerManagerArgs, type HpaControllerFlags } from "./render.js";
 import { startPodRunner, type PodRunner, type PodRunnerOptions } from "./podrunner/runner.js";
-import { readFileSync } from "node:fs";
 
 export const COMPONENT_NAMES = [
   "etcd",
@@ -246,14 +240,3 @@ async function startExtraHpaController(
   }
   return { logFile, stop: () => component.stop() };
 }
-
-/** Lists a folder's file_sd target files; handy when a test checks what Prometheus was told. */
-export async function listSdFiles(info: ClusterInfo): Promise<string[]> {
-  return (await readdir(info.sdDir)).filter((f) => f.endsWith(".json"));
-}
-
-export async function writeClusterInfo(file: string, info: ClusterInfo): Promise<void> {
-  await writeFile(file, `${JSON.stringify(info, null, 2)}\n`);
-}
-
-export { BASE_CONTROLLERS };

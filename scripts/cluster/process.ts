@@ -2,7 +2,7 @@
 // process group (so a group kill also takes whatever it forked), logs into one file, and is
 // tracked so stop, failure and Ctrl-C all end it.
 import { spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, closeSync, openSync, readFileSync } from "node:fs";
+import { appendFileSync, closeSync, openSync, readFileSync, readdirSync } from "node:fs";
 import type { Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -124,6 +124,7 @@ export class Component {
     }
     // The leader may be gone while something it forked still holds a port.
     killGroup(this.pid, "SIGKILL");
+    for (let i = 0; i < 100 && groupAlive(this.pid); i++) await sleep(20);
   }
 }
 
@@ -136,14 +137,33 @@ export function killGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * True while any process of the group still runs. Zombies do not count: an orphan whose
+ * parent is gone waits for PID 1 to reap it, which in a container may take a while.
+ */
 export function groupAlive(pgid: number): boolean {
   if (pgid <= 0) return false;
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch {
     return false;
   }
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return true; // No /proc: trust kill(0).
+  }
+  return pids.some((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // After the name: state, ppid, pgrp.
+      return Number(fields[2]) === pgid && fields[0] !== "Z";
+    } catch {
+      return false;
+    }
+  });
 }
 
 export function startProcess(spec: StartSpec): Component {

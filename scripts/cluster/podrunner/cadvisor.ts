@@ -30,13 +30,31 @@ export function parseProcStatusRssBytes(status: string): number {
   return Number(m[1]) * 1024;
 }
 
+/**
+ * The working set a kubelet would report for the process's container: its anonymous and shared
+ * memory (RssAnon + RssShmem). File pages of the runtime (the node binary, ~40 MB) are left
+ * out: every "pod" here maps the same cached binary, and on a node such page cache is charged
+ * to the cgroup that first read it, not to each replica. Counting them would put every replica
+ * of the sample workload near the seed HPA's 100Mi memory target, so its memory metric would
+ * never let it scale back in. Falls back to VmRSS on kernels without the split.
+ */
+export function parseProcStatusWorkingSetBytes(status: string): number {
+  const anon = /^RssAnon:\s+(\d+)\s+kB$/m.exec(status);
+  const shmem = /^RssShmem:\s+(\d+)\s+kB$/m.exec(status);
+  if (!anon?.[1]) return parseProcStatusRssBytes(status);
+  return (Number(anon[1]) + Number(shmem?.[1] ?? 0)) * 1024;
+}
+
 export async function sampleProcess(pid: number): Promise<ProcessSample | undefined> {
   try {
     const [stat, status] = await Promise.all([
       readFile(`/proc/${pid}/stat`, "utf8"),
       readFile(`/proc/${pid}/status`, "utf8"),
     ]);
-    return { cpuSeconds: parseProcStatCpuSeconds(stat), workingSetBytes: parseProcStatusRssBytes(status) };
+    return {
+      cpuSeconds: parseProcStatCpuSeconds(stat),
+      workingSetBytes: parseProcStatusWorkingSetBytes(status),
+    };
   } catch {
     return undefined; // The process just exited; it drops out of the next scrape.
   }

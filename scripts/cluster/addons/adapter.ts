@@ -1,0 +1,171 @@
+// The adapter addon: `prom-hpa adapter` as a child process on a loopback port, installed the
+// way manifests/ installs it on a real cluster, except that the Service is an ExternalName to
+// 127.0.0.1 (no kube-proxy here):
+//   namespace, ServiceAccounts, the adapter's RBAC and the metrics-reader roles (bound to
+//   kube-system:horizontal-pod-autoscaler and our autoscaler) from src/rbac; the default rules
+//   plus the seed's cpu_system; a serving certificate for <service>.<namespace>.svc signed by
+//   the harness's serving CA; the four APIServices with that CA as caBundle.
+// start() returns once every APIService is Available; stop() deletes the APIServices before it
+// stops the server, or namespace deletion would hang on discovery.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { z } from "zod";
+import { INSTALL, adapterPermissions } from "../../../src/rbac/permissions.js";
+import { metricsReaderRbac, rolesForProgram } from "../../../src/rbac/roles.js";
+import { adapterRulesConfig } from "../../../src/rbac/manifests/adapter-config.js";
+import {
+  ADAPTER,
+  apiServices,
+  namespaceObject,
+  serviceAccounts,
+} from "../../../src/rbac/manifests/install.js";
+import type { Addon, AddonHandle } from "../cluster.js";
+import type { ClusterHandle } from "../handle.js";
+import { okProbe } from "../http.js";
+import { allocatePorts } from "../ports.js";
+import { applyObjects, serviceAccountKubeconfig, startProgram } from "./common.js";
+
+export interface AdapterAddonOptions {
+  /** How often the adapter asks Prometheus which series exist (default 5s, so new pods show up quickly). */
+  relistInterval?: string;
+  /** How long to wait for the APIServices to become Available (default 180s). */
+  availableTimeoutMs?: number;
+  /** Extra `prom-hpa adapter` flags. */
+  extraArgs?: string[];
+}
+
+export interface AdapterAddonHandle extends AddonHandle {
+  url: string;
+  logFile: string;
+  apiServiceNames: string[];
+}
+
+const apiServiceStatus = z.object({
+  items: z.array(
+    z.object({
+      metadata: z.object({ name: z.string() }),
+      status: z
+        .object({
+          conditions: z
+            .array(z.object({ type: z.string(), status: z.string(), message: z.string().optional() }))
+            .optional(),
+        })
+        .optional(),
+    }),
+  ),
+});
+
+/** Names of the APIServices not Available yet, with the aggregator's reason. */
+async function unavailable(cluster: ClusterHandle, names: string[]): Promise<string[]> {
+  const list = apiServiceStatus.parse(
+    JSON.parse(await cluster.kubectl(["get", "apiservices", ...names, "-o", "json"])),
+  );
+  return list.items.flatMap((a) => {
+    const c = a.status?.conditions?.find((x) => x.type === "Available");
+    return c?.status === "True" ? [] : [`${a.metadata.name}: ${c?.message ?? "no status yet"}`];
+  });
+}
+
+export function adapterAddon(options: AdapterAddonOptions = {}): Addon {
+  return {
+    name: "adapter",
+    async start(cluster): Promise<AdapterAddonHandle> {
+      const namespace = INSTALL.namespace;
+      const service = ADAPTER.name;
+      await applyObjects(cluster, [
+        namespaceObject(),
+        ...serviceAccounts(),
+        ...rolesForProgram(adapterPermissions()),
+        ...metricsReaderRbac(),
+      ]);
+      const kubeconfig = await serviceAccountKubeconfig(cluster, {
+        namespace,
+        name: INSTALL.adapterServiceAccount,
+      });
+      const dir = join(cluster.info.runDir, "adapter");
+      await mkdir(dir, { recursive: true });
+      const configFile = join(dir, "config.yaml");
+      await writeFile(configFile, adapterRulesConfig());
+      const cert = await cluster.issueServingCert({ service, namespace });
+      const { port } = await allocatePorts(["port"]);
+      const logFile = join(cluster.info.logsDir, "adapter.log");
+      const adapter = startProgram(
+        "adapter",
+        [
+          "adapter",
+          "--bind-address=127.0.0.1",
+          `--secure-port=${port}`,
+          `--tls-cert-file=${cert.certFile}`,
+          `--tls-private-key-file=${cert.keyFile}`,
+          `--prometheus-url=${cluster.prometheusUrl}`,
+          `--metrics-relist-interval=${options.relistInterval ?? "5s"}`,
+          `--config=${configFile}`,
+          `--kubeconfig=${kubeconfig}`,
+          ...(options.extraArgs ?? []),
+        ],
+        logFile,
+      );
+      const names = apiServices().map((a) => a.metadata.name);
+      const stop = async () => {
+        // APIServices first: an aggregated API that does not answer blocks namespace deletion.
+        await cluster
+          .kubectl(["delete", "apiservice", ...names, "--ignore-not-found", "--wait=true"], {
+            timeoutMs: 30_000,
+          })
+          .catch(() => undefined);
+        await adapter.stop();
+      };
+      try {
+        const url = `https://127.0.0.1:${port}`;
+        await adapter.waitHealthy({
+          check: okProbe(`${url}/readyz`, { ca: cert.caPem }),
+          timeoutMs: 120_000,
+          intervalMs: 500,
+        });
+        const caBundle = Buffer.from(await readFile(cert.caFile)).toString("base64");
+        await applyObjects(cluster, [
+          {
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name: service, namespace, labels: { "app.kubernetes.io/name": "prom-hpa" } },
+            spec: {
+              type: "ExternalName",
+              externalName: "127.0.0.1",
+              ports: [{ name: "https", port, targetPort: port, protocol: "TCP" }],
+            },
+          },
+          ...apiServices().map((a) => {
+            const spec = a.spec as Record<string, unknown>;
+            return { ...a, spec: { ...spec, service: { name: service, namespace, port }, caBundle } };
+          }),
+        ]);
+        const deadline = Date.now() + (options.availableTimeoutMs ?? 180_000);
+        for (;;) {
+          if (!adapter.running) throw new Error(`the adapter exited; see ${logFile}`);
+          let waiting: string[];
+          try {
+            waiting = await unavailable(cluster, names);
+          } catch (err) {
+            waiting = [err instanceof Error ? err.message : String(err)];
+          }
+          if (waiting.length === 0) break;
+          if (Date.now() > deadline)
+            throw new Error(`APIServices not Available: ${waiting.join("; ")} (adapter log: ${logFile})`);
+          await sleep(1000);
+        }
+        return {
+          url,
+          logFile,
+          apiServiceNames: names,
+          describe: [`${url} (log ${logFile}); APIServices ${names.join(", ")} Available`],
+          pids: [adapter.pid],
+          stop,
+        };
+      } catch (err) {
+        await stop();
+        throw err;
+      }
+    },
+  };
+}
