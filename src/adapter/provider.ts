@@ -132,7 +132,7 @@ export interface ObjectLister {
   /**
    * The same objects with namespace and labels, which PodMetrics/NodeMetrics carry and which a
    * list across all namespaces needs. Optional: without it the resource metrics provider uses
-   * listNames and answers with empty labels (and needs a namespace for pods).
+   * listNames (namespace by namespace for all-namespace lists) and answers with empty labels.
    */
   listObjects?(req: { groupResource: GroupResource; namespace?: string; selector: SelectorString }): Promise<Result<ObjectMeta[]>>;
 }

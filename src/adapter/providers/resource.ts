@@ -148,23 +148,34 @@ export class PrometheusResourceMetrics implements ResourceMetricsProvider {
     const lister = this.deps.lister;
     let list: Result<ObjectMeta[]>;
     if (lister.listObjects) list = await lister.listObjects({ groupResource: gr, namespace, selector });
-    else {
-      if (gr.resource === "pods" && namespace === undefined) {
-        return {
-          ok: false,
-          error: {
-            kind: "Internal",
-            message: "listing pods in all namespaces needs ObjectLister.listObjects",
-          },
-        };
+    else if (gr.resource === "pods" && namespace === undefined) {
+      // Without listObjects, pods in all namespaces are found namespace by namespace.
+      const namespaces = await lister.listNames({
+        groupResource: { group: "", resource: "namespaces" },
+        selector: "",
+      });
+      if (!namespaces.ok) return namespaces;
+      const perNamespace = await Promise.all(namespaces.value.map((ns) => this.names(gr, ns, selector)));
+      const all: ObjectMeta[] = [];
+      for (const r of perNamespace) {
+        if (!r.ok) return r;
+        all.push(...r.value);
       }
-      const names = await lister.listNames({ groupResource: gr, namespace, selector });
-      list = names.ok
-        ? { ok: true, value: names.value.map((n) => ({ name: n, namespace, labels: {} })) }
-        : names;
-    }
+      list = { ok: true, value: all };
+    } else list = await this.names(gr, namespace, selector);
     if (!list.ok || name === undefined) return list;
     return { ok: true, value: list.value.filter((o) => o.name === name) };
+  }
+
+  private async names(
+    gr: GroupResource,
+    namespace: string | undefined,
+    selector: SelectorString,
+  ): Promise<Result<ObjectMeta[]>> {
+    const names = await this.deps.lister.listNames({ groupResource: gr, namespace, selector });
+    return names.ok
+      ? { ok: true, value: names.value.map((n) => ({ name: n, namespace, labels: {} })) }
+      : names;
   }
 
   private async run(

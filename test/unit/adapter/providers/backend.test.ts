@@ -538,6 +538,33 @@ describe("Prometheus backend: resource metrics", () => {
     expect(queries().filter((q) => q.includes('namespace="other"'))).toHaveLength(2);
   });
 
+  it("finds pods namespace by namespace when the lister has no listObjects", async () => {
+    fake = await startFakePrometheus((req) =>
+      req.path === "/api/v1/series"
+        ? { body: { status: "success", data: [] } }
+        : answer(req.form.get("query") ?? ""),
+    );
+    const full = fakeLister({
+      pods: PODS,
+      namespaces: [
+        { name: "shop", labels: {} },
+        { name: "other", labels: {} },
+      ],
+    });
+    backend = createPrometheusBackend({
+      config: config(),
+      prometheus: { url: fake.url, timeoutMs: 500 },
+      mapper: fakeMapper,
+      lister: { listNames: (req) => full.listNames(req) },
+    });
+    await backend.start();
+    const r = await backend.resource.getPodMetrics({ selector: "app=web" });
+    expect(r.ok && r.value.map((p) => [`${p.namespace}/${p.name}`, p.labels])).toEqual([
+      ["shop/web-0", {}],
+      ["shop/web-1", {}],
+    ]);
+  });
+
   it("reads node usage, skipping nodes without memory", async () => {
     const { backend } = await setup(answer);
     const r = await backend.resource.getNodeMetrics({ selector: "" });
