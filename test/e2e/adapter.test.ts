@@ -116,6 +116,19 @@ const metricValueListSchema = z.object({
   ),
 });
 
+/** A GET straight to the adapter (no credentials), for its open health endpoints and 401s. */
+function get(port: number, path: string): Promise<{ code: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, rejectUnauthorized: false }, (res) => {
+      let body = "";
+      res.on("data", (c) => (body += c));
+      res.on("end", () => resolve({ code: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
 /** The Status kubectl printed for a failed `get --raw` (it shows the server's message). */
 async function rawError(args: string[]): Promise<string> {
   try {
@@ -390,23 +403,10 @@ describe("prom-hpa adapter behind the aggregator", () => {
   });
 
   it("refuses unauthenticated requests with 401 and unauthorized users with 403", async () => {
-    const status = await new Promise<{ code: number; body: string }>((resolve, reject) => {
-      const req = request(
-        {
-          host: "127.0.0.1",
-          port: adapter!.port,
-          path: `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/pod_up`,
-          rejectUnauthorized: false,
-        },
-        (res) => {
-          let body = "";
-          res.on("data", (c) => (body += c));
-          res.on("end", () => resolve({ code: res.statusCode ?? 0, body }));
-        },
-      );
-      req.on("error", reject);
-      req.end();
-    });
+    const status = await get(
+      adapter!.port,
+      `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/pod_up`,
+    );
     expect(status.code).toBe(401);
     expect(JSON.parse(status.body)).toMatchObject({ kind: "Status", reason: "Unauthorized", code: 401 });
     const forbidden = await rawError([
@@ -432,7 +432,16 @@ describe("prom-hpa adapter behind the aggregator", () => {
       { timeoutMs: 30_000 },
     );
     expect(err).toMatch(/ServiceUnavailable|unavailable/i);
-    await waitFor("adapter not ready", () => (adapter!.ready() ? undefined : true), { timeoutMs: 30_000 });
+    const readyz = await waitFor(
+      "/readyz failing",
+      async () => {
+        const r = await get(adapter!.port, "/readyz?verbose");
+        return r.code === 500 ? r : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(readyz.body).toContain("[-]metrics-backend failed");
+    expect(readyz.body).toContain("[+]informer-sync ok");
     await relay.start();
     await waitFor(
       "served again",
@@ -450,7 +459,13 @@ describe("prom-hpa adapter behind the aggregator", () => {
       },
       { timeoutMs: 60_000 },
     );
-    await waitFor("adapter ready again", () => (adapter!.ready() ? true : undefined), { timeoutMs: 60_000 });
+    await waitFor(
+      "/readyz ok again",
+      async () => ((await get(adapter!.port, "/readyz")).body === "ok" ? true : undefined),
+      {
+        timeoutMs: 60_000,
+      },
+    );
   });
 
   it("lets kube-controller-manager's HPA controller scale a Deployment on a custom pods metric and on an external metric", async () => {
