@@ -117,13 +117,20 @@ const metricValueListSchema = z.object({
 });
 
 /** A GET straight to the adapter (no credentials), for its open health endpoints and 401s. */
-function get(port: number, path: string): Promise<{ code: number; body: string }> {
+function get(
+  port: number,
+  path: string,
+  auth: { headers?: Record<string, string>; cert?: string; key?: string } = {},
+): Promise<{ code: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, rejectUnauthorized: false }, (res) => {
-      let body = "";
-      res.on("data", (c) => (body += c));
-      res.on("end", () => resolve({ code: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      { host: "127.0.0.1", port, path, rejectUnauthorized: false, agent: false, ...auth },
+      (res) => {
+        let body = "";
+        res.on("data", (c) => (body += c));
+        res.on("end", () => resolve({ code: res.statusCode ?? 0, body }));
+      },
+    );
     req.on("error", reject);
     req.end();
   });
@@ -417,6 +424,54 @@ describe("prom-hpa adapter behind the aggregator", () => {
     expect(forbidden).toContain(
       'User "e2e-nobody" cannot get resource "pods/pod_up" in API group "custom.metrics.k8s.io"',
     );
+  });
+
+  it("authenticates bearer tokens by TokenReview and client certificates by the cluster CA, and authorizes by SubjectAccessReview", async () => {
+    const path = `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/pod_up`;
+    await cluster.kubectl(["create", "serviceaccount", "metrics-reader"], { namespace: ns.name });
+    const token = (
+      await cluster.kubectl(["create", "token", "metrics-reader", "--duration=10m"], { namespace: ns.name })
+    ).trim();
+    const bearer = { headers: { Authorization: `Bearer ${token}` } };
+    const denied = await get(adapter!.port, path, bearer);
+    expect(denied.code).toBe(403);
+    expect(JSON.parse(denied.body).message).toContain(
+      `User "system:serviceaccount:${ns.name}:metrics-reader" cannot get resource "pods/pod_up"`,
+    );
+    expect((await get(adapter!.port, path, { headers: { Authorization: "Bearer not-a-token" } })).code).toBe(
+      401,
+    );
+
+    await cluster.kubectl(
+      [
+        "create",
+        "rolebinding",
+        "metrics-reader",
+        "--clusterrole=e2e-metrics-reader",
+        `--serviceaccount=${ns.name}:metrics-reader`,
+      ],
+      { namespace: ns.name },
+    );
+    // Denials are cached for 10 s, as kube's delegated authorizer does.
+    const allowed = await waitFor(
+      "the bound service account is allowed",
+      async () => {
+        const r = await get(adapter!.port, path, bearer);
+        return r.code === 200 ? r : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(metricValueListSchema.parse(JSON.parse(allowed.body)).items.length).toBeGreaterThan(0);
+
+    // kubernetes-admin's client certificate (O=system:masters), signed by the client CA the
+    // extension-apiserver-authentication ConfigMap publishes.
+    const { readFile } = await import("node:fs/promises");
+    const admin = cluster.info.pki.admin;
+    const byCert = await get(adapter!.port, path, {
+      cert: await readFile(admin.certFile, "utf8"),
+      key: await readFile(admin.keyFile, "utf8"),
+    });
+    expect(byCert.code).toBe(200);
   });
 
   it("answers 503 and turns unready while Prometheus is unreachable, and serves again when it is back", async () => {
