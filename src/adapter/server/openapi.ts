@@ -20,7 +20,6 @@ const objectMeta: Schema = {
 };
 const labelSelector: Schema = {
   type: "object",
-  nullable: true,
   properties: {
     matchLabels: strMap,
     matchExpressions: {

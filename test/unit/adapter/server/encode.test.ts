@@ -76,3 +76,41 @@ describe("health", () => {
     });
   });
 });
+
+describe("OpenAPI v2", () => {
+  // kube-apiserver refuses to serve its merged /openapi/v2 (and kubectl validation fails) when an
+  // aggregated server's schema uses a keyword Swagger 2.0 does not have, such as `nullable`.
+  const SWAGGER2_SCHEMA_KEYS = new Set([
+    "type",
+    "format",
+    "description",
+    "properties",
+    "additionalProperties",
+    "items",
+    "required",
+    "$ref",
+    "enum",
+  ]);
+
+  function badKeys(schema: unknown, path: string, out: string[]): void {
+    if (typeof schema !== "object" || schema === null) return;
+    for (const [key, value] of Object.entries(schema)) {
+      if (key.startsWith("x-")) continue;
+      if (!SWAGGER2_SCHEMA_KEYS.has(key)) out.push(`${path}.${key}`);
+      if (key === "properties")
+        for (const [name, sub] of Object.entries(value as object))
+          badKeys(sub, `${path}.properties.${name}`, out);
+      if (key === "items" || key === "additionalProperties") badKeys(value, `${path}.${key}`, out);
+    }
+  }
+
+  it("uses only Swagger 2.0 schema keywords in its definitions", async () => {
+    const { buildOpenAPIDocuments } = await import("../../../../src/adapter/server/openapi.js");
+    const doc = JSON.parse(
+      buildOpenAPIDocuments({ custom: true, external: true, resource: true }, "v0").v2.body,
+    ) as { definitions: Record<string, unknown> };
+    const out: string[] = [];
+    for (const [name, schema] of Object.entries(doc.definitions)) badKeys(schema, name, out);
+    expect(out).toEqual([]);
+  });
+});
