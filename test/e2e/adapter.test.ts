@@ -304,6 +304,37 @@ describe("prom-hpa adapter behind the aggregator", () => {
     expect(external.resources.map((r) => r.name)).toContain("pods_up_total");
   });
 
+  it("merges its OpenAPI into kube-apiserver's v2 and v3 documents", async () => {
+    // A schema kube-apiserver cannot merge breaks its /openapi/v2 for everyone (and with it
+    // kubectl apply's validation), so the whole merged document must still be served.
+    await waitFor(
+      "our definitions in kube-apiserver's /openapi/v2",
+      async () =>
+        (await cluster.kubectl(["get", "--raw", "/openapi/v2"], { timeoutMs: 120_000 })).includes(
+          "io.k8s.metrics.pkg.apis.custom_metrics.v1beta2.MetricValueList",
+        )
+          ? true
+          : undefined,
+      { timeoutMs: 60_000 },
+    );
+    const index = z
+      .object({ paths: z.record(z.string(), z.object({ serverRelativeURL: z.string() })) })
+      .parse(JSON.parse(await cluster.kubectl(["get", "--raw", "/openapi/v3"])));
+    expect(Object.keys(index.paths)).toEqual(
+      expect.arrayContaining([
+        "apis/custom.metrics.k8s.io/v1beta2",
+        "apis/external.metrics.k8s.io/v1beta1",
+        "apis/metrics.k8s.io/v1beta1",
+      ]),
+    );
+    const explained = await waitFor(
+      "kubectl explain podmetrics",
+      () => cluster.kubectl(["explain", "podmetrics.containers"]).catch(() => undefined),
+      { timeoutMs: 60_000 },
+    );
+    expect(explained).toContain("metrics.k8s.io");
+  });
+
   it("answers pods/* with the values Prometheus holds for those pods", async () => {
     const pods = (await listPods(cluster, ns.name, "app=web"))
       .filter((p) => p.phase === "Running" && !p.terminating)
