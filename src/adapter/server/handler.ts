@@ -308,6 +308,8 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
     return a.code;
   }
 
+  const debug = logger.isLevelEnabled("debug");
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const url = req.url ?? "/";
@@ -373,14 +375,13 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
     // The resource segment of a refused or failed request is whatever the client wrote: keep
     // it out of the label set so nobody can grow our series by asking for made-up resources.
     const resource = route?.kind === "customObject" && code >= 400 && code < 500 ? "other" : labels.resource;
-    metrics.observeRequest(
-      labels.group,
-      labels.version,
-      resource,
-      verb,
-      code,
-      (performance.now() - started) / 1000,
-    );
+    const seconds = (performance.now() - started) / 1000;
+    metrics.observeRequest(labels.group, labels.version, resource, verb, code, seconds);
+    if (debug)
+      logger.debug(
+        { method, path: pathname, code, user: user?.name, ms: Math.round(seconds * 1e4) / 10 },
+        "request",
+      );
   }
 
   return (req, res) => {
