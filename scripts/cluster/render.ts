@@ -225,6 +225,10 @@ export function kwokArgs(i: KwokInputs): string[] {
     `--cidr=${POD_CIDR}`,
     "--node-ip=10.240.0.1",
     `--server-address=127.0.0.1:${i.port}`,
+    // Heartbeat through node Leases, as kwokctl runs it: without them kwok's status heartbeat
+    // (every 20-45s) can miss the node-lifecycle controller's grace period, which then marks
+    // the nodes NotReady and every pod Ready=False for good (and the HPA ignores their CPU).
+    "--node-lease-duration-seconds=40",
   ];
 }
 

@@ -29,6 +29,8 @@ import { applyObjects, serviceAccountKubeconfig, startProgram } from "./common.j
 export interface AdapterAddonOptions {
   /** How often the adapter asks Prometheus which series exist (default 5s, so new pods show up quickly). */
   relistInterval?: string;
+  /** The rate window of the rules (default 1m, as shipped); the demo shortens it to react sooner. */
+  rateInterval?: string;
   /** How long to wait for the APIServices to become Available (default 180s). */
   availableTimeoutMs?: number;
   /** Extra `prom-hpa adapter` flags. */
@@ -86,7 +88,7 @@ export function adapterAddon(options: AdapterAddonOptions = {}): Addon {
       const dir = join(cluster.info.runDir, "adapter");
       await mkdir(dir, { recursive: true });
       const configFile = join(dir, "config.yaml");
-      await writeFile(configFile, adapterRulesConfig());
+      await writeFile(configFile, adapterRulesConfig(options.rateInterval));
       const cert = await cluster.issueServingCert({ service, namespace });
       const { port } = await allocatePorts(["port"]);
       const logFile = join(cluster.info.logsDir, "adapter.log");

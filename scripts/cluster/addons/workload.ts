@@ -7,6 +7,7 @@ import {
   helloWorldDeployment,
   helloWorldService,
 } from "../../../src/rbac/manifests/examples.js";
+import { z } from "zod";
 import type { Addon, AddonHandle } from "../cluster.js";
 import type { PodRunner } from "../podrunner/runner.js";
 import { applyObjects } from "./common.js";
@@ -27,13 +28,22 @@ export interface WorkloadAddonHandle extends AddonHandle {
   runner: PodRunner;
 }
 
+// The fields of the example Deployment this addon adjusts; everything else passes through.
+const deploymentShape = z.looseObject({
+  spec: z.looseObject({
+    replicas: z.number(),
+    template: z.looseObject({
+      spec: z.looseObject({
+        containers: z.array(
+          z.looseObject({ resources: z.looseObject({ requests: z.record(z.string(), z.string()) }) }),
+        ),
+      }),
+    }),
+  }),
+});
+
 export function helloWorldObjects(o: WorkloadAddonOptions = {}): unknown[] {
-  const deployment = helloWorldDeployment() as {
-    spec: {
-      replicas: number;
-      template: { spec: { containers: Array<{ resources: { requests: Record<string, string> } }> } };
-    };
-  };
+  const deployment = deploymentShape.parse(helloWorldDeployment());
   deployment.spec.replicas = o.replicas ?? 1;
   const container = deployment.spec.template.spec.containers[0];
   if (container && o.cpuRequest !== undefined) container.resources.requests.cpu = o.cpuRequest;
