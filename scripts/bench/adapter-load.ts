@@ -1,0 +1,520 @@
+// Adapter benchmark against the real local control plane and a real Prometheus (issue 5).
+//
+//   npx tsx scripts/bench/adapter-load.ts [--sizes 10,100,1000] [--duration 10] [--connections 16]
+//        [--sequential 300] [--no-incumbent] [--no-aggregator]
+//
+// For each size N it creates a kwok Deployment of N pods, has one loopback exporter give every
+// pod a `bench_http_requests_total` counter that Prometheus scrapes, and asks for
+//   GET /apis/custom.metrics.k8s.io/v1beta2/namespaces/bench-adapter/pods/*/bench_http_requests?labelSelector=app=bench-N
+// with an authorized client certificate (the harness's admin), from:
+//   prom-hpa            our adapter (the harness's adapter addon: own process, default rules);
+//   prometheus-adapter  the incumbent, built from its Go module (scripts/bench/prometheus-adapter.sh),
+//                       same rules file, same Prometheus, same cluster;
+//   prometheus alone    the PromQL the rule renders, POSTed straight to Prometheus: the lower bound;
+//   via aggregator      our adapter through kube-apiserver, as an HPA controller reads it.
+// Two measurements per row: `sequential` requests one at a time (latency without queueing; the
+// adapter's overhead is its p50/p99 minus Prometheus alone's) and autocannon with
+// `connections` concurrent connections for `duration` seconds (requests/s, p50, p99). The share
+// of time our adapter spends waiting on Prometheus comes from its own /metrics: the sum of its
+// Prometheus call durations over the sum of its request durations during the autocannon run.
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { writeFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs, promisify } from "node:util";
+import autocannon from "autocannon";
+import { Client } from "undici";
+import { adapterAddon, type AdapterAddonHandle } from "../cluster/addons/adapter.js";
+import type { ClusterHandle } from "../cluster/handle.js";
+import { allocatePorts } from "../cluster/ports.js";
+import { startProcess, track, type Component } from "../cluster/process.js";
+import { okProbe } from "../cluster/http.js";
+import { REPO_ROOT } from "../cluster/binaries.js";
+import { adapterRulesConfig, DEFAULT_RATE_INTERVAL } from "../../src/rbac/manifests/adapter-config.js";
+import {
+  BENCH_METRIC,
+  apply,
+  benchCluster,
+  kwokDeployment,
+  log,
+  machine,
+  namespaceObject,
+  percentile,
+  startExporter,
+  sumSeries,
+  waitForSamples,
+  waitRunning,
+  type PodRef,
+} from "./support.js";
+
+const NAMESPACE = "bench-adapter";
+
+const { values: flags } = parseArgs({
+  options: {
+    sizes: { type: "string", default: "10,100,1000" },
+    duration: { type: "string", default: "10" },
+    connections: { type: "string", default: "16" },
+    sequential: { type: "string", default: "300" },
+    "no-incumbent": { type: "boolean", default: false },
+    "no-aggregator": { type: "boolean", default: false },
+    json: { type: "string" },
+  },
+});
+const sizes = flags.sizes.split(",").map((s) => Number(s.trim()));
+if (sizes.some((n) => !Number.isInteger(n) || n < 1))
+  throw new Error(`--sizes: whole numbers >= 1, got ${flags.sizes}`);
+const durationS = Number(flags.duration);
+const connections = Number(flags.connections);
+const sequentialN = Number(flags.sequential);
+for (const [name, v] of [
+  ["--duration", durationS],
+  ["--connections", connections],
+  ["--sequential", sequentialN],
+] as const)
+  if (!Number.isInteger(v) || v < 1) throw new Error(`${name}: a whole number >= 1`);
+
+interface Target {
+  name: string;
+  /** Origin, e.g. https://127.0.0.1:1234 */
+  origin: string;
+  tls?: { cert: string; key: string };
+  request(n: number): {
+    path: string;
+    method: "GET" | "POST";
+    body?: string;
+    headers?: Record<string, string>;
+  };
+  /** Items in an answer (checks the target answers for all N pods). */
+  count(body: string): number;
+}
+
+interface Row {
+  size: number;
+  target: string;
+  seqP50: number;
+  seqP99: number;
+  /** prom-hpa only: per request, client-side total minus the adapter's Prometheus time. */
+  overheadP50?: number;
+  overheadP99?: number;
+  /** prom-hpa only: Prometheus time / total, one request at a time. */
+  seqPromShare?: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  promShare?: number;
+  coalesced?: number;
+}
+
+const execFileP = promisify(execFile);
+
+/**
+ * `count` requests one at a time; each one's milliseconds, and, when `promSeconds` is given
+ * (our adapter: the running sum of its Prometheus call durations from its /metrics, read
+ * between requests so the read never overlaps a timed request), the part of each request the
+ * adapter spent waiting on Prometheus.
+ */
+async function sequential(
+  t: Target,
+  n: number,
+  count: number,
+  promSeconds?: () => Promise<number>,
+): Promise<{ total: number[]; prom: number[] }> {
+  const client = new Client(t.origin, {
+    connect: t.tls ? { ...t.tls, rejectUnauthorized: false } : undefined,
+    pipelining: 1,
+  });
+  const req = t.request(n);
+  const total: number[] = [];
+  const prom: number[] = [];
+  try {
+    let promBefore = promSeconds ? await promSeconds() : 0;
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      const res = await client.request({
+        path: req.path,
+        method: req.method,
+        body: req.body,
+        headers: req.headers,
+      });
+      const text = await res.body.text();
+      const ms = performance.now() - started;
+      if (res.statusCode !== 200) throw new Error(`${t.name}: HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
+      total.push(ms);
+      if (promSeconds) {
+        const now = await promSeconds();
+        prom.push((now - promBefore) * 1000);
+        promBefore = now;
+      }
+    }
+  } finally {
+    await client.close();
+  }
+  return { total, prom };
+}
+
+async function once(t: Target, n: number): Promise<string> {
+  const client = new Client(t.origin, {
+    connect: t.tls ? { ...t.tls, rejectUnauthorized: false } : undefined,
+  });
+  try {
+    const req = t.request(n);
+    const res = await client.request({
+      path: req.path,
+      method: req.method,
+      body: req.body,
+      headers: req.headers,
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`${t.name}: HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
+    return text;
+  } finally {
+    await client.close();
+  }
+}
+
+async function cannon(t: Target, n: number, seconds: number): Promise<autocannon.Result> {
+  const req = t.request(n);
+  return autocannon({
+    url: `${t.origin}${req.path}`,
+    method: req.method,
+    body: req.body,
+    headers: req.headers,
+    connections,
+    duration: seconds,
+    tlsOptions: t.tls,
+  } as autocannon.Options);
+}
+
+async function adapterMetrics(origin: string, tls: { cert: string; key: string }): Promise<string> {
+  const client = new Client(origin, { connect: { ...tls, rejectUnauthorized: false } });
+  try {
+    const res = await client.request({ path: "/metrics", method: "GET" });
+    return await res.body.text();
+  } finally {
+    await client.close();
+  }
+}
+
+function rssMb(pid: number | undefined): string {
+  if (pid === undefined) return "?";
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? `${(Number(m[1]) / 1024).toFixed(0)} MB` : "?";
+  } catch {
+    return "?";
+  }
+}
+
+/** prometheus-adapter from its Go module, or why not. */
+async function startIncumbent(
+  cluster: ClusterHandle,
+  configFile: string,
+  admin: { cert: string; key: string },
+): Promise<{ origin: string; component: Component } | { error: string }> {
+  let bin: string;
+  try {
+    log("building (or finding) prometheus-adapter; the first build takes minutes");
+    const { stdout } = await execFileP(
+      "bash",
+      [join(REPO_ROOT, "scripts", "bench", "prometheus-adapter.sh")],
+      {
+        timeout: 40 * 60_000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
+    bin = stdout.trim().split("\n").pop() ?? "";
+  } catch (err) {
+    const e = err as { stderr?: string; message?: string };
+    return {
+      error: `build failed: ${(e.stderr ?? e.message ?? String(err)).trim().split("\n").slice(-5).join(" / ")}`,
+    };
+  }
+  const cert = await cluster.issueServingCert({ service: "prometheus-adapter", namespace: "bench" });
+  const { port } = await allocatePorts(["port"]);
+  const component = startProcess({
+    name: "prometheus-adapter",
+    command: bin,
+    args: [
+      "--bind-address=127.0.0.1",
+      `--secure-port=${port}`,
+      `--tls-cert-file=${cert.certFile}`,
+      `--tls-private-key-file=${cert.keyFile}`,
+      `--lister-kubeconfig=${cluster.kubeconfigPath}`,
+      `--authentication-kubeconfig=${cluster.kubeconfigPath}`,
+      `--authorization-kubeconfig=${cluster.kubeconfigPath}`,
+      `--prometheus-url=${cluster.prometheusUrl}`,
+      // Our adapter POSTs; the incumbent GETs by default, which 1,000 pod names would overflow.
+      "--prometheus-verb=POST",
+      "--metrics-relist-interval=5s",
+      `--config=${configFile}`,
+      "--v=1",
+    ],
+    logFile: join(cluster.info.logsDir, "prometheus-adapter.log"),
+  });
+  track(component);
+  const origin = `https://127.0.0.1:${port}`;
+  try {
+    await component.waitHealthy({
+      check: okProbe(`${origin}/healthz`, { ca: cert.caPem, ...admin }),
+      timeoutMs: 120_000,
+    });
+  } catch (err) {
+    await component.stop();
+    return { error: `did not become healthy: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  return { origin, component };
+}
+
+const fmt = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+
+async function main(): Promise<void> {
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const nodes = Math.ceil(total / 100) + 1;
+  const started = new Date();
+  log(`machine: ${machine()}`);
+  const bench = await benchCluster({ nodes });
+  const { cluster } = bench;
+  const stops: Array<() => Promise<void>> = [];
+  const cleanup = async () => {
+    for (const s of stops.splice(0).reverse()) await s().catch((e: unknown) => log(`cleanup: ${String(e)}`));
+    await bench.stop();
+  };
+  process.once("SIGINT", () => void cleanup().then(() => process.exit(130)));
+  try {
+    const admin = {
+      cert: readFileSync(cluster.info.pki.admin.certFile, "utf8"),
+      key: readFileSync(cluster.info.pki.admin.keyFile, "utf8"),
+    };
+    // Pods first, so the adapter's informer starts with them.
+    await apply(cluster, [
+      namespaceObject(NAMESPACE),
+      ...sizes.map((n) => kwokDeployment(NAMESPACE, `bench-${n}`, n)),
+    ]);
+    // A reused cluster keeps running: leave it as it was.
+    if (bench.reused)
+      stops.push(
+        async () => void (await cluster.kubectl(["delete", "namespace", NAMESPACE, "--wait=false"])),
+      );
+    const podsAt = Date.now();
+    const pods = await waitRunning(cluster, NAMESPACE, total, 900_000);
+    log(`${total} pods Running in ${((Date.now() - podsAt) / 1000).toFixed(0)}s`);
+    const exporter = await startExporter(cluster, "adapter");
+    stops.push(() => exporter.stop());
+    await exporter.setPods(pods);
+    const byApp = new Map<number, PodRef[]>();
+    for (const n of sizes)
+      byApp.set(
+        n,
+        pods.filter((p) => p.labels.app === `bench-${n}`),
+      );
+
+    // The addon's start() resolves its own handle type (Addon declares the common part).
+    const adapter = (await adapterAddon({ relistInterval: "5s" }).start(cluster)) as AdapterAddonHandle;
+    stops.push(() => adapter.stop());
+    const adapterPid = adapter.pids?.[0];
+    log(`prom-hpa adapter at ${adapter.url}`);
+
+    const dir = join(cluster.info.runDir, "bench");
+    await mkdir(dir, { recursive: true });
+    const configFile = join(dir, "rules.yaml");
+    await writeFile(configFile, adapterRulesConfig());
+
+    let incumbent: { origin: string; component: Component } | { error: string } | undefined;
+    if (!flags["no-incumbent"]) {
+      incumbent = await startIncumbent(cluster, configFile, admin);
+      if ("component" in incumbent) {
+        const c = incumbent.component;
+        stops.push(() => c.stop());
+        log(`prometheus-adapter at ${incumbent.origin}`);
+      } else log(`prometheus-adapter: ${incumbent.error}`);
+    }
+
+    // rate() over the rule's window needs two samples of every series.
+    const rateQuery = `sum(rate(${BENCH_METRIC}_total{namespace="${NAMESPACE}"}[${DEFAULT_RATE_INTERVAL}])) by (pod)`;
+    await waitForSamples(cluster, rateQuery, total, 180_000);
+    log("Prometheus has a rate for every pod");
+
+    const metricPath = (n: number) =>
+      `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${NAMESPACE}/pods/*/${BENCH_METRIC}?labelSelector=${encodeURIComponent(`app=bench-${n}`)}`;
+    const itemCount = (body: string) => (JSON.parse(body) as { items?: unknown[] }).items?.length ?? -1;
+    const promql = (n: number) => {
+      const names = (byApp.get(n) ?? []).map((p) => p.name).sort();
+      return `sum(rate(${BENCH_METRIC}_total{namespace="${NAMESPACE}",pod=~"${names.join("|")}"}[${DEFAULT_RATE_INTERVAL}])) by (pod)`;
+    };
+    const targets: Target[] = [
+      {
+        name: "prom-hpa",
+        origin: adapter.url,
+        tls: admin,
+        request: (n) => ({ path: metricPath(n), method: "GET" }),
+        count: itemCount,
+      },
+    ];
+    if (incumbent && "origin" in incumbent) {
+      targets.push({
+        name: "prometheus-adapter",
+        origin: incumbent.origin,
+        tls: admin,
+        request: (n) => ({ path: metricPath(n), method: "GET" }),
+        count: itemCount,
+      });
+    }
+    targets.push({
+      name: "Prometheus alone",
+      origin: cluster.prometheusUrl,
+      request: (n) => ({
+        path: "/api/v1/query",
+        method: "POST",
+        body: new URLSearchParams({ query: promql(n) }).toString(),
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      }),
+      count: (body) => (JSON.parse(body) as { data?: { result?: unknown[] } }).data?.result?.length ?? -1,
+    });
+    if (!flags["no-aggregator"]) {
+      targets.push({
+        name: "prom-hpa via aggregator",
+        origin: cluster.apiserverUrl,
+        tls: admin,
+        request: (n) => ({ path: metricPath(n), method: "GET" }),
+        count: itemCount,
+      });
+    }
+
+    // Every target must answer for all N pods before anything is timed (discovery, informers).
+    for (const t of targets) {
+      for (const n of sizes) {
+        const deadline = Date.now() + 120_000;
+        for (;;) {
+          let got = -1;
+          let why = "";
+          try {
+            got = t.count(await once(t, n));
+          } catch (err) {
+            why = err instanceof Error ? err.message : String(err);
+          }
+          if (got === n) break;
+          if (Date.now() > deadline) throw new Error(`${t.name} answers ${got} of ${n} pods ${why}`);
+          await sleep(2000);
+        }
+      }
+      log(`${t.name}: answers for every pod`);
+    }
+
+    log(`load average before the runs: ${machine()}`);
+    const rows: Row[] = [];
+    for (const n of sizes) {
+      for (const t of targets) {
+        await cannon(t, n, 2); // warm-up: JIT, connections, caches
+        const ours = t.name === "prom-hpa";
+        const promSeconds = async () =>
+          sumSeries(
+            await adapterMetrics(t.origin, admin),
+            "prom_hpa_adapter_prometheus_request_duration_seconds_sum",
+            (l) => l.includes('endpoint="query"'),
+          );
+        const seq = await sequential(
+          t,
+          n,
+          n >= 1000 ? Math.ceil(sequentialN / 3) : sequentialN,
+          ours ? promSeconds : undefined,
+        );
+        const sorted = [...seq.total].sort((a, b) => a - b);
+        const before = ours ? await adapterMetrics(t.origin, admin) : "";
+        const r = await cannon(t, n, durationS);
+        const row: Row = {
+          size: n,
+          target: t.name,
+          seqP50: percentile(sorted, 50),
+          seqP99: percentile(sorted, 99),
+          rps: r.requests.average,
+          p50: r.latency.p50,
+          p99: r.latency.p99,
+          errors: r.errors + r.timeouts + r.non2xx,
+        };
+        if (ours) {
+          const overhead = seq.total.map((ms, i) => ms - (seq.prom[i] ?? 0)).sort((a, b) => a - b);
+          row.overheadP50 = percentile(overhead, 50);
+          row.overheadP99 = percentile(overhead, 99);
+          const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+          row.seqPromShare = sum(seq.prom) / sum(seq.total);
+          const after = await adapterMetrics(t.origin, admin);
+          const custom = (l: string) => l.includes('group="custom.metrics.k8s.io"');
+          const query = (l: string) => l.includes('endpoint="query"');
+          const d = (text: string, name: string, f: (l: string) => boolean) => sumSeries(text, name, f);
+          const reqSum =
+            d(after, "prom_hpa_adapter_request_duration_seconds_sum", custom) -
+            d(before, "prom_hpa_adapter_request_duration_seconds_sum", custom);
+          const promSum =
+            d(after, "prom_hpa_adapter_prometheus_request_duration_seconds_sum", query) -
+            d(before, "prom_hpa_adapter_prometheus_request_duration_seconds_sum", query);
+          row.promShare = reqSum > 0 ? promSum / reqSum : NaN;
+          row.coalesced =
+            d(after, "prom_hpa_adapter_prometheus_coalesced_total", query) -
+            d(before, "prom_hpa_adapter_prometheus_coalesced_total", query);
+        }
+        rows.push(row);
+        log(
+          `${n} pods, ${t.name}: ${row.rps.toFixed(0)} req/s, p50 ${fmt(row.p50)} ms, p99 ${fmt(row.p99)} ms; one at a time p50 ${fmt(row.seqP50)} ms, p99 ${fmt(row.seqP99)} ms${row.errors ? `, ${row.errors} errors` : ""}`,
+        );
+      }
+    }
+
+    // ---- report
+    const out: string[] = [];
+    out.push(
+      `adapter benchmark, ${started.toISOString()} (${durationS}s × ${connections} connections per row)`,
+    );
+    out.push(`machine: ${machine()}`);
+    out.push(
+      `RSS after the runs: prom-hpa ${rssMb(adapterPid)}${incumbent && "component" in incumbent ? `, prometheus-adapter ${rssMb(incumbent.component.pid)}` : ""}`,
+    );
+    if (incumbent && "error" in incumbent) out.push(`prometheus-adapter: not measured (${incumbent.error})`);
+    out.push("");
+    out.push(
+      "| pods | target | req/s | p50 ms | p99 ms | one at a time: p50 / p99 ms | overhead p50 / p99 ms | Prometheus share (one at a time / loaded) | coalesced | errors |",
+    );
+    out.push(
+      "| ---- | ------ | ----- | ------ | ------ | --------------------------- | --------------------- | ----------------------------------------- | --------- | ------ |",
+    );
+    const pct = (x: number | undefined) => (x === undefined ? "" : `${(x * 100).toFixed(0)}%`);
+    for (const r of rows) {
+      out.push(
+        `| ${r.size} | ${r.target} | ${r.rps.toFixed(0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.seqP50)} / ${fmt(r.seqP99)} | ${r.overheadP50 === undefined ? "" : `${fmt(r.overheadP50)} / ${fmt(r.overheadP99 ?? NaN)}`} | ${r.seqPromShare === undefined ? "" : `${pct(r.seqPromShare)} / ${pct(r.promShare)}`} | ${r.coalesced ?? ""} | ${r.errors} |`,
+      );
+    }
+    out.push("");
+    out.push(
+      "Overhead = each request's time at the client minus the time the adapter spent in its Prometheus call (its /metrics, read between requests). Ratios:",
+    );
+    for (const n of sizes) {
+      const ours = rows.find((r) => r.size === n && r.target === "prom-hpa");
+      const prom = rows.find((r) => r.size === n && r.target === "Prometheus alone");
+      const inc = rows.find((r) => r.size === n && r.target === "prometheus-adapter");
+      if (!ours || !prom) continue;
+      const parts = [
+        `${n} pods: overhead p50 ${fmt(ours.overheadP50 ?? NaN)} ms, p99 ${fmt(ours.overheadP99 ?? NaN)} ms (target at 100 pods: p99 < 2 ms); one at a time ${fmt(ours.seqP50 - prom.seqP50)} ms slower than Prometheus alone at p50`,
+        `throughput ${((ours.rps / prom.rps) * 100).toFixed(0)}% of Prometheus alone`,
+      ];
+      if (inc)
+        parts.push(
+          `${(ours.rps / inc.rps).toFixed(2)}× prometheus-adapter's req/s, p99 ${fmt(ours.p99)} vs ${fmt(inc.p99)} ms`,
+        );
+      out.push(`- ${parts.join("; ")}`);
+    }
+    console.log(out.join("\n"));
+    if (flags.json)
+      await writeFile(flags.json, JSON.stringify({ started, machine: machine(), rows }, null, 2));
+  } finally {
+    await cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exit(1);
+  },
+);
