@@ -22,6 +22,9 @@ export interface AdapterFlags {
   prometheusClientCert?: string;
   prometheusClientKey?: string;
   prometheusInsecureSkipTlsVerify?: boolean;
+  prometheusAuthIncluster?: boolean;
+  prometheusVerb: string;
+  metricsMaxAge?: string;
   prometheusHeader: string[];
   metricsRelistInterval: string;
   config?: string;
@@ -44,6 +47,8 @@ export interface AdapterFlags {
   authorizationWebhookCacheUnauthorizedTtl: string;
   logLevel: string;
 }
+
+const IN_CLUSTER_SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 const UNIT_MS: Record<string, number> = {
   ns: 1e-6,
@@ -114,6 +119,16 @@ export async function optionsFromFlags(f: AdapterFlags): Promise<AdapterOptions>
   const relistMs = parseGoDuration(f.metricsRelistInterval, "--metrics-relist-interval");
   if (relistMs < 1000)
     throw new Error(`--metrics-relist-interval: "${f.metricsRelistInterval}" is below the minimum of 1s`);
+  const maxAgeMs =
+    f.metricsMaxAge === undefined ? undefined : parseGoDuration(f.metricsMaxAge, "--metrics-max-age");
+  if (maxAgeMs !== undefined && maxAgeMs < relistMs) {
+    throw new Error(
+      `--metrics-max-age: "${f.metricsMaxAge}" is shorter than --metrics-relist-interval (${f.metricsRelistInterval}); series would be missed between relists`,
+    );
+  }
+  const verb = f.prometheusVerb.toUpperCase();
+  if (verb !== "GET" && verb !== "POST")
+    throw new Error(`--prometheus-verb: "${f.prometheusVerb}" is not GET or POST`);
   const timeoutMs = parseGoDuration(f.prometheusTimeout, "--prometheus-timeout");
   if (timeoutMs <= 0) throw new Error(`--prometheus-timeout: must be greater than 0`);
   for (const h of f.prometheusHeader) {
@@ -137,8 +152,10 @@ export async function optionsFromFlags(f: AdapterFlags): Promise<AdapterOptions>
     url: f.prometheusUrl,
     timeoutMs,
     authConfigFile: f.prometheusAuthConfig,
-    tokenFile: f.prometheusTokenFile,
-    caFile: f.prometheusCaFile,
+    // --prometheus-auth-incluster: the pod's own ServiceAccount token and cluster CA.
+    tokenFile:
+      f.prometheusTokenFile ?? (f.prometheusAuthIncluster ? `${IN_CLUSTER_SA_DIR}/token` : undefined),
+    caFile: f.prometheusCaFile ?? (f.prometheusAuthIncluster ? `${IN_CLUSTER_SA_DIR}/ca.crt` : undefined),
     clientCertFile: f.prometheusClientCert,
     clientKeyFile: f.prometheusClientKey,
     insecureSkipTlsVerify: f.prometheusInsecureSkipTlsVerify,
@@ -152,7 +169,12 @@ export async function optionsFromFlags(f: AdapterFlags): Promise<AdapterOptions>
     tlsCertFile: f.tlsCertFile,
     tlsPrivateKeyFile: f.tlsPrivateKeyFile,
     selfSignedHosts: list(f.selfSignedHosts),
-    prometheus: { config, options: prometheus.options, relistIntervalMs: relistMs },
+    prometheus: {
+      config,
+      options: prometheus.options,
+      relistIntervalMs: relistMs,
+      metricsMaxAgeMs: maxAgeMs,
+    },
     kubeconfig: f.kubeconfig,
     listerKubeconfig: f.listerKubeconfig,
     authenticationKubeconfig: f.authenticationKubeconfig,
@@ -235,9 +257,22 @@ export function registerAdapterCommand(program: Command): void {
       [] as string[],
     )
     .option(
+      "--prometheus-auth-incluster",
+      "authenticate to Prometheus with this pod's ServiceAccount token and cluster CA",
+    )
+    .option(
+      "--prometheus-verb <GET|POST>",
+      "accepted for prometheus-adapter compatibility; queries are always POSTed so large selections never make a URL too long",
+      "GET",
+    )
+    .option(
       "--metrics-relist-interval <duration>",
       "how often the series API is asked which metrics exist",
       "10m",
+    )
+    .option(
+      "--metrics-max-age <duration>",
+      "series seen within this span count as existing at discovery (default: --metrics-relist-interval)",
     )
     .option(
       "--config <path>",

@@ -56,7 +56,13 @@ export interface AdapterOptions {
   selfSignedHosts?: string[];
 
   /** The Prometheus backend's inputs (config file contents, how to reach Prometheus). */
-  prometheus?: { config: MetricsDiscoveryConfig; options: PrometheusOptions; relistIntervalMs?: number };
+  prometheus?: {
+    config: MetricsDiscoveryConfig;
+    options: PrometheusOptions;
+    relistIntervalMs?: number;
+    /** --metrics-max-age: series seen within this span are discovered (default: the relist interval). */
+    metricsMaxAgeMs?: number;
+  };
   /** Or a ready-made backend (tests, other metric sources); wins over `prometheus`. */
   backend?: (deps: {
     mapper: ResourceMapper;
@@ -141,6 +147,7 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
         config: options.prometheus.config,
         prometheus: options.prometheus.options,
         relistIntervalMs: options.prometheus.relistIntervalMs,
+        metricsMaxAgeMs: options.prometheus.metricsMaxAgeMs,
         mapper,
         lister,
         logger: logger.child({ component: "backend" }),

@@ -11,6 +11,7 @@ const base: AdapterFlags = {
   prometheusUrl: "http://127.0.0.1:9090",
   prometheusTimeout: "10s",
   prometheusHeader: [],
+  prometheusVerb: "GET",
   metricsRelistInterval: "1m",
   authenticationTokenWebhookCacheTtl: "10s",
   authorizationWebhookCacheAuthorizedTtl: "10s",
@@ -31,6 +32,8 @@ describe("adapter flags", () => {
     expect(o.prometheus?.options.url).toBe("http://127.0.0.1:9090");
     expect(o.authentication?.requestHeaderAllowedNames).toEqual(["front-proxy-client", "aggregator"]);
     expect(o.allowAnonymous).toBe(true);
+    const aged = await optionsFromFlags({ ...base, metricsMaxAge: "5m" });
+    expect(aged.prometheus?.metricsMaxAgeMs).toBe(300_000);
   });
 
   it("refuse bad values with a message naming the flag", async () => {
