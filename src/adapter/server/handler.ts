@@ -344,7 +344,6 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
           if (decision.decision === "deny") {
             a = statusAnswer(forbidden(user.name, attributes, decision.reason));
           } else if (decision.decision === "error") {
-            logger.error({ path: pathname, user: user.name, err: decision.message }, "authorization failed");
             a = statusAnswer(
               failure("InternalError", `Internal Server Error: "${pathname}": ${decision.message}`),
             );
@@ -361,8 +360,11 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
           }
         }
       }
+      // Logged here, once: 503 is an outage of a dependency (warn), 500 a bug (error).
       if (a.kind === "json" && a.code >= 500) {
-        logger.error({ path: pathname, user: user?.name, code: a.code, body: a.body }, "request failed");
+        const entry = { method, path: pathname, user: user?.name, code: a.code, body: a.body };
+        if (a.code === 503) logger.warn(entry, "request failed");
+        else logger.error(entry, "request failed");
       }
       code = send(req, res, a);
     } catch (err) {
