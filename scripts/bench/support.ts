@@ -172,7 +172,7 @@ export async function mapLimit<T, R>(
 
 /**
  * One loopback process-local exporter that plays every pod's application metric: a counter
- * `bench_http_requests_total{namespace,pod}` growing at 1–10/s per pod (so the default rules'
+ * `bench_http_requests_total{namespace,pod}` growing at a steady rate per pod (so the default rules'
  * rate() gives a steady value), listed as a target of the harness's `cadvisor` job (labels
  * honoured from the exposition, as for a kubelet).
  */
@@ -186,7 +186,12 @@ export interface Exporter {
 
 export const BENCH_METRIC = "bench_http_requests";
 
-export async function startExporter(cluster: ClusterHandle, id: string): Promise<Exporter> {
+export async function startExporter(
+  cluster: ClusterHandle,
+  id: string,
+  /** Per-second rate of the pod at index i of setPods' list (default 1–10, cycling). */
+  rateAt: (index: number) => number = (i) => 1 + (i % 10),
+): Promise<Exporter> {
   const t0 = Date.now();
   let pods: PodRef[] = [];
   const rates = new Map<string, number>();
@@ -211,7 +216,7 @@ export async function startExporter(cluster: ClusterHandle, id: string): Promise
     url: `http://${address}/metrics`,
     async setPods(next) {
       pods = [...next];
-      for (const [i, p] of pods.entries()) if (!rates.has(p.name)) rates.set(p.name, 1 + (i % 10));
+      for (const [i, p] of pods.entries()) if (!rates.has(p.name)) rates.set(p.name, rateAt(i));
     },
     rateOf: (pod) => rates.get(pod) ?? 1,
     async stop() {
