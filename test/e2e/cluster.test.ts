@@ -286,7 +286,12 @@ describe("the aggregation layer", () => {
   afterAll(async () => {
     // APIService first: with its server gone, namespace deletion would hang on discovery.
     await cluster.kubectl(["delete", "apiservice", apiServiceName, "--ignore-not-found"]);
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    // The aggregator keeps connections alive; close them or close() waits for their timeout.
+    await new Promise<void>((resolve) => {
+      if (!server) return resolve();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
   });
 
   it("an APIService backed by a loopback server through an ExternalName Service becomes Available", async () => {

@@ -160,14 +160,19 @@ export async function startPodRunner(opts: PodRunnerOptions): Promise<PodRunner>
       }))
       .sort((a, b) => a.pod.localeCompare(b.pod));
 
-  const writeTargets = () =>
-    writeFileSd(
+  // The pods the target file lists right now, so waiters know Prometheus has been told.
+  let listed = new Set<string>();
+  const writeTargets = async () => {
+    const pods = runningPods();
+    await writeFileSd(
       podsSdFile,
-      runningPods().map((p) => ({
+      pods.map((p) => ({
         address: `127.0.0.1:${p.port}`,
         labels: { namespace: p.namespace, pod: p.pod, container: p.container, node: p.node },
       })),
     );
+    listed = new Set(pods.map((p) => `${p.namespace}/${p.pod}`));
+  };
 
   const startOne = async (t: PodTarget): Promise<void> => {
     starting.add(t.key);
@@ -288,7 +293,8 @@ export async function startPodRunner(opts: PodRunnerOptions): Promise<PodRunner>
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const now = runningPods();
-        if (now.length === count && starting.size === 0) return now;
+        const told = now.length === listed.size && now.every((p) => listed.has(`${p.namespace}/${p.pod}`));
+        if (now.length === count && starting.size === 0 && told) return now;
         if (Date.now() > deadline) {
           throw new Error(
             `pod runner ${id}: ${now.length} processes serve, expected ${count} (pods: ${now.map((p) => p.pod).join(", ") || "none"})` +
