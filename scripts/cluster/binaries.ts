@@ -80,13 +80,13 @@ export async function ensureKubeBinaries(env: NodeJS.ProcessEnv = process.env): 
   return binDir;
 }
 
-export function findPrometheus(): string {
-  const given = process.env.PROM_HPA_PROMETHEUS;
+export function findPrometheus(env: NodeJS.ProcessEnv = process.env): string {
+  const given = env.PROM_HPA_PROMETHEUS;
   if (given) {
     if (!isExecutable(given)) throw new SetupError(`PROM_HPA_PROMETHEUS=${given} is not an executable`);
     return given;
   }
-  const found = which("prometheus");
+  const found = which("prometheus", env.PATH ?? "");
   if (!found) {
     throw new SetupError(
       "Prometheus is not installed: run `bash scripts/install-deps.sh` (Debian's prometheus package; the harness runs it itself)",
