@@ -285,7 +285,7 @@ describe("dry-run", () => {
       return r.history === null ? r : { ...r, history: { ...r.history, scaleUpEvents: [...r.history.scaleUpEvents, { timestamp: input.now, replicaChange: 99 }] } };
     };
     const h = makeController({ dryRun: true, reconcile: withEvent });
-    const behavior = { scaleUp: { policies: [{ type: "Pods", value: 1, periodSeconds: 60 }] } };
+    const behavior = { scaleUp: { policies: [{ type: "Pods" as const, value: 1, periodSeconds: 60 }] } };
     const hpa = makeHpa("a");
     h.hpas.set({ ...hpa, spec: { ...hpa.spec, behavior } });
     await h.controller.syncKey("default/a");
