@@ -6,6 +6,11 @@ import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+/** Where run folders go (logs, PKI, data): `.run/` in the repo unless PROM_HPA_RUN_ROOT says otherwise. */
+export function runRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return env.PROM_HPA_RUN_ROOT ?? join(REPO_ROOT, ".run");
+}
+
 export const KUBE_BINARIES = [
   "etcd",
   "kube-apiserver",

@@ -23,7 +23,7 @@ import { pathToFileURL } from "node:url";
 import { Command, CommanderError } from "commander";
 import { z } from "zod";
 import { DEFAULT_ADDONS, resolveAddons } from "./addons.js";
-import { REPO_ROOT } from "./binaries.js";
+import { REPO_ROOT, runRoot } from "./binaries.js";
 import { startCluster, type Cluster } from "./cluster.js";
 import type { ClusterInfo, PortName } from "./handle.js";
 import { allocatePorts } from "./ports.js";
@@ -31,7 +31,7 @@ import { parseUpFlags, readyLines, type RawUpFlags, type UpOptions } from "./opt
 import { groupAlive, killGroup, leaveSignalsToCaller } from "./process.js";
 import type { PodRunner } from "./podrunner/runner.js";
 
-const RUN_ROOT = join(REPO_ROOT, ".run");
+const RUN_ROOT = runRoot();
 /** Points at the cluster `up` started, for `down` (and for people: it holds the run folder). */
 const CURRENT = join(RUN_ROOT, "current.json");
 
@@ -118,6 +118,7 @@ async function up(raw: RawUpFlags): Promise<number> {
   // Ctrl-C while starting stops what was started.
   const abort = () => {
     killGroup(supervisorPid, "SIGTERM");
+    rmSync(CURRENT, { force: true });
     process.exit(130);
   };
   process.once("SIGINT", abort);

@@ -7,7 +7,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ApiException, CoreV1Api, type V1Node } from "@kubernetes/client-node";
-import { REPO_ROOT, ensureKubeBinaries, findPrometheus } from "./binaries.js";
+import { ensureKubeBinaries, findPrometheus, runRoot } from "./binaries.js";
 import {
   connectCluster,
   PORT_NAMES,
@@ -131,7 +131,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   }
   hpaFlagArgs(opts.hpaFlags);
 
-  const runDir = opts.runDir ?? join(REPO_ROOT, ".run", `${timestamp()}-${randomBytes(2).toString("hex")}`);
+  const runDir = opts.runDir ?? join(runRoot(), `${timestamp()}-${randomBytes(2).toString("hex")}`);
   const logsDir = join(runDir, "logs");
   const kubeconfigDir = join(runDir, "kubeconfig");
   const sdDir = join(runDir, "prometheus", "sd");
