@@ -40,30 +40,34 @@ class RestartingInformer {
     this.lw.on("connect", () => {
       this.failures = 0;
     });
-    this.lw.on("error", (err: unknown) => {
-      if (this.stopped) return;
-      this.failures++;
-      const delay = Math.min(30_000, 500 * 2 ** Math.min(this.failures, 6));
-      this.log.warn({ path, err: err instanceof Error ? err.message : String(err), retryInMs: delay }, "informer failed; restarting");
-      this.restartTimer = setTimeout(() => {
-        if (!this.stopped) this.lw.start().catch(() => undefined);
-      }, delay);
-      this.restartTimer.unref();
-    });
+    this.lw.on("error", (err: unknown) => this.restartLater(err));
   }
 
-  /** Resolves once the first list has been delivered (the cache is synced). */
+  /** List and watch again after a growing delay (a failed list or watch, or a watch that could not start). */
+  private restartLater(err: unknown): void {
+    if (this.stopped) return;
+    this.failures++;
+    const delay = Math.min(30_000, 500 * 2 ** Math.min(this.failures, 6));
+    this.log.warn({ path: this.path, err: err instanceof Error ? err.message : String(err), retryInMs: delay }, "informer failed; restarting");
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      if (!this.stopped) this.lw.start().catch((e: unknown) => this.restartLater(e));
+    }, delay);
+    this.restartTimer.unref();
+  }
+
+  /**
+   * Resolves once a list has been delivered (the cache is synced). ListWatch reports a failed
+   * list through its error callback rather than by rejecting, so "synced" is a list's
+   * resourceVersion having arrived; the error callback restarts it meanwhile.
+   */
   async start(): Promise<void> {
-    for (;;) {
-      try {
-        await this.lw.start();
-        return;
-      } catch (err) {
-        if (this.stopped) return;
-        this.log.warn({ path: this.path, err: err instanceof Error ? err.message : String(err) }, "informer start failed; retrying");
-        await new Promise((r) => setTimeout(r, 2000));
-      }
+    try {
+      await this.lw.start();
+    } catch (err) {
+      this.restartLater(err);
     }
+    while (!this.stopped && this.lw.latestResourceVersion() === "") await new Promise((r) => setTimeout(r, 100));
   }
 
   async stop(): Promise<void> {
