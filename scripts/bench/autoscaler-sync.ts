@@ -81,7 +81,7 @@ function hpa(i: number): object {
   };
 }
 
-type Kind = "scale" | "metrics" | "hpa status" | "events" | "other";
+type Kind = "scale" | "metrics" | "hpa writes" | "events" | "other";
 function kindOf(method: string, path: string): Kind {
   if (
     path.includes("/apis/custom.metrics.k8s.io/") ||
@@ -90,7 +90,7 @@ function kindOf(method: string, path: string): Kind {
   )
     return "metrics";
   if (/\/scale(\?|$)/.test(path)) return "scale";
-  if (path.includes("/horizontalpodautoscalers/")) return method === "GET" ? "other" : "hpa status";
+  if (path.includes("/horizontalpodautoscalers/")) return method === "GET" ? "other" : "hpa writes";
   if (path.includes("/events")) return "events";
   return "other";
 }
@@ -151,6 +151,8 @@ interface Result {
   kubeShare: Map<Kind, { ms: number; count: number; errors: number }>;
   syncMsTotal: number;
   scaled: number;
+  /** The first sync after the HPAs were created (every status written). */
+  priming: boolean;
 }
 
 async function main(): Promise<void> {
@@ -210,72 +212,78 @@ async function main(): Promise<void> {
     const timer = callTimer(new URL(cluster.apiserverUrl).origin);
     stops.push(async () => timer.stop());
     log(`load average before the runs: ${machine()}`);
-    for (const n of sizes) {
-      for (const c of concurrencies) {
-        timer.reset();
-        const t0 = performance.now();
-        const as = await startAutoscaler({
-          kubeconfig: kc,
-          syncPeriodMs: SYNC_PERIOD_MS,
-          concurrentSyncs: c,
-          hpaSelector: `${firstLabel(n)}=true`,
-          namespaces: [NAMESPACE],
-          dryRun: flags["dry-run"],
-          metricsBindAddress: null,
-          log: silentLogger,
-        });
-        const t1 = performance.now();
-        const syncs = () => counterSum(() => as.telemetry.syncs.get());
-        let firstPassMs = NaN;
-        let secondPassMs = NaN;
-        let kube = timer.snapshot();
-        let syncSecondsAtFirst = 0;
-        const deadline = t1 + 3 * SYNC_PERIOD_MS + 60_000;
-        try {
-          while (performance.now() < deadline) {
-            const done = await syncs();
-            if (Number.isNaN(firstPassMs) && done >= n) {
-              firstPassMs = performance.now() - t1;
-              kube = timer.snapshot();
-              syncSecondsAtFirst =
-                (await as.telemetry.syncDuration.get()).values.find((v) => v.metricName?.endsWith("_sum"))
-                  ?.value ?? 0;
-            }
-            if (done >= 2 * n) {
-              secondPassMs = performance.now() - t1;
-              break;
-            }
-            await sleep(25);
+    // The first sync after creation writes every HPA's status and history annotation; it is
+    // reported on its own, and the measured runs then see the steady state (writes only when a
+    // status changed), as a loop does every period.
+    const runs = [
+      { n: largest, c: Math.max(...concurrencies), priming: true },
+      ...sizes.flatMap((n) => concurrencies.map((c) => ({ n, c, priming: false }))),
+    ];
+    for (const { n, c, priming } of runs) {
+      timer.reset();
+      const t0 = performance.now();
+      const as = await startAutoscaler({
+        kubeconfig: kc,
+        syncPeriodMs: SYNC_PERIOD_MS,
+        concurrentSyncs: c,
+        hpaSelector: `${firstLabel(n)}=true`,
+        namespaces: [NAMESPACE],
+        dryRun: flags["dry-run"],
+        metricsBindAddress: null,
+        log: silentLogger,
+      });
+      const t1 = performance.now();
+      const syncs = () => counterSum(() => as.telemetry.syncs.get());
+      let firstPassMs = NaN;
+      let secondPassMs = NaN;
+      let kube = timer.snapshot();
+      let syncSecondsAtFirst = 0;
+      const deadline = t1 + 3 * SYNC_PERIOD_MS + 60_000;
+      try {
+        while (performance.now() < deadline) {
+          const done = await syncs();
+          if (Number.isNaN(firstPassMs) && done >= n) {
+            firstPassMs = performance.now() - t1;
+            kube = timer.snapshot();
+            syncSecondsAtFirst =
+              (await as.telemetry.syncDuration.get()).values.find((v) => v.metricName?.endsWith("_sum"))
+                ?.value ?? 0;
           }
-          const errors = await counterSum(
-            () => as.telemetry.syncs.get(),
-            (l) => l.result === "error",
-          );
-          const scaled = await counterSum(
-            () => as.telemetry.decisions.get(),
-            (l) => l.direction !== "none",
-          );
-          const r: Result = {
-            hpas: n,
-            concurrentSyncs: c,
-            startupMs: t1 - t0,
-            firstPassMs,
-            syncsPerSecond: n / (firstPassMs / 1000),
-            secondPassDone: !Number.isNaN(secondPassMs),
-            secondPassMs,
-            errors,
-            meanSyncMs: (syncSecondsAtFirst * 1000) / n,
-            kubeShare: kube,
-            syncMsTotal: syncSecondsAtFirst * 1000,
-            scaled,
-          };
-          results.push(r);
-          log(
-            `${n} HPAs, ${c} workers: first pass ${(firstPassMs / 1000).toFixed(2)}s (${r.syncsPerSecond.toFixed(0)} syncs/s, mean sync ${r.meanSyncMs.toFixed(1)} ms), second pass done ${(secondPassMs / 1000).toFixed(1)}s after start, ${errors} errors, ${scaled} scale decisions`,
-          );
-        } finally {
-          await as.stop();
+          if (done >= 2 * n) {
+            secondPassMs = performance.now() - t1;
+            break;
+          }
+          await sleep(25);
         }
+        const errors = await counterSum(
+          () => as.telemetry.syncs.get(),
+          (l) => l.result === "error",
+        );
+        const scaled = await counterSum(
+          () => as.telemetry.decisions.get(),
+          (l) => l.direction !== "none",
+        );
+        const r: Result = {
+          hpas: n,
+          concurrentSyncs: c,
+          startupMs: t1 - t0,
+          firstPassMs,
+          syncsPerSecond: n / (firstPassMs / 1000),
+          secondPassDone: !Number.isNaN(secondPassMs),
+          secondPassMs,
+          errors,
+          meanSyncMs: (syncSecondsAtFirst * 1000) / n,
+          kubeShare: kube,
+          syncMsTotal: syncSecondsAtFirst * 1000,
+          scaled,
+          priming,
+        };
+        results.push(r);
+        log(
+          `${n} HPAs, ${c} workers${priming ? " (first sync after creation)" : ""}: first pass ${(firstPassMs / 1000).toFixed(2)}s (${r.syncsPerSecond.toFixed(0)} syncs/s, mean sync ${r.meanSyncMs.toFixed(1)} ms), second pass done ${(secondPassMs / 1000).toFixed(1)}s after start, ${errors} errors, ${scaled} scale decisions`,
+        );
+      } finally {
+        await as.stop();
       }
     }
   } finally {
@@ -297,7 +305,7 @@ async function main(): Promise<void> {
   for (const r of results) {
     const kubeMs = [...r.kubeShare].filter(([k]) => k !== "events").reduce((a, [, v]) => a + v.ms, 0);
     out.push(
-      `| ${r.hpas} | ${r.concurrentSyncs} | ${(r.startupMs / 1000).toFixed(2)} s | ${(r.firstPassMs / 1000).toFixed(2)} s | ${r.syncsPerSecond.toFixed(0)} | ${r.meanSyncMs.toFixed(1)} ms | ${r.secondPassDone ? `${(r.secondPassMs / 1000).toFixed(1)} s` : "not within 3 periods"} | ${((kubeMs / r.syncMsTotal) * 100).toFixed(0)}% | ${r.errors} |`,
+      `| ${r.hpas}${r.priming ? " (first sync after creation)" : ""} | ${r.concurrentSyncs} | ${(r.startupMs / 1000).toFixed(2)} s | ${(r.firstPassMs / 1000).toFixed(2)} s | ${r.syncsPerSecond.toFixed(0)} | ${r.meanSyncMs.toFixed(1)} ms | ${r.secondPassDone ? `${(r.secondPassMs / 1000).toFixed(1)} s` : "not within 3 periods"} | ${((kubeMs / r.syncMsTotal) * 100).toFixed(0)}% | ${r.errors} |`,
     );
   }
   out.push("");
@@ -311,9 +319,11 @@ async function main(): Promise<void> {
         ([k, v]) =>
           `${k} ${v.count} calls, ${(v.ms / v.count).toFixed(1)} ms each, ${((v.ms / r.syncMsTotal) * 100).toFixed(0)}%${v.errors ? `, ${v.errors} failed` : ""}`,
       );
-    out.push(`- ${r.hpas} HPAs, ${r.concurrentSyncs} workers: ${parts.join("; ")}`);
+    out.push(
+      `- ${r.hpas} HPAs, ${r.concurrentSyncs} workers${r.priming ? " (first sync after creation)" : ""}: ${parts.join("; ")}`,
+    );
   }
-  const big = results.filter((r) => r.hpas >= 1000);
+  const big = results.filter((r) => r.hpas >= 1000 && !r.priming);
   if (big.length > 0)
     out.push(
       `Target: 1,000 HPAs synced within one 15 s period: ${big.map((r) => `${r.concurrentSyncs} workers ${(r.firstPassMs / 1000).toFixed(1)} s (${r.firstPassMs <= SYNC_PERIOD_MS ? "met" : "missed"})`).join(", ")}`,
