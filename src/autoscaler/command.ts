@@ -170,6 +170,8 @@ export function registerAutoscalerCommand(program: Command): void {
             log.error({ err: err instanceof Error ? err.message : String(err) }, "shutdown failed");
             resolve();
           });
+          // should anything still hold the event loop after a clean stop, do not hang on it
+          setTimeout(() => process.exit(0), 25_000).unref();
         };
         process.on("SIGTERM", onSignal);
         process.on("SIGINT", onSignal);

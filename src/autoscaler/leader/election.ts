@@ -85,6 +85,9 @@ export class LeaderElector {
     if (this.state === "leader") {
       await this.stepDown("shutdown");
       await this.release();
+    } else if (this.observed?.record.holderIdentity === this.cfg.identity) {
+      // acquired just as we were told to stop: give it back rather than let it expire
+      await this.release();
     }
     this.state = "stopped";
   }
