@@ -3,7 +3,7 @@
 // and looked up again (at most every `missRefreshMs`) when a kind is not found, so newly
 // installed CRDs are picked up without a restart.
 import { z } from "zod";
-import { seg, type KubeHttp } from "./rest.js";
+import { isNotFound, seg, type KubeHttp } from "./rest.js";
 
 const apiResourceListSchema = z.looseObject({
   groupVersion: z.string(),
@@ -94,7 +94,7 @@ export class Discovery implements ResourceMapper {
         entry = await this.once(`list:${gv}`, () => this.fetchList(group, version));
       } catch (err) {
         if (entry === undefined) {
-          if (err instanceof Error && /could not find|404/.test(err.message)) return undefined;
+          if (isNotFound(err)) return undefined; // the group/version is not served
           throw err;
         }
       }
