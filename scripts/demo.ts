@@ -222,6 +222,11 @@ async function main(argv: string[]): Promise<number> {
       return describing;
     };
 
+    // The HPA goes on once the adapter serves the pod's metrics, as a person following the
+    // walkthrough would check with `kubectl get --raw` first.
+    say(`${clock()} waiting until the adapter serves hello-world's metrics (kubectl get --raw through the aggregator)`);
+    const raw = await waitForPodMetrics(kubectl, ns, Date.now() + 180_000, abort.signal);
+    for (const l of raw) say(`${clock()}   ${l}`);
     await applyObjects(c, [customMetricsHpa()]);
     say(`${clock()} applied the seed's HPA (autoscaling/v2): min 1, max 10; cpu 50% of request, memory 100Mi average, pods cpu_system 20m average`);
     say(`${clock()} waiting until the autoscaler reads all three metrics through the adapter`);
@@ -363,6 +368,51 @@ async function main(argv: string[]): Promise<number> {
   say(`${clock()} done${exitCode === 0 ? "" : ` (exit ${exitCode})`}; report folder:`);
   say(opts.reportDir);
   return exitCode;
+}
+
+const metricValueList = z.object({
+  items: z.array(z.object({ describedObject: z.object({ name: z.string() }), value: z.string() })),
+});
+const podMetricsList = z.object({
+  items: z.array(
+    z.object({
+      metadata: z.object({ name: z.string() }),
+      containers: z.array(z.object({ usage: z.record(z.string(), z.string()) })),
+    }),
+  ),
+});
+
+/** Polls metrics.k8s.io and custom.metrics.k8s.io until both list the pods; returns what they said. */
+async function waitForPodMetrics(
+  kubectl: (args: string[]) => Promise<string>,
+  ns: string,
+  deadline: number,
+  signal: AbortSignal,
+): Promise<string[]> {
+  const resourcePath = `/apis/metrics.k8s.io/v1beta1/namespaces/${ns}/pods`;
+  const customPath = `/apis/custom.metrics.k8s.io/v1beta1/namespaces/${ns}/pods/*/cpu_system`;
+  let last = "";
+  for (;;) {
+    try {
+      const resource = podMetricsList.parse(JSON.parse(await kubectl(["get", "--raw", resourcePath])));
+      const custom = metricValueList.parse(JSON.parse(await kubectl(["get", "--raw", customPath])));
+      if (resource.items.length > 0 && custom.items.length > 0) {
+        return [
+          ...resource.items.map(
+            (p) =>
+              `${resourcePath}: ${p.metadata.name} ${p.containers.map((x) => Object.entries(x.usage).map(([k, v]) => `${k}=${v}`).join(" ")).join(", ")}`,
+          ),
+          ...custom.items.map((i) => `${customPath}: ${i.describedObject.name} cpu_system=${i.value}`),
+        ];
+      }
+      last = "no items yet";
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    if (signal.aborted) return [];
+    if (Date.now() > deadline) throw new Error(`the adapter did not serve hello-world's metrics in time (last: ${last})`);
+    await sleep(1000);
+  }
 }
 
 function indent(text: string): string {
