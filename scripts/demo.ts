@@ -8,6 +8,7 @@
 // the HPA's Events and last `kubectl describe hpa`), tears everything down and prints that
 // folder's absolute path as its last line. Ctrl-C stops the load, keeps the report so far and
 // tears down.
+import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -36,7 +37,7 @@ import { adapterAddon } from "./cluster/addons/adapter.js";
 import { autoscalerAddon } from "./cluster/addons/autoscaler.js";
 import { applyObjects } from "./cluster/addons/common.js";
 import { workloadAddon, type WorkloadAddonHandle } from "./cluster/addons/workload.js";
-import { REPO_ROOT } from "./cluster/binaries.js";
+import { REPO_ROOT, which } from "./cluster/binaries.js";
 import { startCluster, type Cluster } from "./cluster/cluster.js";
 import { leaveSignalsToCaller } from "./cluster/process.js";
 
@@ -62,19 +63,26 @@ const ENV_PREFIX = "PROM_HPA_DEMO_";
 /** Flag values, with PROM_HPA_DEMO_<FLAG> environment variables as fallbacks, checked by name. */
 export function demoOptions(raw: Record<string, string | undefined>, now = new Date()): DemoOptions {
   const get = (flag: string, fallback: string): string =>
-    raw[flag] ?? process.env[`${ENV_PREFIX}${flag.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`] ?? fallback;
+    raw[flag] ??
+    process.env[`${ENV_PREFIX}${flag.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`] ??
+    fallback;
   const goDuration = (flag: string, fallback: string): string => {
     const v = get(flag, fallback);
     parseDuration(v, `--${kebab(flag)}`);
     return v;
   };
-  const seconds = (flag: string, fallback: string): number => parseDuration(get(flag, fallback), `--${kebab(flag)}`) / 1000;
+  const seconds = (flag: string, fallback: string): number =>
+    parseDuration(get(flag, fallback), `--${kebab(flag)}`) / 1000;
   const burn = Number(get("burnMs", "10"));
   if (!Number.isFinite(burn) || burn < 0 || burn > 1000)
-    throw new Error(`--burn-ms must be a number of milliseconds in 0..1000, got ${JSON.stringify(get("burnMs", "10"))}`);
+    throw new Error(
+      `--burn-ms must be a number of milliseconds in 0..1000, got ${JSON.stringify(get("burnMs", "10"))}`,
+    );
   const cpuRequest = get("cpuRequest", "100m");
   if (!/^\d+(\.\d+)?m?$/.test(cpuRequest))
-    throw new Error(`--cpu-request must be a CPU quantity such as 100m or 0.5, got ${JSON.stringify(cpuRequest)}`);
+    throw new Error(
+      `--cpu-request must be a CPU quantity such as 100m or 0.5, got ${JSON.stringify(cpuRequest)}`,
+    );
   const stamp = now.toISOString().replace(/[:.]/g, "-");
   return {
     scenarioFile: resolve(get("scenario", join(REPO_ROOT, "loadtest", "scenarios", "demo.yaml"))),
@@ -132,12 +140,24 @@ async function main(argv: string[]): Promise<number> {
     .option("--sync-period <duration>", "autoscaler --sync-period (seed: 30s) (default: 5s)")
     .option("--upscale-delay <duration>", "autoscaler --upscale-delay (seed: 3m) (default: 20s)")
     .option("--downscale-delay <duration>", "autoscaler --downscale-delay (seed: 5m) (default: 40s)")
-    .option("--downscale-stabilization <duration>", "autoscaler --downscale-stabilization (the seed's release had none) (default: 0s)")
+    .option(
+      "--downscale-stabilization <duration>",
+      "autoscaler --downscale-stabilization (the seed's release had none) (default: 0s)",
+    )
     .option("--rate-window <duration>", "rate window of the adapter's rules (shipped: 1m) (default: 30s)")
     .option("--burn-ms <ms>", "CPU milliseconds each request to hello-world burns (default: 10)")
-    .option("--cpu-request <quantity>", "hello-world's CPU request (manifests/examples: 500m) (default: 100m)")
-    .option("--settle <duration>", "after the scenario, wait at most this long for replicas to return to minReplicas (default: 3m)")
-    .option("--describe-every <duration>", "print `kubectl describe hpa` this often, besides at every rescale (default: 60s)")
+    .option(
+      "--cpu-request <quantity>",
+      "hello-world's CPU request (manifests/examples: 500m) (default: 100m)",
+    )
+    .option(
+      "--settle <duration>",
+      "after the scenario, wait at most this long for replicas to return to minReplicas (default: 3m)",
+    )
+    .option(
+      "--describe-every <duration>",
+      "print `kubectl describe hpa` this often, besides at every rescale (default: 60s)",
+    )
     .option("--report-dir <dir>", "report folder (default reports/demo-<time>)")
     .exitOverride();
   // Defaults are applied in demoOptions, after the environment variables that stand in for flags.
@@ -157,7 +177,9 @@ async function main(argv: string[]): Promise<number> {
     `  autoscaler: our own (kube-controller-manager's HPA controller is off), --sync-period=${opts.syncPeriod} ` +
       `--upscale-delay=${opts.upscaleDelay} --downscale-delay=${opts.downscaleDelay} --downscale-stabilization=${opts.downscaleStabilization}`,
   );
-  say("    (shortened from the seed's 30s sync, 3m upscale and 5m downscale delays so the demo takes minutes)");
+  say(
+    "    (shortened from the seed's 30s sync, 3m upscale and 5m downscale delays so the demo takes minutes)",
+  );
   say(
     `  hello-world: requests ${opts.cpuRequest} CPU (manifests/examples: 500m), each request burns ${opts.burnMs} ms of CPU; ` +
       `adapter rate window ${opts.rateWindow} (shipped: 1m)`,
@@ -183,6 +205,28 @@ async function main(argv: string[]): Promise<number> {
     if (running.cluster === undefined) process.exit(130);
   };
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, onSignal);
+
+  // A fresh machine: the machine packages first (what `npm test` does too), then startCluster
+  // builds the pinned Kubernetes binaries when they are not cached yet.
+  if (process.env.PROM_HPA_PROMETHEUS === undefined && which("prometheus") === undefined) {
+    say(
+      `${clock()} Prometheus is not installed: running scripts/install-deps.sh (Debian's prometheus package; the demo runs its own instance)`,
+    );
+    const code = await new Promise<number>((done) => {
+      const child = spawn("bash", [join(REPO_ROOT, "scripts", "install-deps.sh")], { stdio: "inherit" });
+      child.on("error", () => done(127));
+      child.on("close", (c) => done(c ?? 1));
+    });
+    if (code !== 0) {
+      say(
+        "scripts/install-deps.sh failed; install Prometheus (or set PROM_HPA_PROMETHEUS to its binary) and run again",
+      );
+      return 1;
+    }
+  }
+  say(
+    `${clock()} (where they are not cached yet, the pinned Kubernetes binaries are built from their Go modules first: about 10 minutes, once)`,
+  );
 
   const workload = workloadAddon({ burnMs: opts.burnMs, cpuRequest: opts.cpuRequest });
   say(`${clock()} starting the local control plane, the adapter, the autoscaler and hello-world`);
@@ -216,7 +260,9 @@ async function main(argv: string[]): Promise<number> {
     let describing: Promise<void> = Promise.resolve();
     const describe = (why: string): Promise<void> => {
       describing = describing.then(async () => {
-        const out = await kubectl(["describe", "hpa", name]).catch((e: unknown) => `(kubectl describe failed: ${String(e)})`);
+        const out = await kubectl(["describe", "hpa", name]).catch(
+          (e: unknown) => `(kubectl describe failed: ${String(e)})`,
+        );
         say(`${clock()} kubectl describe hpa ${name}  (${why})\n${indent(out.trimEnd())}`);
       });
       return describing;
@@ -224,11 +270,15 @@ async function main(argv: string[]): Promise<number> {
 
     // The HPA goes on once the adapter serves the pod's metrics, as a person following the
     // walkthrough would check with `kubectl get --raw` first.
-    say(`${clock()} waiting until the adapter serves hello-world's metrics (kubectl get --raw through the aggregator)`);
+    say(
+      `${clock()} waiting until the adapter serves hello-world's metrics (kubectl get --raw through the aggregator)`,
+    );
     const raw = await waitForPodMetrics(kubectl, ns, Date.now() + 180_000, abort.signal);
     for (const l of raw) say(`${clock()}   ${l}`);
     await applyObjects(c, [customMetricsHpa()]);
-    say(`${clock()} applied the seed's HPA (autoscaling/v2): min 1, max 10; cpu 50% of request, memory 100Mi average, pods cpu_system 20m average`);
+    say(
+      `${clock()} applied the seed's HPA (autoscaling/v2): min 1, max 10; cpu 50% of request, memory 100Mi average, pods cpu_system 20m average`,
+    );
     say(`${clock()} waiting until the autoscaler reads all three metrics through the adapter`);
     let min = 1;
     const deadline = Date.now() + 240_000;
@@ -240,7 +290,9 @@ async function main(argv: string[]): Promise<number> {
       if (abort.signal.aborted) return 130;
       if (Date.now() > deadline) {
         await describe("metrics still missing");
-        throw new Error(`the HPA did not get its metrics within 240s; see ${c.info.logsDir}/autoscaler.log and adapter.log`);
+        throw new Error(
+          `the HPA did not get its metrics within 240s; see ${c.info.logsDir}/autoscaler.log and adapter.log`,
+        );
       }
       await sleep(1000);
     }
@@ -268,7 +320,9 @@ async function main(argv: string[]): Promise<number> {
     };
     const samplers = kubeHpaSamplers(c.kubeConfig(), { namespace: ns, name, metric: "cpu" });
     const metricName = "cpu utilization (% of request)";
-    say(`${clock()} load: ${scenario.scenario.name} against ${wl.runner.proxyUrl} (spread over the pods' processes)`);
+    say(
+      `${clock()} load: ${scenario.scenario.name} against ${wl.runner.proxyUrl} (spread over the pods' processes)`,
+    );
     const result = await runScenario({
       target: wl.runner.proxyUrl,
       scenario: scenario.scenario,
@@ -277,7 +331,10 @@ async function main(argv: string[]): Promise<number> {
       metricName,
       signal: abort.signal,
       progress,
-      onSamplerError: (s, e) => say(`${clock()} sampler ${s} failed (recorded as null): ${e instanceof Error ? e.message : String(e)}`),
+      onSamplerError: (s, e) =>
+        say(
+          `${clock()} sampler ${s} failed (recorded as null): ${e instanceof Error ? e.message : String(e)}`,
+        ),
     });
     await describing;
 
@@ -286,7 +343,9 @@ async function main(argv: string[]): Promise<number> {
     const timeline: Timeline = result.timeline;
     const last = timeline.samples[timeline.samples.length - 1];
     if (!abort.signal.aborted && last && last.currentReplicas !== min && opts.settleSeconds > 0) {
-      say(`${clock()} scenario over with ${String(last.currentReplicas)} replicas; sampling until back at ${min} (at most ${opts.settleSeconds}s)`);
+      say(
+        `${clock()} scenario over with ${String(last.currentReplicas)} replicas; sampling until back at ${min} (at most ${opts.settleSeconds}s)`,
+      );
       const start = last.t;
       const t0 = Date.now() - start * 1000;
       const interval = scenario.scenario.sampleInterval;
@@ -309,7 +368,14 @@ async function main(argv: string[]): Promise<number> {
         if (sample.currentReplicas === min) break;
       }
       const end = timeline.samples[timeline.samples.length - 1]?.t ?? start;
-      timeline.phases.push({ index: timeline.phases.length, name: "settle", type: "idle", start, end, targetRps: "0" });
+      timeline.phases.push({
+        index: timeline.phases.length,
+        name: "settle",
+        type: "idle",
+        start,
+        end,
+        targetRps: "0",
+      });
       await writeFile(join(result.reportDir, "timeline.json"), renderTimelineJson(timeline));
       await writeFile(
         join(result.reportDir, "chart.svg"),
@@ -318,7 +384,9 @@ async function main(argv: string[]): Promise<number> {
       await describing;
     }
 
-    const final = await kubectl(["describe", "hpa", name]).catch((e: unknown) => `(kubectl describe failed: ${String(e)})`);
+    const final = await kubectl(["describe", "hpa", name]).catch(
+      (e: unknown) => `(kubectl describe failed: ${String(e)})`,
+    );
     say(`${clock()} kubectl describe hpa ${name}  (final)\n${indent(final.trimEnd())}`);
     const events = eventList.parse(
       JSON.parse(
@@ -354,7 +422,9 @@ async function main(argv: string[]): Promise<number> {
     say(renderSummaryTable(summarize(timeline), "cpu %"));
     say(`replicas over time: ${replicaSeq.join(" → ")}`);
     const rescales = events.filter((e) => e.reason === "SuccessfulRescale");
-    say(`SuccessfulRescale events: ${rescales.length}${rescales.map((e) => `\n  ${e.message ?? ""}`).join("")}`);
+    say(
+      `SuccessfulRescale events: ${rescales.length}${rescales.map((e) => `\n  ${e.message ?? ""}`).join("")}`,
+    );
     say(`chart: ${result.chartFile}`);
     if (interrupted) exitCode = 130;
   } catch (err) {
@@ -400,7 +470,13 @@ async function waitForPodMetrics(
         return [
           ...resource.items.map(
             (p) =>
-              `${resourcePath}: ${p.metadata.name} ${p.containers.map((x) => Object.entries(x.usage).map(([k, v]) => `${k}=${v}`).join(" ")).join(", ")}`,
+              `${resourcePath}: ${p.metadata.name} ${p.containers
+                .map((x) =>
+                  Object.entries(x.usage)
+                    .map(([k, v]) => `${k}=${v}`)
+                    .join(" "),
+                )
+                .join(", ")}`,
           ),
           ...custom.items.map((i) => `${customPath}: ${i.describedObject.name} cpu_system=${i.value}`),
         ];
@@ -410,7 +486,8 @@ async function waitForPodMetrics(
       last = err instanceof Error ? err.message : String(err);
     }
     if (signal.aborted) return [];
-    if (Date.now() > deadline) throw new Error(`the adapter did not serve hello-world's metrics in time (last: ${last})`);
+    if (Date.now() > deadline)
+      throw new Error(`the adapter did not serve hello-world's metrics in time (last: ${last})`);
     await sleep(1000);
   }
 }
@@ -429,7 +506,8 @@ export function sequence(values: ReadonlyArray<number | null>): number[] {
   return out;
 }
 
-const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(REPO_ROOT, "scripts", "demo.ts");
+const isMain =
+  process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(REPO_ROOT, "scripts", "demo.ts");
 if (isMain) {
   main(process.argv).then(
     (code) => process.exit(code),

@@ -122,9 +122,12 @@ describe("npm start (the demo), shortened", () => {
     const events = eventsSchema.parse(JSON.parse(readFileSync(join(reportDir, "events.json"), "utf8")));
     const rescales = events.filter((e) => e.reason === "SuccessfulRescale").map((e) => e.message ?? "");
     expect(rescales.length).toBeGreaterThanOrEqual(2);
-    for (const m of rescales) expect(m).toMatch(/^New size: \d+; reason: (.+ above target|All metrics below target)$/);
+    for (const m of rescales)
+      expect(m).toMatch(/^New size: \d+; reason: (.+ above target|All metrics below target)$/);
     expect(rescales).toContainEqual(
-      expect.stringMatching(/^New size: \d+; reason: cpu resource utilization \(percentage of request\) above target$/),
+      expect.stringMatching(
+        /^New size: \d+; reason: cpu resource utilization \(percentage of request\) above target$/,
+      ),
     );
     expect(rescales).toContain("New size: 1; reason: All metrics below target");
     expect(existsSync(join(reportDir, "describe-hpa.txt"))).toBe(true);

@@ -3,7 +3,8 @@ import { parseProcStatusWorkingSetBytes } from "../../../scripts/cluster/podrunn
 
 describe("cAdvisor working set of a local pod process", () => {
   it("counts anonymous and shared memory, not the runtime's mapped file pages", () => {
-    const status = "Name:\tnode\nVmRSS:\t   80000 kB\nRssAnon:\t   30000 kB\nRssFile:\t   49000 kB\nRssShmem:\t    1000 kB\n";
+    const status =
+      "Name:\tnode\nVmRSS:\t   80000 kB\nRssAnon:\t   30000 kB\nRssFile:\t   49000 kB\nRssShmem:\t    1000 kB\n";
     expect(parseProcStatusWorkingSetBytes(status)).toBe(31_000 * 1024);
   });
 

@@ -53,21 +53,26 @@ describe("demo options", () => {
 describe("addon objects", () => {
   it("deploys the example hello-world with the requested replicas and CPU request, other fields kept", () => {
     const [deployment, service] = helloWorldObjects({ replicas: 2, cpuRequest: "100m" }) as [
-      { spec: { replicas: number; template: { spec: { containers: Array<{ image: string; resources: unknown }> } } } },
+      {
+        spec: {
+          replicas: number;
+          template: { spec: { containers: Array<{ image: string; resources: unknown }> } };
+        };
+      },
       { kind: string },
     ];
     expect(deployment.spec.replicas).toBe(2);
-    expect(deployment.spec.template.spec.containers[0]?.resources).toEqual({ requests: { cpu: "100m", memory: "64Mi" } });
+    expect(deployment.spec.template.spec.containers[0]?.resources).toEqual({
+      requests: { cpu: "100m", memory: "64Mi" },
+    });
     expect(deployment.spec.template.spec.containers[0]?.image).toBe("prom-hpa-hello-world");
     expect(service.kind).toBe("Service");
   });
 
   it("passes only the autoscaler flags it was given", () => {
     expect(autoscalerFlags({})).toEqual([]);
-    expect(autoscalerFlags({ syncPeriod: "5s", downscaleDelay: "40s", extraArgs: ["--tolerance=0.2"] })).toEqual([
-      "--sync-period=5s",
-      "--downscale-delay=40s",
-      "--tolerance=0.2",
-    ]);
+    expect(
+      autoscalerFlags({ syncPeriod: "5s", downscaleDelay: "40s", extraArgs: ["--tolerance=0.2"] }),
+    ).toEqual(["--sync-period=5s", "--downscale-delay=40s", "--tolerance=0.2"]);
   });
 });
