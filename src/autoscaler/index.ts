@@ -87,8 +87,13 @@ export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<
   if (options.kubeconfig instanceof KubeConfig) kc = options.kubeconfig;
   else {
     kc = new KubeConfig();
-    if (typeof options.kubeconfig === "string") kc.loadFromFile(options.kubeconfig);
-    else kc.loadFromDefault();
+    try {
+      if (typeof options.kubeconfig === "string") kc.loadFromFile(options.kubeconfig);
+      else kc.loadFromDefault();
+    } catch (err) {
+      throw new Error(`kubeconfig ${typeof options.kubeconfig === "string" ? options.kubeconfig : "(default)"}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (kc.getCurrentCluster() === null) throw new Error("kubeconfig: no current cluster (set a context or pass --kubeconfig)");
   }
   const http = await KubeRest.fromKubeConfig(kc, { connections: options.apiConnections ?? 2 * concurrentSyncs + 4 });
   const discovery = new Discovery(http);
