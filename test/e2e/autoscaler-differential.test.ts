@@ -90,7 +90,9 @@ const CASES: Case[] = [
 /**
  * The script: u drives the five single-metric HPAs (u replicas' worth of load), (u, v) the
  * behavior HPA's Pods and External metrics. Expected counts follow from upstream's rules:
- * ceil(u) within [1, 5]; the behavior HPA climbs 2 pods per 10s and falls 50% per 10s.
+ * ceil(u) within [1, 5], a scale-down once the 15s window has passed; the behavior HPA climbs at
+ * most 2 pods per 10s (1→3→4) and falls at most 50% per 10s, where upstream truncates 5×50% to
+ * a floor of 2 (5→2, not 5→3).
  */
 const STEPS = [
   { label: "idle", u: 0.6, v: 0.4, expect: 1, expectBehavior: 1 },
