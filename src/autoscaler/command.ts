@@ -38,6 +38,7 @@ export interface AutoscalerFlags {
   leaderElectRetryPeriod: string;
   leaderElectIdentity?: string;
   metricsBindAddress: string;
+  skipPermissionCheck?: boolean;
 }
 
 const HELP_AFTER = `
@@ -152,11 +153,12 @@ export function registerAutoscalerCommand(program: Command): void {
     .option("--leader-elect-retry-period <duration>", "time between lease attempts", "2s")
     .option("--leader-elect-identity <id>", "this replica's identity in the Lease (default: hostname_uuid)")
     .addOption(new Option("--metrics-bind-address <addr>", "address of /healthz, /readyz and /metrics").default(":8080"))
+    .option("--skip-permission-check", "start without first checking (SelfSubjectAccessReview) that every permission the autoscaler needs is granted")
     .addHelpText("after", HELP_AFTER)
     .action(async (flags: AutoscalerFlags) => {
       const options = optionsFromFlags(flags);
       const log = createLogger("autoscaler");
-      const handle = await startAutoscaler({ ...options, log });
+      const handle = await startAutoscaler({ ...options, log, checkPermissions: flags.skipPermissionCheck !== true });
       await new Promise<void>((resolve) => {
         let signalled = false;
         const onSignal = (sig: NodeJS.Signals) => {

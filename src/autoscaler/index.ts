@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { KubeConfig } from "@kubernetes/client-node";
 import { createLogger, type Logger } from "../log/logger.js";
+import { ensurePermissions, type PermissionCheckSettings } from "../rbac/startup.js";
 import { withDefaults, type ControllerSettings } from "./algorithm/index.js";
 import { parseOwnershipAnnotation } from "./controller/annotations.js";
 import { systemClock, type Clock } from "./controller/clock.js";
@@ -57,6 +58,12 @@ export interface AutoscalerOptions {
   apiConnections?: number;
   log?: Logger;
   clock?: Clock;
+  /**
+   * Before anything else, ask (SelfSubjectAccessReview) for every permission the autoscaler
+   * needs and refuse to start, naming each missing one, without them. The CLI turns it on;
+   * off by default so in-process tests need not grant RBAC.
+   */
+  checkPermissions?: boolean | PermissionCheckSettings;
 }
 
 export interface AutoscalerHandle {
@@ -94,6 +101,15 @@ export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<
       throw new Error(`kubeconfig ${typeof options.kubeconfig === "string" ? options.kubeconfig : "(default)"}: ${err instanceof Error ? err.message : String(err)}`);
     }
     if (kc.getCurrentCluster() === null) throw new Error("kubeconfig: no current cluster (set a context or pass --kubeconfig)");
+  }
+  if (options.checkPermissions !== undefined && options.checkPermissions !== false) {
+    await ensurePermissions(kc, "autoscaler", {
+      ...(typeof options.checkPermissions === "object" ? options.checkPermissions : {}),
+      logger: log,
+      dryRun,
+      leaderElection: options.leaderElection !== undefined,
+      ...(options.leaderElection ? { namespace: options.leaderElection.leaseNamespace ?? "kube-system" } : {}),
+    });
   }
   const http = await KubeRest.fromKubeConfig(kc, { connections: options.apiConnections ?? 2 * concurrentSyncs + 4 });
   const discovery = new Discovery(http);

@@ -40,6 +40,13 @@ export type {
   PermissionReviewError,
   ReviewAnswer,
 } from "./check.js";
+export {
+  ensurePermissions,
+  enforcePermissionReport,
+  PermissionCheckError,
+  DEFAULT_PERMISSION_CHECK_TIMEOUT_MS,
+} from "./startup.js";
+export type { PermissionCheckSettings, StartupCheckOptions } from "./startup.js";
 export { rolesForProgram, metricsReaderRbac, metricsReaderSubjects } from "./roles.js";
 export { renderManifests, diffManifests, writeManifests } from "./manifests/render.js";
 export { generateServingPair, writeTlsOverlay, tlsOverlayKustomization } from "./manifests/tls.js";
