@@ -46,6 +46,7 @@ export interface AdapterFlags {
   authorizationWebhookCacheAuthorizedTtl: string;
   authorizationWebhookCacheUnauthorizedTtl: string;
   logLevel: string;
+  skipPermissionCheck?: boolean;
 }
 
 const IN_CLUSTER_SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -344,6 +345,10 @@ export function registerAdapterCommand(program: Command): void {
       "10s",
     )
     .option(
+      "--skip-permission-check",
+      "start without first checking (SelfSubjectAccessReview) that every permission the adapter needs is granted",
+    )
+    .option(
       "--log-level <level>",
       "log level: fatal, error, warn, info, debug, trace",
       process.env.LOG_LEVEL ?? "info",
@@ -355,7 +360,11 @@ export function registerAdapterCommand(program: Command): void {
         throw new Error(`--log-level: "${flags.logLevel}" is not one of ${levels.join(", ")}`);
       const options = await optionsFromFlags(flags);
       const logger = createLogger("adapter", flags.logLevel);
-      const adapter = await startAdapter({ ...options, logger });
+      const adapter = await startAdapter({
+        ...options,
+        logger,
+        checkPermissions: flags.skipPermissionCheck !== true,
+      });
       await new Promise<void>((resolve) => {
         let signalled = false;
         const onSignal = (signal: NodeJS.Signals): void => {

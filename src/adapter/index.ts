@@ -4,6 +4,7 @@ import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { createLogger, type Logger } from "../log/logger.js";
+import type { PermissionCheckSettings } from "../rbac/startup.js";
 import { DelegatingAuthenticator } from "./auth/authn.js";
 import { SubjectAccessReviewAuthorizer, allowAll } from "./auth/authz.js";
 import {
@@ -17,6 +18,7 @@ import type { Authorizer } from "./auth/types.js";
 import type { MetricsDiscoveryConfig } from "./config/types.js";
 import { KubeClient } from "./kube/client.js";
 import { InformerObjectLister } from "./kube/lister.js";
+import { checkAdapterPermissions, resourcesNamedByRules } from "./permission-check.js";
 import { DiscoveryResourceMapper } from "./kube/mapper.js";
 import type { ObjectLister, ResourceMapper } from "./provider.js";
 import type { PrometheusOptions } from "./prometheus/options.js";
@@ -93,6 +95,12 @@ export interface AdapterOptions {
   unauthorizedCacheTtlMs?: number;
 
   logger?: Logger;
+  /**
+   * After API discovery, ask (SelfSubjectAccessReview) for every permission the adapter needs
+   * under these options and refuse to start, naming each missing one, without them. The CLI
+   * turns it on; off by default so in-process tests need not grant RBAC.
+   */
+  checkPermissions?: boolean | PermissionCheckSettings;
 }
 
 export interface RunningAdapter {
@@ -137,7 +145,17 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
       () => mapper.stop(),
       () => lister.stop(),
     );
-    if (await mapper.start()) lister.warm({ group: "", resource: "pods" });
+    const discovered = await mapper.start();
+    if (options.checkPermissions !== undefined && options.checkPermissions !== false) {
+      // After discovery, so the resources the rules name resolve to what the cluster serves.
+      await checkAdapterPermissions({
+        ...options,
+        extraResources: options.prometheus ? resourcesNamedByRules(options.prometheus.config, mapper) : [],
+        settings: typeof options.checkPermissions === "object" ? options.checkPermissions : {},
+        logger,
+      });
+    }
+    if (discovered) lister.warm({ group: "", resource: "pods" });
 
     // --- metrics backend
     let backend: MetricsBackend;
