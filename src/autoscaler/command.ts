@@ -29,6 +29,7 @@ export interface AutoscalerFlags {
   namespaces?: string;
   ownershipAnnotation?: string;
   dryRun?: boolean;
+  scaleToZero?: boolean;
   maxBackoff: string;
   leaderElect?: boolean;
   leaderElectLeaseName: string;
@@ -98,6 +99,7 @@ export function optionsFromFlags(f: AutoscalerFlags): AutoscalerOptions {
       downscaleStabilizationWindowSeconds: seconds(f.downscaleStabilization, "--downscale-stabilization"),
       cpuInitializationPeriodSeconds: seconds(f.cpuInitializationPeriod, "--cpu-initialization-period"),
       delayOfInitialReadinessStatusSeconds: seconds(f.initialReadinessDelay, "--initial-readiness-delay"),
+      ...(f.scaleToZero === true ? { scaleToZero: true } : {}),
     },
     concurrentSyncs,
     namespaces,
@@ -144,6 +146,7 @@ export function registerAutoscalerCommand(program: Command): void {
     .option("--namespaces <list>", "comma-separated namespaces to watch (default: all)")
     .option("--ownership-annotation <key[=value]>", "only HPAs carrying this annotation (with this value, if given)")
     .option("--dry-run", "compute and report (Events with DryRun reasons, an annotation, /metrics) but never write scale or status")
+    .option("--scale-to-zero", "upstream's HPAScaleToZero: minReplicas 0 with Object/External metrics scales to zero and back")
     .option("--max-backoff <duration>", "longest wait between syncs of an HPA whose syncs fail", "2m")
     .option("--leader-elect", "run with leader election on a coordination.k8s.io/v1 Lease")
     .option("--leader-elect-lease-name <name>", "name of the Lease", "prom-hpa-autoscaler")

@@ -281,17 +281,15 @@ export class HpaController {
       scaleInput = { error: errorMessage(err) };
     }
 
-    // pods and metrics, only when the algorithm will look at them (as upstream, which computes
-    // metrics only for a target inside [minReplicas, maxReplicas] with autoscaling enabled)
+    // pods and metrics, only when the algorithm may look at them: upstream computes metrics for a
+    // target inside [minReplicas, maxReplicas], and for one at zero only with scale-to-zero
     const specMetrics = hpa.spec.metrics ?? [];
     let pods: Pod[] = [];
     let metricResponses: MetricResponse[];
     const minReplicas = hpa.spec.minReplicas ?? 1;
+    const r = current?.replicas;
     const computes =
-      current !== undefined &&
-      !(current.replicas === 0 && minReplicas !== 0) &&
-      current.replicas <= hpa.spec.maxReplicas &&
-      current.replicas >= minReplicas;
+      r !== undefined && (r === 0 ? settings.scaleToZero === true || minReplicas === 0 : r <= hpa.spec.maxReplicas && r >= minReplicas);
     if (current !== undefined && computes) {
       const sel = current.selector;
       pods = o.pods.list(namespace, sel);

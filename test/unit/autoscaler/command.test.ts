@@ -44,13 +44,14 @@ describe("prom-hpa autoscaler flags", () => {
         "--hpa-selector=team=x",
         "--ownership-annotation=autoscaler.prom-hpa.io/owner=prom-hpa",
         "--dry-run",
+        "--scale-to-zero",
         "--leader-elect",
         "--leader-elect-lease-namespace=prom-hpa",
         "--leader-elect-lease-duration=20s",
       ]),
     );
     expect(o.syncPeriodMs).toBe(30_000);
-    expect(o.settings).toMatchObject({ upscaleDelaySeconds: 180, downscaleDelaySeconds: 300, downscaleStabilizationWindowSeconds: 90, tolerance: 0.05 });
+    expect(o.settings).toMatchObject({ upscaleDelaySeconds: 180, downscaleDelaySeconds: 300, downscaleStabilizationWindowSeconds: 90, tolerance: 0.05, scaleToZero: true });
     expect(o.concurrentSyncs).toBe(20);
     expect(o.namespaces).toEqual(["a", "b"]);
     expect(o.hpaSelector).toBe("team=x");

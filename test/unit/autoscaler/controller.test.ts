@@ -201,6 +201,14 @@ describe("one sync", () => {
     expect(h.rec.inputs[0]?.metricResponses[0]).toHaveProperty("error");
   });
 
+  it("with --scale-to-zero reads the metrics of a target at zero, so it can be woken", async () => {
+    const h = makeController({ settings: { ...makeController().options.settings, scaleToZero: true } });
+    h.hpas.set(makeHpa("a"));
+    h.scales.replicas.set("a", 0);
+    await h.controller.syncKey("default/a");
+    expect(h.metrics.calls).toHaveLength(1);
+  });
+
   it("hands a scale read failure to the algorithm as { error } and writes its condition", async () => {
     const h = makeController();
     h.scales.getError = 'deployments.apps "a" not found';
