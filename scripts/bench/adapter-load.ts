@@ -97,6 +97,9 @@ interface Row {
   /** prom-hpa only: per request, client-side total minus the adapter's Prometheus time. */
   overheadP50?: number;
   overheadP99?: number;
+  /** prom-hpa only: the same, from the adapter's own request duration (no client, TLS or socket). */
+  serverOverheadP50?: number;
+  serverOverheadP99?: number;
   /** prom-hpa only: Prometheus time / total, one request at a time. */
   seqPromShare?: number;
   rps: number;
@@ -109,18 +112,23 @@ interface Row {
 
 const execFileP = promisify(execFile);
 
+/** Running sums from our adapter's /metrics: its request durations and its Prometheus calls'. */
+interface AdapterSums {
+  requestSeconds: number;
+  promSeconds: number;
+}
+
 /**
- * `count` requests one at a time; each one's milliseconds, and, when `promSeconds` is given
- * (our adapter: the running sum of its Prometheus call durations from its /metrics, read
- * between requests so the read never overlaps a timed request), the part of each request the
- * adapter spent waiting on Prometheus.
+ * `count` requests one at a time; each one's milliseconds, and, when `sums` is given (our
+ * adapter's /metrics, read between requests so the read never overlaps a timed request), each
+ * request's time inside the adapter and the part of it spent waiting on Prometheus.
  */
 async function sequential(
   t: Target,
   n: number,
   count: number,
-  promSeconds?: () => Promise<number>,
-): Promise<{ total: number[]; prom: number[] }> {
+  sums?: () => Promise<AdapterSums>,
+): Promise<{ total: number[]; prom: number[]; server: number[] }> {
   const client = new Client(t.origin, {
     connect: t.tls ? { ...t.tls, rejectUnauthorized: false } : undefined,
     pipelining: 1,
@@ -128,8 +136,9 @@ async function sequential(
   const req = t.request(n);
   const total: number[] = [];
   const prom: number[] = [];
+  const server: number[] = [];
   try {
-    let promBefore = promSeconds ? await promSeconds() : 0;
+    let before = sums ? await sums() : undefined;
     for (let i = 0; i < count; i++) {
       const started = performance.now();
       const res = await client.request({
@@ -142,16 +151,17 @@ async function sequential(
       const ms = performance.now() - started;
       if (res.statusCode !== 200) throw new Error(`${t.name}: HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
       total.push(ms);
-      if (promSeconds) {
-        const now = await promSeconds();
-        prom.push((now - promBefore) * 1000);
-        promBefore = now;
+      if (sums && before) {
+        const now = await sums();
+        prom.push((now.promSeconds - before.promSeconds) * 1000);
+        server.push((now.requestSeconds - before.requestSeconds) * 1000);
+        before = now;
       }
     }
   } finally {
     await client.close();
   }
-  return { total, prom };
+  return { total, prom, server };
 }
 
 async function once(t: Target, n: number): Promise<string> {
@@ -434,17 +444,22 @@ async function main(): Promise<void> {
       for (const t of targets) {
         await cannon(t, n, 2); // warm-up: JIT, connections, caches
         const ours = t.name === "prom-hpa";
-        const promSeconds = async () =>
-          sumSeries(
-            await adapterMetrics(t.origin, admin),
-            "prom_hpa_adapter_prometheus_request_duration_seconds_sum",
-            (l) => l.includes('endpoint="query"'),
-          );
+        const sums = async (): Promise<AdapterSums> => {
+          const text = await adapterMetrics(t.origin, admin);
+          return {
+            requestSeconds: sumSeries(text, "prom_hpa_adapter_request_duration_seconds_sum", (l) =>
+              l.includes('group="custom.metrics.k8s.io"'),
+            ),
+            promSeconds: sumSeries(text, "prom_hpa_adapter_prometheus_request_duration_seconds_sum", (l) =>
+              l.includes('endpoint="query"'),
+            ),
+          };
+        };
         const seq = await sequential(
           t,
           n,
           n >= 1000 ? Math.ceil(sequentialN / 3) : sequentialN,
-          ours ? promSeconds : undefined,
+          ours ? sums : undefined,
         );
         const sorted = [...seq.total].sort((a, b) => a - b);
         const before = ours ? await adapterMetrics(t.origin, admin) : "";
@@ -463,6 +478,9 @@ async function main(): Promise<void> {
           const overhead = seq.total.map((ms, i) => ms - (seq.prom[i] ?? 0)).sort((a, b) => a - b);
           row.overheadP50 = percentile(overhead, 50);
           row.overheadP99 = percentile(overhead, 99);
+          const inside = seq.server.map((ms, i) => ms - (seq.prom[i] ?? 0)).sort((a, b) => a - b);
+          row.serverOverheadP50 = percentile(inside, 50);
+          row.serverOverheadP99 = percentile(inside, 99);
           const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
           row.seqPromShare = sum(seq.prom) / sum(seq.total);
           const after = await adapterMetrics(t.origin, admin);
@@ -519,7 +537,7 @@ async function main(): Promise<void> {
       const prom = rows.find((r) => r.size === n && r.target === "Prometheus alone");
       if (!ours || !prom) continue;
       const parts = [
-        `${n} pods: overhead p50 ${fmt(ours.overheadP50 ?? NaN)} ms, p99 ${fmt(ours.overheadP99 ?? NaN)} ms`,
+        `${n} pods: overhead p50 ${fmt(ours.overheadP50 ?? NaN)} ms, p99 ${fmt(ours.overheadP99 ?? NaN)} ms (inside the adapter's handler: p50 ${fmt(ours.serverOverheadP50 ?? NaN)} ms, p99 ${fmt(ours.serverOverheadP99 ?? NaN)} ms)`,
         `one at a time p50 ${fmt(ours.seqP50)} ms vs Prometheus alone ${fmt(prom.seqP50)} ms`,
         `req/s ${(ours.rps / prom.rps).toFixed(2)}× Prometheus alone's`,
       ];
