@@ -8,7 +8,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { createLogger, type Logger } from "../log/logger.js";
 import { ensurePermissions, type PermissionCheckSettings } from "../rbac/startup.js";
 import { withDefaults, type ControllerSettings } from "./algorithm/index.js";
-import { parseOwnershipAnnotation } from "./controller/annotations.js";
+import { isOwned, parseOwnershipAnnotation } from "./controller/annotations.js";
 import { systemClock, type Clock } from "./controller/clock.js";
 import { HpaController } from "./controller/controller.js";
 import { Discovery } from "./kube/discovery.js";
@@ -169,7 +169,13 @@ export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<
   }
   synced = true;
   const gaugeTimer = setInterval(() => {
-    telemetry.hpas.set(hpaInformer.size);
+    let owned = 0;
+    for (const key of hpaInformer.keys()) {
+      const slash = key.indexOf("/");
+      const c = hpaInformer.get(key.slice(0, slash), key.slice(slash + 1));
+      if (c !== undefined && (!c.ok || isOwned(c.hpa.metadata.annotations, ownership))) owned++;
+    }
+    telemetry.hpas.set(owned);
     telemetry.queueDepth.set(ctl.queued);
   }, 5000);
   gaugeTimer.unref();
