@@ -7,8 +7,8 @@
 // serves that app's level split evenly over the pods (as a load balancer would split load), as
 // a gauge (e2e_load), as cAdvisor-named container series (cpu counter, memory gauge), and the
 // app's object (e2e_front_load on Service <app>) and external (e2e_queue{queue=<app>}) values.
-// The cpu counter advances by rate × (time since the previous scrape) on each scrape, so
-// irate() reads exactly the scripted rate from the second scrape on.
+// The cpu counter advances by rate × (time since the previous scrape) on each scrape and carries
+// that scrape's timestamp, so irate() reads exactly the scripted rate from the second scrape on.
 import { randomBytes } from "node:crypto";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { connect, createServer, type Server, type Socket } from "node:net";
@@ -87,10 +87,12 @@ class LevelExporter {
         res.writeHead(404).end();
         return;
       }
+      // The scrape's time, taken before the (sometimes slow) pod list.
+      const now = Date.now();
       core
         .listNamespacedPod({ namespace: this.namespace })
         .then((list) => {
-          const body = this.render(podListSchema.parse(list));
+          const body = this.render(podListSchema.parse(list), now);
           res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(body);
         })
         .catch((err: unknown) => {
@@ -106,8 +108,7 @@ class LevelExporter {
     await writeFileSd(this.sdFile, [{ address: `127.0.0.1:${port}`, labels: { exporter: "e2e-levels" } }]);
   }
 
-  private render(list: z.infer<typeof podListSchema>): string {
-    const now = Date.now();
+  private render(list: z.infer<typeof podListSchema>, now: number): string {
     const ns = this.namespace;
     const byApp = new Map<string, string[]>();
     for (const p of list.items) {
@@ -133,7 +134,10 @@ class LevelExporter {
           const c = this.cpuCounters.get(pod);
           const seconds = c === undefined ? 0 : c.seconds + ((l.cpu ?? 0) / n) * ((now - c.at) / 1000);
           this.cpuCounters.set(pod, { seconds, at: now });
-          cpu.push(`container_cpu_usage_seconds_total${labels(containerLabels)} ${seconds}`);
+          // Stamped with the time it was computed for, so irate() divides by exactly that interval
+          // whatever the scrape's latency (stamped series get no staleness marker when a pod
+          // goes, which is harmless: the adapter asks only for the pods that exist).
+          cpu.push(`container_cpu_usage_seconds_total${labels(containerLabels)} ${seconds} ${now}`);
           mem.push(
             `container_memory_working_set_bytes${labels(containerLabels)} ${Math.round((l.memory ?? 0) / n)}`,
           );
