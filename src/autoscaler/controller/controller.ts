@@ -92,6 +92,8 @@ export class HpaController {
   private readonly reconcile: (input: ReconcileInput) => ReconcileResult;
   private readonly applyScaleResult: typeof algorithmApplyScaleResult;
   private inFlight = 0;
+  /** key → the selector the last sync read metrics with (metrics of the next sync start early with it) */
+  private readonly metricSelectors = new Map<string, string>();
   /** namespace → HPA name → the scale selector its last sync saw (upstream's hpaSelectors) */
   private readonly selectors = new Map<string, Map<string, { text: string; parsed: ParsedSelector | null }>>();
 
@@ -118,6 +120,7 @@ export class HpaController {
     this.running = true;
     this.memory.clear();
     this.failures.clear();
+    this.metricSelectors.clear();
     this.queue = new WorkQueue(this.o.clock);
     for (const key of this.o.hpas.keys()) this.queue.add(key);
     const n = Math.max(1, this.o.concurrentSyncs);
@@ -143,6 +146,7 @@ export class HpaController {
 
   onHpaDeleted(key: string): void {
     this.memory.delete(key);
+    this.metricSelectors.delete(key);
     this.failures.delete(key);
     const [namespace = "", name = ""] = key.split("/");
     this.selectors.get(namespace)?.delete(name);
@@ -171,6 +175,7 @@ export class HpaController {
       else {
         this.memory.delete(key);
         this.failures.delete(key);
+        this.metricSelectors.delete(key);
       }
       queue.done(key);
     }
@@ -271,6 +276,14 @@ export class HpaController {
     const nextSyncMs = overrides.syncPeriodMs ?? o.syncPeriodMs;
     const now = o.clock.now();
 
+    // Metrics are read with the scale's selector. To save a round trip per sync, they are read
+    // alongside the scale with the selector the last sync saw, and read again in the (rare) case
+    // that the scale now reports another selector or autoscaling no longer needs them.
+    const specMetrics = hpa.spec.metrics ?? [];
+    const readMetrics = (sel: string) => Promise.all(specMetrics.map((m) => o.metrics.read(namespace, m, sel)));
+    const lastSelector = this.metricSelectors.get(key);
+    const early = lastSelector !== undefined ? { selector: lastSelector, responses: readMetrics(lastSelector) } : undefined;
+
     // the target's scale
     let current: CurrentScale | undefined;
     let scaleInput: ReconcileInput["scale"];
@@ -283,7 +296,6 @@ export class HpaController {
 
     // pods and metrics, only when the algorithm may look at them: upstream computes metrics for a
     // target inside [minReplicas, maxReplicas], and for one at zero only with scale-to-zero
-    const specMetrics = hpa.spec.metrics ?? [];
     let pods: Pod[] = [];
     let metricResponses: MetricResponse[];
     const minReplicas = hpa.spec.minReplicas ?? 1;
@@ -293,8 +305,11 @@ export class HpaController {
     if (current !== undefined && computes) {
       const sel = current.selector;
       pods = o.pods.list(namespace, sel);
-      metricResponses = await Promise.all(specMetrics.map((m) => o.metrics.read(namespace, m, sel)));
+      metricResponses = early !== undefined && early.selector === sel ? await early.responses : await readMetrics(sel);
+      this.metricSelectors.set(key, sel);
     } else {
+      if (early !== undefined) await early.responses; // never rejects; do not leave it dangling
+      this.metricSelectors.delete(key);
       metricResponses = specMetrics.map(() => ({ error: "not read: the algorithm does not need metrics for this target state" }));
     }
 

@@ -172,6 +172,34 @@ describe("one sync", () => {
     expect(h.metrics.calls).toEqual([{ namespace: "default", type: "Resource", selector: "app=a" }]);
   });
 
+  it("reads the metrics alongside the scale with the last sync's selector, and again if the selector changed", async () => {
+    const h = makeController();
+    h.hpas.set(makeHpa("a"));
+    let scaleReads = 0;
+    const order: string[] = [];
+    const get = h.scales.getScale.bind(h.scales);
+    h.scales.getScale = async (ns, t) => {
+      order.push(`scale#${++scaleReads}`);
+      await Promise.resolve();
+      return get(ns, t);
+    };
+    const read = h.metrics.read.bind(h.metrics);
+    h.metrics.read = async (ns, m, sel) => {
+      order.push(`metrics(${sel})`);
+      return read(ns, m, sel);
+    };
+    await h.controller.syncKey("default/a");
+    await h.controller.syncKey("default/a");
+    h.scales.selectors.set("a", "app=renamed");
+    await h.controller.syncKey("default/a");
+    expect(order).toEqual([
+      "scale#1", "metrics(app=a)", // first sync: scale, then metrics
+      "metrics(app=a)", "scale#2", // then both at once
+      "metrics(app=a)", "scale#3", "metrics(app=renamed)", // a new selector: read again with it
+    ]);
+    expect(h.rec.inputs[2]?.scale).toEqual({ replicas: 1, selector: "app=renamed" });
+  });
+
   it("does not write the status when nothing in it changed", async () => {
     const h = makeController();
     h.hpas.set(makeHpa("a", { status: { currentReplicas: 1, desiredReplicas: 1, conditions: [{ type: "AbleToScale", status: "True", reason: "ReadyForNewScale", message: "" }] } }));
