@@ -159,7 +159,7 @@ describe("failover: the leader is killed during a held scale-down", () => {
             tookOverAt = Date.now();
             transitions = l.leaseTransitions ?? undefined;
             log(
-              `${standby} holds the Lease (${((tookOverAt - killedAt) / 1000).toFixed(1)}s after the kill)`,
+              `${standby} holds the Lease (${((tookOverAt - killedAt) / 1000).toFixed(1)}s after the kill, ${((tookOverAt - lastRenew) / 1000).toFixed(1)}s after the last renewal; lease duration ${LEASE_DURATION_S}s)`,
             );
           }
         }
