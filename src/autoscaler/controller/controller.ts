@@ -67,6 +67,8 @@ interface Remembered {
   decision: string | undefined;
   /** dry-run: the target's replicas at the last sync, to notice the real scaler's changes */
   lastReplicas?: number | undefined;
+  /** dry-run: status.lastScaleTime at the last sync, to tell a new one from a stale one */
+  lastScaleTime?: number | undefined;
 }
 
 /** Reasons of our own failures (besides the algorithm's Warning events). */
@@ -320,9 +322,12 @@ export class HpaController {
     let history = mem?.history ?? parseHistory(persistedText, now);
     if (o.dryRun && history !== null && current !== undefined && mem?.lastReplicas !== undefined && mem.lastReplicas !== current.replicas) {
       // Shadow mode: the scale events that limit behavior policies are the real scaler's, not
-      // ours (we never scale); record the change we observe, at its lastScaleTime when known.
+      // ours (we never scale); record the change we observe, at its lastScaleTime when that is
+      // new. The built-in writes its status after scaling and loses that write on a conflict, so
+      // an unchanged lastScaleTime is the previous scale's: dating this one then would open the
+      // next policy period too early. Now is at most a sync period late, which only holds longer.
       const lastScale = kubeTimeToEpochMs(hpa.status?.lastScaleTime);
-      const at = lastScale !== undefined && lastScale <= now ? lastScale : now;
+      const at = lastScale !== undefined && lastScale <= now && lastScale !== mem.lastScaleTime ? lastScale : now;
       history = storeScaleEvent(hpa.spec.behavior, history, at, mem.lastReplicas, current.replicas, settings);
     }
 
@@ -364,6 +369,7 @@ export class HpaController {
     const remembered: Remembered = mem ?? { uid: hpa.metadata.uid, history: null, persisted: persistedText, decision: undefined };
     if (result.history !== null) remembered.history = result.history;
     if (current !== undefined) remembered.lastReplicas = current.replicas;
+    remembered.lastScaleTime = kubeTimeToEpochMs(hpa.status?.lastScaleTime);
     this.memory.set(key, remembered);
     const patch: Record<string, string | null> = {};
     const nextHistory = remembered.history === null ? undefined : serializeHistory(remembered.history, now);
