@@ -44,6 +44,8 @@ const SETTINGS = {
 };
 
 const MI = 1024 * 1024;
+/** How far ahead of the built-in controller we may decide a scale: a sync period, a scrape, slack. */
+const MAX_LEAD_MS = (SETTINGS.syncPeriodSeconds + 2 + 3) * 1000;
 /** Per-pod targets: one "unit" of level is what one replica is meant to carry. */
 const UNIT = { cpu: 0.05, memory: 32 * MI, load: 0.1, object: 0.1, queue: 0.1 };
 
@@ -86,7 +88,7 @@ const CASES: Case[] = [
     spec: {
       metrics: [metrics.pods("100m"), metrics.external("d-behavior", "100m")],
       behavior: {
-        scaleUp: { stabilizationWindowSeconds: 0, policies: [{ type: "Pods", value: 2, periodSeconds: 10 }] },
+        scaleUp: { stabilizationWindowSeconds: 0, policies: [{ type: "Pods", value: 1, periodSeconds: 12 }] },
         scaleDown: {
           stabilizationWindowSeconds: 15,
           policies: [{ type: "Percent", value: 50, periodSeconds: 10 }],
@@ -109,8 +111,8 @@ const CASES: Case[] = [
 /**
  * The script: u drives the five single-metric HPAs (u replicas' worth of load), (u, v) the
  * behavior HPA's Pods and External metrics. Expected counts follow from upstream's rules:
- * ceil(u) within [1, 5], a scale-down once the 15s window has passed; the behavior HPA climbs at
- * most 2 pods per 10s (1→3→4) and falls at most 50% per 10s, where upstream truncates 5×50% to
+ * ceil(u) within [1, 5], a scale-down once the 15s window has passed; the behavior HPA climbs one
+ * pod per 12s (1→2→3→4, each step timed by the previous scale) and falls at most 50% per 10s, where upstream truncates 5×50% to
  * a floor of 2 (5→2, not 5→3).
  */
 const STEPS: Step[] = [
@@ -348,13 +350,22 @@ describe("differential: our --dry-run decisions against kube-controller-manager'
         `    DryRunRescale:     ${dryRescales.join(" / ") || "-"}`,
       );
       for (const d of o) {
-        const match = b.find((a) => a.from === d.from && a.to === d.to);
+        // The built-in's scale this decision foresaw: the first from the same count to the same
+        // count, seen after it (or just before: then we were not ahead at all).
+        const match = b.find((a) => a.from === d.from && a.to === d.to && a.seenAt >= d.seenAt - 2_000);
         if (!match) {
           problems.push(
             `${c.name}: we would have scaled ${String(d.from)}→${d.to} (${d.time}), the built-in controller never did`,
           );
           continue;
         }
+        // Ahead by at most a sync period and a scrape (and this machine's lag): more means we
+        // would have scaled early (a stabilization window or policy period misjudged).
+        const leadMs = match.seenAt - d.seenAt;
+        if (leadMs > MAX_LEAD_MS)
+          problems.push(
+            `${c.name}: we would have scaled ${String(d.from)}→${d.to} ${(leadMs / 1000).toFixed(1)}s before the built-in controller did`,
+          );
         anticipated++;
         const message = `New size: ${d.to}; reason: ${d.reason ?? ""}`;
         if (!rescales.includes(message))
