@@ -317,16 +317,24 @@ describe("prom-hpa adapter behind the aggregator", () => {
           : undefined,
       { timeoutMs: 60_000 },
     );
-    const index = z
-      .object({ paths: z.record(z.string(), z.object({ serverRelativeURL: z.string() })) })
-      .parse(JSON.parse(await cluster.kubectl(["get", "--raw", "/openapi/v3"])));
-    expect(Object.keys(index.paths)).toEqual(
-      expect.arrayContaining([
-        "apis/custom.metrics.k8s.io/v1beta2",
-        "apis/external.metrics.k8s.io/v1beta1",
-        "apis/metrics.k8s.io/v1beta1",
-      ]),
+    // The aggregator refreshes its OpenAPI v3 index on its own schedule, after v2: wait for it.
+    const v3Index = z.object({ paths: z.record(z.string(), z.object({ serverRelativeURL: z.string() })) });
+    const wanted = [
+      "apis/custom.metrics.k8s.io/v1beta2",
+      "apis/external.metrics.k8s.io/v1beta1",
+      "apis/metrics.k8s.io/v1beta1",
+    ];
+    const paths = await waitFor(
+      "our groups in kube-apiserver's /openapi/v3 index",
+      async () => {
+        const keys = Object.keys(
+          v3Index.parse(JSON.parse(await cluster.kubectl(["get", "--raw", "/openapi/v3"]))).paths,
+        );
+        return wanted.every((p) => keys.includes(p)) ? keys : undefined;
+      },
+      { timeoutMs: 90_000 },
     );
+    expect(paths).toEqual(expect.arrayContaining(wanted));
     const explained = await waitFor(
       "kubectl explain podmetrics",
       () => cluster.kubectl(["explain", "podmetrics.containers"]).catch(() => undefined),
