@@ -45,7 +45,7 @@ const SETTINGS = {
 
 const MI = 1024 * 1024;
 /** How far ahead of the built-in controller we may decide a scale: a sync period, a scrape, slack. */
-const MAX_LEAD_MS = (SETTINGS.syncPeriodSeconds + 2 + 3) * 1000;
+const MAX_LEAD_MS = (SETTINGS.syncPeriodSeconds + 2 + 5) * 1000;
 /** Per-pod targets: one "unit" of level is what one replica is meant to carry. */
 const UNIT = { cpu: 0.05, memory: 32 * MI, load: 0.1, object: 0.1, queue: 0.1 };
 
@@ -88,7 +88,7 @@ const CASES: Case[] = [
     spec: {
       metrics: [metrics.pods("100m"), metrics.external("d-behavior", "100m")],
       behavior: {
-        scaleUp: { stabilizationWindowSeconds: 0, policies: [{ type: "Pods", value: 1, periodSeconds: 12 }] },
+        scaleUp: { stabilizationWindowSeconds: 0, policies: [{ type: "Pods", value: 1, periodSeconds: 15 }] },
         scaleDown: {
           stabilizationWindowSeconds: 15,
           policies: [{ type: "Percent", value: 50, periodSeconds: 10 }],
@@ -109,11 +109,11 @@ const CASES: Case[] = [
 ];
 
 /**
- * The script: u drives the five single-metric HPAs (u replicas' worth of load), (u, v) the
- * behavior HPA's Pods and External metrics. Expected counts follow from upstream's rules:
- * ceil(u) within [1, 5], a scale-down once the 15s window has passed; the behavior HPA climbs one
- * pod per 12s (1→2→3→4, each step timed by the previous scale) and falls at most 50% per 10s, where upstream truncates 5×50% to
- * a floor of 2 (5→2, not 5→3).
+ * The script: u drives the single-metric HPAs (u replicas' worth of load), (u, v) the behavior
+ * HPA's Pods and External metrics. Expected counts follow from upstream's rules: ceil(u) within
+ * [1, 5], a scale-down once the 15s window has passed; the behavior HPA climbs one pod per 15s
+ * (1→2→3→4, each step timed by the previous scale) and falls at most 50% per 10s, where upstream
+ * truncates 5×50% to a floor of 2 (5→2, not 5→3); d-broken never scales down.
  */
 const STEPS: Step[] = [
   { label: "idle", u: 0.6, v: 0.4, expect: 1, expectBehavior: 1, expectBroken: 1 },
