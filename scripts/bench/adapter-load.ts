@@ -517,15 +517,15 @@ async function main(): Promise<void> {
     out.push(...notMeasured);
     out.push("");
     out.push(
-      "| pods | target | req/s | p50 ms | p99 ms | one at a time: p50 / p99 ms | overhead p50 / p99 ms | Prometheus share (one at a time / loaded) | coalesced | errors |",
+      "| pods | target | req/s | p50 ms | p99 ms | one at a time: p50 / p99 ms | overhead p50 / p99 ms (at the client; in the handler) | Prometheus share (one at a time / loaded) | coalesced | errors |",
     );
     out.push(
-      "| ---- | ------ | ----- | ------ | ------ | --------------------------- | --------------------- | ----------------------------------------- | --------- | ------ |",
+      "| ---- | ------ | ----- | ------ | ------ | --------------------------- | ----------------------------------------------------- | ----------------------------------------- | --------- | ------ |",
     );
     const pct = (x: number | undefined) => (x === undefined ? "" : `${(x * 100).toFixed(0)}%`);
     for (const r of rows) {
       out.push(
-        `| ${r.size} | ${r.target} | ${r.rps.toFixed(0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.seqP50)} / ${fmt(r.seqP99)} | ${r.overheadP50 === undefined ? "" : `${fmt(r.overheadP50)} / ${fmt(r.overheadP99 ?? NaN)}`} | ${r.seqPromShare === undefined ? "" : `${pct(r.seqPromShare)} / ${pct(r.promShare)}`} | ${r.coalesced ?? ""} | ${r.errors} |`,
+        `| ${r.size} | ${r.target} | ${r.rps.toFixed(0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.seqP50)} / ${fmt(r.seqP99)} | ${r.overheadP50 === undefined ? "" : `${fmt(r.overheadP50)} / ${fmt(r.overheadP99 ?? NaN)}; ${fmt(r.serverOverheadP50 ?? NaN)} / ${fmt(r.serverOverheadP99 ?? NaN)}`} | ${r.seqPromShare === undefined ? "" : `${pct(r.seqPromShare)} / ${pct(r.promShare)}`} | ${r.coalesced ?? ""} | ${r.errors} |`,
       );
     }
     out.push("");
