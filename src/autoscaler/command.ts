@@ -29,6 +29,7 @@ export interface AutoscalerFlags {
   namespaces?: string;
   ownershipAnnotation?: string;
   dryRun?: boolean;
+  dryRunAnnotate?: boolean;
   scaleToZero?: boolean;
   maxBackoff: string;
   leaderElect?: boolean;
@@ -53,7 +54,9 @@ A value that does not parse is ignored and reported as a Warning Event (reason I
 
 Written by the autoscaler:
   ${HISTORY_ANNOTATION}            recommendations and scale events, read by the next leader
-  ${DRY_RUN_DECISION_ANNOTATION}   with --dry-run: the would-be decision
+                                            (not with --dry-run: a dry run keeps them in memory)
+  ${DRY_RUN_DECISION_ANNOTATION}   only with --dry-run --dry-run-annotate: the would-be
+                                            decision, written when it changes
 
 The upscale/downscale delays are kube-controller-manager's 1.9–1.11 semantics: no scale in a
 direction until that long after the last scale (status.lastScaleTime).`;
@@ -83,6 +86,7 @@ export function optionsFromFlags(f: AutoscalerFlags): AutoscalerOptions {
   }
   if (f.ownershipAnnotation !== undefined) parseOwnershipAnnotation(f.ownershipAnnotation, "--ownership-annotation");
   parseBindAddress(f.metricsBindAddress, "--metrics-bind-address");
+  if (f.dryRunAnnotate === true && f.dryRun !== true) throw new Error("--dry-run-annotate: only with --dry-run (an active autoscaler writes no decision annotation)");
   const namespaces = (f.namespaces ?? "")
     .split(",")
     .map((s) => s.trim())
@@ -104,6 +108,7 @@ export function optionsFromFlags(f: AutoscalerFlags): AutoscalerOptions {
     concurrentSyncs,
     namespaces,
     dryRun: f.dryRun === true,
+    ...(f.dryRunAnnotate === true ? { dryRunAnnotate: true } : {}),
     maxBackoffMs: duration(f.maxBackoff, "--max-backoff"),
     metricsBindAddress: f.metricsBindAddress,
   };
@@ -145,7 +150,11 @@ export function registerAutoscalerCommand(program: Command): void {
     .option("--hpa-selector <selector>", "only HPAs whose labels match this selector, e.g. autoscaler=prom-hpa")
     .option("--namespaces <list>", "comma-separated namespaces to watch (default: all)")
     .option("--ownership-annotation <key[=value]>", "only HPAs carrying this annotation (with this value, if given)")
-    .option("--dry-run", "compute and report (Events with DryRun reasons, an annotation, /metrics) but never write scale or status")
+    .option("--dry-run", "compute and report (Events with DryRun reasons, /metrics) but write nothing: no scale, no status, no annotation on the HPA; safe beside the built-in HPA controller")
+    .option(
+      "--dry-run-annotate",
+      "with --dry-run, also write the would-be decision to an annotation on the HPA when it changes; each write makes the built-in HPA controller's next status update conflict now and then (FailedUpdateStatus)",
+    )
     .option("--scale-to-zero", "upstream's HPAScaleToZero: minReplicas 0 with Object/External metrics scales to zero and back")
     .option("--max-backoff <duration>", "longest wait between syncs of an HPA whose syncs fail", "2m")
     .option("--leader-elect", "run with leader election on a coordination.k8s.io/v1 Lease")

@@ -47,7 +47,14 @@ export interface AutoscalerOptions {
   namespaces?: string[];
   /** "key" or "key=value": only HPAs with that annotation are ours */
   ownershipAnnotation?: string;
+  /** compute and report (DryRun Events, /metrics) but write nothing: no scale, no HPA status, no annotation */
   dryRun?: boolean;
+  /**
+   * With dryRun: also write the would-be decision to the HPA's dry-run-decision annotation when
+   * it changes. Each write makes the built-in HPA controller's next status update conflict now
+   * and then (it uses a plain update); off by default.
+   */
+  dryRunAnnotate?: boolean;
   /** longest back-off between syncs of a failing HPA (default 2m; never below its sync period) */
   maxBackoffMs?: number;
   /** leader election on a Lease; off when undefined */
@@ -107,6 +114,7 @@ export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<
       ...(typeof options.checkPermissions === "object" ? options.checkPermissions : {}),
       logger: log,
       dryRun,
+      dryRunAnnotate: dryRun && options.dryRunAnnotate === true,
       leaderElection: options.leaderElection !== undefined,
       ...(options.leaderElection ? { namespace: options.leaderElection.leaseNamespace ?? "kube-system" } : {}),
     });
@@ -143,6 +151,7 @@ export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<
     syncPeriodMs: options.syncPeriodMs ?? DEFAULT_SYNC_PERIOD_MS,
     concurrentSyncs,
     dryRun,
+    dryRunAnnotate: dryRun && options.dryRunAnnotate === true,
     maxBackoffMs: options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
     ownership,
   });

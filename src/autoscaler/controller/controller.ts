@@ -2,7 +2,9 @@
 // annotation) by a bounded number of workers, with back-off after failed syncs. One sync reads
 // the scale subresource, the pods (informer) and every metric, runs the pure algorithm, writes
 // the scale, the status, Events and the history annotation. In dry-run it writes only Events
-// (reason prefixed "DryRun") and annotations.
+// (reason prefixed "DryRun"): nothing on the HPA, whose every write would make the built-in
+// controller's next status update conflict; the history then lives in memory only, as upstream's
+// does. `dryRunAnnotate` opts in to the would-be decision as an annotation, written on change.
 import { kubeTimeToEpochMs, type HorizontalPodAutoscaler, type HorizontalPodAutoscalerStatus, type MetricResponse, type Pod } from "../../kube/objects.js";
 import type { Logger } from "../../log/logger.js";
 import {
@@ -45,6 +47,12 @@ export interface ControllerOptions {
   syncPeriodMs: number;
   concurrentSyncs: number;
   dryRun: boolean;
+  /**
+   * dry-run only: also write the would-be decision to an annotation on the HPA when it changes.
+   * Each write bumps the HPA's resourceVersion, so the built-in controller's next status update
+   * (a plain update) conflicts now and then; off by default.
+   */
+  dryRunAnnotate?: boolean;
   /** the longest wait between syncs of a failing HPA (never shorter than its sync period) */
   maxBackoffMs: number;
   ownership?: OwnershipAnnotation | undefined;
@@ -315,10 +323,11 @@ export class HpaController {
       metricResponses = specMetrics.map(() => ({ error: "not read: the algorithm does not need metrics for this target state" }));
     }
 
-    // history: ours from the last sync, else what the last leader saved on the HPA
+    // history: ours from the last sync, else what the last leader saved on the HPA (a dry-run
+    // shadow keeps its own in memory and re-learns after a restart: it never scales)
     let mem = this.memory.get(key);
     if (mem !== undefined && mem.uid !== hpa.metadata.uid) mem = undefined;
-    const persistedText = annotations[HISTORY_ANNOTATION];
+    const persistedText = o.dryRun ? undefined : annotations[HISTORY_ANNOTATION];
     let history = mem?.history ?? parseHistory(persistedText, now);
     if (o.dryRun && history !== null && current !== undefined && mem?.lastReplicas !== undefined && mem.lastReplicas !== current.replicas) {
       // Shadow mode: the scale events that limit behavior policies are the real scaler's, not
@@ -365,17 +374,18 @@ export class HpaController {
       }
     }
 
-    // remember; save to the annotation when the compacted history (or dry-run decision) changed
+    // remember; active: save the history to its annotation when the compacted form changed (the
+    // next leader reads it); dry-run: memory only, plus the decision annotation if opted in
     const remembered: Remembered = mem ?? { uid: hpa.metadata.uid, history: null, persisted: persistedText, decision: undefined };
     if (result.history !== null) remembered.history = result.history;
     if (current !== undefined) remembered.lastReplicas = current.replicas;
     remembered.lastScaleTime = kubeTimeToEpochMs(hpa.status?.lastScaleTime);
     this.memory.set(key, remembered);
     const patch: Record<string, string | null> = {};
-    const nextHistory = remembered.history === null ? undefined : serializeHistory(remembered.history, now);
+    const nextHistory = o.dryRun || remembered.history === null ? undefined : serializeHistory(remembered.history, now);
     if (nextHistory !== undefined && nextHistory !== remembered.persisted) patch[HISTORY_ANNOTATION] = nextHistory;
     const currentReplicas = "error" in scaleInput ? undefined : scaleInput.replicas;
-    if (o.dryRun) {
+    if (o.dryRun && o.dryRunAnnotate === true) {
       const decision = stableJson({
         currentReplicas: currentReplicas ?? null,
         desiredReplicas: result.desiredReplicas,
@@ -395,7 +405,7 @@ export class HpaController {
       } catch (err) {
         remembered.decision = undefined;
         errorReasons.push(FAILED_PERSIST_HISTORY);
-        o.log.warn({ hpa: key, err: errorMessage(err) }, "could not save the history annotation");
+        o.log.warn({ hpa: key, annotations: Object.keys(patch), err: errorMessage(err) }, "could not save the annotations");
       }
     }
 

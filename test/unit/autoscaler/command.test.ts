@@ -27,6 +27,7 @@ describe("prom-hpa autoscaler flags", () => {
     });
     expect(o.concurrentSyncs).toBe(5);
     expect(o.dryRun).toBe(false);
+    expect(o.dryRunAnnotate).toBeUndefined();
     expect(o.leaderElection).toBeUndefined();
     expect(o.metricsBindAddress).toBe(":8080");
   });
@@ -57,10 +58,16 @@ describe("prom-hpa autoscaler flags", () => {
     expect(o.hpaSelector).toBe("team=x");
     expect(o.ownershipAnnotation).toBe("autoscaler.prom-hpa.io/owner=prom-hpa");
     expect(o.dryRun).toBe(true);
+    expect(o.dryRunAnnotate).toBeUndefined();
     expect(o.leaderElection).toEqual({ leaseName: "prom-hpa-autoscaler", leaseNamespace: "prom-hpa", leaseDurationMs: 20_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
   });
 
+  it("--dry-run-annotate opts a dry run in to the decision annotation", () => {
+    expect(optionsFromFlags(flags(["--dry-run", "--dry-run-annotate"]))).toMatchObject({ dryRun: true, dryRunAnnotate: true });
+  });
+
   it.each([
+    [["--dry-run-annotate"], /^--dry-run-annotate: only with --dry-run/],
     [["--sync-period=15"], /^--sync-period: invalid duration "15"/],
     [["--sync-period=500ms"], /^--sync-period: "500ms" is below the minimum of 1s/],
     [["--upscale-delay=3 minutes"], /^--upscale-delay: invalid duration/],

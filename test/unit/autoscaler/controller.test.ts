@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DRY_RUN_DECISION_ANNOTATION, HISTORY_ANNOTATION, SYNC_PERIOD_ANNOTATION, UPSCALE_DELAY_ANNOTATION } from "../../../src/autoscaler/controller/annotations.js";
+import { HISTORY_ANNOTATION, SYNC_PERIOD_ANNOTATION, UPSCALE_DELAY_ANNOTATION } from "../../../src/autoscaler/controller/annotations.js";
 import { HpaController } from "../../../src/autoscaler/controller/controller.js";
 import { podSchema } from "../../../src/kube/objects.js";
 import { fakeReconcile, makeController, makeHpa } from "./fakes.js";
@@ -294,7 +294,7 @@ describe("HPAs selecting the same pods", () => {
 });
 
 describe("dry-run", () => {
-  it("never writes the scale or the status, records DryRun Events and the would-be decision", async () => {
+  it("never writes the scale, the status or an annotation; records DryRun Events and the would-be decision in /metrics", async () => {
     const rec = fakeReconcile(() => 5);
     const h = makeController({ dryRun: true, reconcile: rec.fn });
     h.hpas.set(makeHpa("a"));
@@ -306,9 +306,7 @@ describe("dry-run", () => {
     expect(h.writer.statuses).toEqual([]);
     expect(h.writer.conditionPatches).toEqual([]);
     expect(h.events.reasons()).toEqual(["DryRunRescale", "DryRunRescale", "DryRunRescale"]);
-    const decisions = h.writer.annotationPatches.map((p) => p.annotations[DRY_RUN_DECISION_ANNOTATION]).filter((d) => d !== undefined);
-    expect(decisions).toHaveLength(1); // the same decision is not rewritten every sync
-    expect(JSON.parse(decisions[0] ?? "{}")).toMatchObject({ currentReplicas: 1, desiredReplicas: 5, wouldScale: true });
+    expect(h.writer.annotationPatches).toEqual([]);
     const desired = await h.telemetry.registry.getSingleMetricAsString("prom_hpa_autoscaler_desired_replicas");
     expect(desired).toContain('name="a"');
     expect(desired).toContain("} 5");
