@@ -86,10 +86,13 @@ export interface PermissionOptions {
    */
   extraResources?: GroupResource[];
   /**
-   * Autoscaler only: running with --dry-run, it never writes scale subresources or HPA status,
-   * so the self-check does not ask for those (the installed roles still grant them).
+   * Autoscaler only: running with --dry-run, it writes nothing on HPAs or their targets (no
+   * scale, no status, no annotation), so the self-check does not ask for those writes (the
+   * installed roles still grant them).
    */
   dryRun?: boolean;
+  /** Autoscaler only, with dryRun: --dry-run-annotate patches the decision annotation onto HPAs. */
+  dryRunAnnotate?: boolean;
   /** Autoscaler only: without leader election it needs no Lease. Default true. */
   leaderElection?: boolean;
 }
@@ -191,8 +194,8 @@ export function autoscalerPermissions(options: PermissionOptions = {}): ProgramP
   const namespace = options.namespace ?? INSTALL.namespace;
   const requirements: Requirement[] = [
     {
-      // update/patch on the object itself: the dry-run decision annotation and the
-      // scale-event history the next leader reads back.
+      // update/patch on the object itself: the scale-event history the next leader reads back
+      // (and, with --dry-run-annotate, the dry-run decision).
       why: "watch HorizontalPodAutoscalers and annotate them",
       rule: {
         apiGroups: ["autoscaling"],
@@ -257,8 +260,14 @@ export function autoscalerPermissions(options: PermissionOptions = {}): ProgramP
     },
   ];
   const readOnly = (r: Requirement): Requirement | undefined => {
-    // A dry-run autoscaler still reads each target's scale, but writes neither it nor HPA status.
+    // A dry-run autoscaler still reads each target's scale, but writes neither it nor HPA status,
+    // and annotates HPAs only when asked to (--dry-run-annotate).
     if (r.rule.resources.includes("horizontalpodautoscalers/status")) return undefined;
+    if (r.rule.resources.includes("horizontalpodautoscalers")) {
+      return options.dryRunAnnotate === true
+        ? { ...r, rule: { ...r.rule, verbs: [...READ, "patch"] } }
+        : { ...r, why: "watch HorizontalPodAutoscalers", rule: { ...r.rule, verbs: READ } };
+    }
     if (!r.rule.resources.includes("*/scale")) return r;
     return {
       ...r,

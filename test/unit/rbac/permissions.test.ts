@@ -131,8 +131,16 @@ describe("autoscaler permissions", () => {
       "get apps/replicasets/scale",
       "get core/replicationcontrollers/scale",
     ]);
-    expect(dry).toContain("patch autoscaling/horizontalpodautoscalers");
+    expect(dry).toContain("watch autoscaling/horizontalpodautoscalers");
+    expect(dry.filter((c) => /^(update|patch) autoscaling\/horizontalpodautoscalers/.test(c))).toEqual([]);
     expect(dry).toContain("create core/events");
+  });
+
+  it("in dry-run with --dry-run-annotate ask to patch HPAs (the decision annotation), not to update them", () => {
+    const dry = allChecks(autoscalerPermissions({ dryRun: true, dryRunAnnotate: true }).requirements);
+    expect(dry.filter((c) => /^(update|patch) autoscaling\/horizontalpodautoscalers/.test(c))).toEqual([
+      "patch autoscaling/horizontalpodautoscalers",
+    ]);
   });
 
   it("grant */scale in every group (custom resources too) and Leases only in its namespace", () => {

@@ -211,6 +211,9 @@ describe("startAutoscaler with checkPermissions", () => {
     expect(asked).toContain("get deployments/scale (apps) cluster-wide");
     expect(asked.filter((q) => q.startsWith("update deployments/scale"))).toEqual([]);
     expect(asked.filter((q) => q.includes("horizontalpodautoscalers/status"))).toEqual([]);
+    // nor to annotate HPAs: a dry run writes nothing on them
+    expect(asked.filter((q) => /^(update|patch) horizontalpodautoscalers /.test(q))).toEqual([]);
+    expect(asked).toContain("watch horizontalpodautoscalers (autoscaling) cluster-wide");
   });
 
   it("without leader election does not ask about Leases", async () => {
