@@ -8,6 +8,7 @@ import { registerAdapterCommand } from "./adapter/command.js";
 import { registerAutoscalerCommand } from "./autoscaler/command.js";
 import { registerConformanceCommand } from "./conformance/command.js";
 import { registerManifestsCommand } from "./rbac/command.js";
+import { registerSimulateCommand } from "./simulate/command.js";
 
 export function buildCli(): Command {
   const program = new Command("prom-hpa")
@@ -18,6 +19,7 @@ export function buildCli(): Command {
   registerAutoscalerCommand(program);
   registerConformanceCommand(program);
   registerManifestsCommand(program);
+  registerSimulateCommand(program);
   return program;
 }
 
