@@ -11,6 +11,8 @@ function notes(s: SyncRecord): string {
   return lines.join("\n");
 }
 
+const NOTES_WIDTH = 110;
+
 export function renderTable(scenario: Scenario, result: SimulationResult): string {
   const table = new Table({
     head: [
@@ -22,6 +24,10 @@ export function renderTable(scenario: Scenario, result: SimulationResult): strin
       "events / conditions changed",
     ],
     style: { head: [], border: [], compact: true },
+    // long Event messages wrap inside the last column instead of widening the table
+    wordWrap: true,
+    wrapOnWordBoundary: true,
+    colWidths: [...Array<null>(4 + scenario.metrics.length).fill(null), NOTES_WIDTH],
   });
   for (const s of result.syncs) {
     table.push([

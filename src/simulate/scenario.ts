@@ -90,8 +90,12 @@ export class ScenarioError extends Error {
 
 /** A Go duration; YAML turns a bare `0` into a number, which means "off" here as in a flag. */
 const durationText = z
-  .union([z.string(), z.literal(0)], { error: "expected a Go duration such as 30s, 3m or 1h30m" })
-  .transform((v) => String(v));
+  .union([z.string(), z.number()], { error: "expected a Go duration such as 30s, 3m or 1h30m" })
+  .transform((v, ctx) => {
+    if (typeof v === "string" || v === 0) return String(v);
+    ctx.addIssue({ code: "custom", message: `${v} needs a unit: a Go duration such as ${v}s or ${v}m` });
+    return z.NEVER;
+  });
 
 const settingsSchema = z.strictObject({
   syncPeriod: durationText.optional(),
