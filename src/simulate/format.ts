@@ -7,6 +7,7 @@ import { SIMULATION_EPOCH_MS, type SimulationResult, type SyncRecord } from "./s
 /** What happened at a sync besides the numbers: Events first, then conditions that changed. */
 function notes(s: SyncRecord): string {
   const lines = s.events.map((e) => `${e.reason}: ${e.message}`);
+  if (s.heldBack) lines.push(`held back by the ${s.heldBack.by}: would scale to ${s.heldBack.replicas}`);
   for (const c of s.changedConditions) lines.push(`${c.type}=${c.status} ${c.reason ?? ""}`.trimEnd());
   return lines.join("\n");
 }
@@ -78,6 +79,7 @@ export function toJson(scenario: Scenario, result: SimulationResult): unknown {
       desiredReplicas: s.desiredReplicas,
       scaled: s.scaled,
       ...(s.rescaleReason !== undefined ? { rescaleReason: s.rescaleReason } : {}),
+      ...(s.heldBack ? { heldBack: s.heldBack } : {}),
       metrics: s.metrics,
       conditions: s.conditions,
       changedConditions: s.changedConditions.map((x) => x.type),

@@ -5,6 +5,8 @@
 import {
   reconcile,
   type ControllerEvent,
+  type ReconcileInput,
+  type ReconcileResult,
   type HpaCondition,
   type HpaHistory,
 } from "../autoscaler/algorithm/index.js";
@@ -46,6 +48,8 @@ export interface SyncRecord {
   desiredReplicas: number;
   scaled: boolean;
   rescaleReason?: string;
+  /** the size the legacy delays kept it from writing, and which delay */
+  heldBack?: { replicas: number; by: "upscale delay" | "downscale delay" };
   metrics: MetricReading[];
   /** conditions whose status or reason changed at this sync (all of them at the first) */
   changedConditions: HpaCondition[];
@@ -268,6 +272,26 @@ function podObject(scenario: Scenario, p: SimPod, now: number): Pod {
   };
 }
 
+/**
+ * The delays gate the size after every other rule, so the same sync without them shows what they
+ * held back (reconcile is pure: asking twice changes nothing).
+ */
+function heldBackBy(input: ReconcileInput, result: ReconcileResult): SyncRecord["heldBack"] {
+  const { upscaleDelaySeconds, downscaleDelaySeconds } = input.settings;
+  if (result.scaled || (upscaleDelaySeconds === 0 && downscaleDelaySeconds === 0) || "error" in input.scale)
+    return undefined;
+  const current = input.scale.replicas;
+  const ungated = reconcile({
+    ...input,
+    settings: { ...input.settings, upscaleDelaySeconds: 0, downscaleDelaySeconds: 0 },
+  });
+  if (!ungated.scaled || ungated.desiredReplicas === current) return undefined;
+  return {
+    replicas: ungated.desiredReplicas,
+    by: ungated.desiredReplicas > current ? "upscale delay" : "downscale delay",
+  };
+}
+
 const conditionChanged = (before: HpaCondition[], c: HpaCondition): boolean => {
   const prev = before.find((b) => b.type === c.type);
   return !prev || prev.status !== c.status || prev.reason !== c.reason;
@@ -308,7 +332,7 @@ export function simulate(scenario: Scenario, settings: SimulationSettings): Simu
     const metricResponses = scenario.metrics.map((m) =>
       metricResponse(scenario, m, step.levels.get(m.key) ?? { kind: "total", milli: 0n }, pods, now),
     );
-    const result = reconcile({
+    const input: ReconcileInput = {
       now,
       settings: settings.controller,
       hpa,
@@ -316,7 +340,9 @@ export function simulate(scenario: Scenario, settings: SimulationSettings): Simu
       pods: pods.map((p) => podObject(scenario, p, now)),
       metricResponses,
       history,
-    });
+    };
+    const result = reconcile(input);
+    const heldBack = heldBackBy(input, result);
     const before = (hpa.status?.conditions ?? []) as HpaCondition[];
     const conditions = (result.status.conditions ?? []) as HpaCondition[];
     syncs.push({
@@ -328,6 +354,7 @@ export function simulate(scenario: Scenario, settings: SimulationSettings): Simu
       desiredReplicas: result.desiredReplicas,
       scaled: result.scaled,
       ...(result.rescaleReason !== undefined ? { rescaleReason: result.rescaleReason } : {}),
+      ...(heldBack ? { heldBack } : {}),
       metrics: scenario.metrics.map((m, i) => {
         const target = targetText(m.spec);
         const binary =

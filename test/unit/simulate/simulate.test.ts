@@ -82,6 +82,16 @@ describe("the seed scenario (examples/simulate/seed.yaml)", () => {
       status: "False",
       reason: "BackoffBoth",
     });
+    expect(at4m?.heldBack).toEqual({ replicas: 3, by: "upscale delay" });
+  });
+
+  it("says which syncs the downscale delay held back after the load stopped", () => {
+    const held = result.syncs.filter((s) => s.heldBack?.by === "downscale delay").map((s) => s.t / 1000);
+    expect(held).toEqual([600, 630, 660, 690, 720, 750, 780]);
+    expect(result.syncs.find((s) => s.t === 600_000)?.heldBack).toEqual({
+      replicas: 1,
+      by: "downscale delay",
+    });
   });
 
   it("splits the total load evenly across the replicas, so the per-pod value falls after a scale-up", () => {
@@ -328,6 +338,7 @@ describe("prom-hpa simulate (the command)", () => {
       "SuccessfulRescale: New size: 3; reason: cpu resource utilization (percentage of request) above target",
     );
     expect(text).toContain("AbleToScale=False BackoffDownscale");
+    expect(text).toContain("held back by the upscale delay: would scale to 4");
     expect(text.trimEnd().split("\n").at(-1)).toBe(
       "default/hello-world: 4 rescales in 17m0s (34 syncs; sync 30s, upscale delay 3m0s, downscale delay 5m0s, stabilization 0s, tolerance 0.1): 1→2 at 1m0s, 2→3 at 4m30s, 3→4 at 8m0s, 4→1 at 13m30s; replicas 1..4, final 1",
     );
