@@ -1,6 +1,6 @@
 // `prom-hpa simulate FILE`: replay a scenario through the HPA algorithm, no cluster needed.
 import { readFile } from "node:fs/promises";
-import type { Command } from "commander";
+import { CommanderError, type Command } from "commander";
 import { renderTable, summaryLine, toJson } from "./format.js";
 import { parseScenario, resolveSettings, ScenarioError, type SettingsText } from "./scenario.js";
 import { simulate } from "./simulate.js";
@@ -87,6 +87,10 @@ export function registerSimulateCommand(program: Command): void {
     )
     .option("--json", "print every sync as JSON instead of a table")
     .addHelpText("after", HELP_AFTER)
+    // a flag commander rejects (unknown, missing its value) is bad input too; help still exits 0
+    .exitOverride((err) => {
+      throw err.exitCode === 0 ? err : new CommanderError(EXIT_BAD_INPUT, err.code, err.message);
+    })
     .action(async (file: string, flags: SimulateFlags) => {
       try {
         await run(file, flags);

@@ -344,6 +344,16 @@ describe("prom-hpa simulate (the command)", () => {
     );
   });
 
+  it("treats a flag commander rejects as bad input (exit 2)", async () => {
+    vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    await expect(
+      buildCli().parseAsync(["node", "prom-hpa", "simulate", seedPath, "--upscale-delays", "1m"]),
+    ).rejects.toMatchObject({
+      exitCode: 2,
+      code: "commander.unknownOption",
+    });
+  });
+
   it("exits 2 with one clear message naming the field, no stack trace", async () => {
     const bad = seedText.replace("cpu: 650m # 2 pods", "cpu: [650] # 2 pods");
     const file = join(import.meta.dirname, ".bad-seed.test-tmp.yaml");
