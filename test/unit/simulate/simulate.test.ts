@@ -126,6 +126,13 @@ describe("settings", () => {
     ]);
   });
 
+  it("a 5m stabilization window from the flags delays the scale-down to when the last 4-replica recommendation (9m30s) leaves it", () => {
+    const scenario = parseScenario(seedText, "seed.yaml");
+    const result = simulate(scenario, resolveSettings(scenario.settings, { downscaleStabilization: "5m" }));
+    expect(result.settings.controller.downscaleStabilizationWindowSeconds).toBe(300);
+    expect(scaleSteps(result).at(-1)).toEqual({ t: 900, from: 4, to: 1 });
+  });
+
   it("defaults to the autoscaler's: 15s sync, no delays, 5m stabilization, tolerance 0.1", () => {
     expect(resolveSettings({}, {})).toMatchObject({
       syncPeriodMs: 15_000,
@@ -266,6 +273,52 @@ describe("other metric sources and readiness", () => {
     expect(failed?.conditions.find((c) => c.type === "ScalingActive")).toMatchObject({
       status: "False",
       reason: "FailedGetExternalMetric",
+    });
+  });
+
+  it("feeds a ContainerResource metric to its container and an Object metric its value", () => {
+    const hpa = cpuHpa({
+      metrics: [
+        {
+          type: "ContainerResource",
+          containerResource: {
+            name: "cpu",
+            container: "app",
+            target: { type: "Utilization", averageUtilization: 50 },
+          },
+        },
+        {
+          type: "Object",
+          object: {
+            describedObject: { apiVersion: "networking.k8s.io/v1", kind: "Ingress", name: "main" },
+            metric: { name: "requests_per_second" },
+            target: { type: "Value", value: "100" },
+          },
+        },
+      ],
+    });
+    const file = {
+      hpa,
+      settings: { syncPeriod: "30s" },
+      pods: {
+        containers: [
+          { name: "app", requests: { cpu: "200m" } },
+          { name: "proxy", requests: { cpu: "100m" } },
+        ],
+      },
+      steps: [{ duration: "1m", metrics: { "app/cpu": "150m", requests_per_second: 300 } }],
+    };
+    const result = runSimulation(stringify(file));
+    // app: 150m of 200m = 75% → 2 replicas; the Ingress at 300 against 100 → 3 replicas, which wins
+    expect(result.syncs[0]?.metrics.map((m) => `${m.key} ${m.current}/${m.target}`)).toEqual([
+      "app/cpu 75%/50%",
+      "requests_per_second 300/100",
+    ]);
+    expect(result.rescales[0]).toEqual({
+      t: 0,
+      from: 1,
+      to: 3,
+      reason: "Ingress metric requests_per_second above target",
     });
   });
 
