@@ -4,9 +4,9 @@
 // metrics to list.
 import { join } from "node:path";
 import { pino } from "pino";
-import { apiServiceNames, apiServiceObjects, loopbackService } from "../../src/adapter/apiservices.js";
 import { defaultConfig } from "../../src/adapter/config/index.js";
 import { startAdapter } from "../../src/adapter/index.js";
+import { registerWithAggregator, type Registration } from "./aggregator.js";
 import type { Addon } from "./cluster.js";
 import type { PodRunner } from "./podrunner/runner.js";
 
@@ -66,24 +66,19 @@ export const adapterAddon: Addon = {
       logger,
     });
     let runner: PodRunner | undefined;
+    let registration: Registration | undefined;
     try {
-      const apis = { custom: true, external: true, resource: true };
-      const target = { namespace: NAMESPACE, service: SERVICE, port: adapter.port, caPem: cert.caPem };
-      const objects = [loopbackService(target), ...apiServiceObjects(apis, target), sampleDeployment()];
-      await cluster.kubectl(["apply", "-f", "-"], {
-        input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
+      await cluster.kubectl(["apply", "-f", "-"], { input: JSON.stringify(sampleDeployment()) });
+      registration = await registerWithAggregator(cluster, {
+        namespace: NAMESPACE,
+        service: SERVICE,
+        port: adapter.port,
+        caPem: cert.caPem,
       });
       runner = await cluster.startPodRunner({ namespace: SAMPLE_NAMESPACE, labelSelector: "app=sample-app" });
-      await cluster.kubectl(
-        [
-          "wait",
-          "--for=condition=Available",
-          "--timeout=90s",
-          ...apiServiceNames(apis).map((n) => `apiservice/${n}`),
-        ],
-        { timeoutMs: 100_000 },
-      );
+      await registration.waitAvailable({ timeoutMs: 90_000 });
     } catch (err) {
+      await registration?.unregister();
       await runner?.stop();
       await adapter.stop();
       throw err;
@@ -95,15 +90,8 @@ export const adapterAddon: Addon = {
         `sample workload: deployment/sample-app in ${SAMPLE_NAMESPACE}`,
       ],
       async stop() {
-        await cluster
-          .kubectl([
-            "delete",
-            "apiservice",
-            "-l",
-            "app.kubernetes.io/name=prom-hpa-adapter",
-            "--ignore-not-found",
-          ])
-          .catch(() => undefined);
+        // APIServices first: an aggregated API that does not answer blocks namespace deletion.
+        await registration?.unregister();
         await runner?.stop();
         await adapter.stop();
       },

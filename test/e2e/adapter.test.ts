@@ -10,10 +10,10 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { parseConfig } from "../../src/adapter/config/index.js";
-import { startAdapter, type RunningAdapter } from "../../src/adapter/index.js";
-import { silentLogger } from "../../src/log/logger.js";
+import type { RunningAdapter } from "../../src/adapter/index.js";
 import type { PodRunner } from "../../scripts/cluster/podrunner/runner.js";
 import { KubectlError } from "../../scripts/cluster/handle.js";
+import { startRegisteredAdapter, type RegisteredAdapter } from "./support/adapter.js";
 import { printLogsOnFailure, useCluster } from "./support/cluster.js";
 import { listPods, sampleDeployment } from "./support/kube.js";
 import { useNamespace } from "./support/namespace.js";
@@ -72,13 +72,6 @@ resourceRules:
     containerLabel: container
   window: 1m
 `;
-
-const API_SERVICES = [
-  ["custom.metrics.k8s.io", "v1beta1"],
-  ["custom.metrics.k8s.io", "v1beta2"],
-  ["external.metrics.k8s.io", "v1beta1"],
-  ["metrics.k8s.io", "v1beta1"],
-] as const;
 
 /** A TCP relay to Prometheus that can be cut and restored on the same port. */
 class Relay {
@@ -167,10 +160,10 @@ function quantity(s: string): number {
 
 describe("prom-hpa adapter behind the aggregator", () => {
   const ns = useNamespace(() => cluster, "adapter");
+  let registered: RegisteredAdapter | undefined;
   let adapter: RunningAdapter | undefined;
   let runner: PodRunner | undefined;
   const relay = new Relay(new URL(cluster.info.prometheusUrl));
-  const serviceName = "prom-hpa-adapter";
 
   beforeAll(async () => {
     const config = parseConfig(CONFIG);
@@ -179,98 +172,20 @@ describe("prom-hpa adapter behind the aggregator", () => {
     await cluster.kubectl(["apply", "-f", "-"], { namespace: ns.name, input: sampleDeployment("web", 1) });
     runner = await cluster.startPodRunner({ namespace: ns.name, labelSelector: "app=web", burnMs: 1 });
     await runner.waitForRunning(1);
-    const cert = await cluster.issueServingCert({ service: serviceName, namespace: ns.name });
-    adapter = await startAdapter({
-      bindAddress: "127.0.0.1",
-      securePort: 0,
-      tlsCertFile: cert.certFile,
-      tlsPrivateKeyFile: cert.keyFile,
-      kubeconfig: cluster.kubeconfigPath,
-      prometheus: {
-        config: config.config,
-        options: { url: `http://127.0.0.1:${relay.port}`, timeoutMs: 2_000 },
-        relistIntervalMs: 2_000,
-      },
-      logger: silentLogger,
-    });
-    const port = adapter.port;
-    const objects: unknown[] = [
-      {
-        apiVersion: "v1",
-        kind: "Service",
-        metadata: { name: serviceName, namespace: ns.name },
-        spec: {
-          type: "ExternalName",
-          externalName: "127.0.0.1",
-          ports: [{ name: "https", port, targetPort: port }],
-        },
-      },
-      ...API_SERVICES.map(([group, version]) => ({
-        apiVersion: "apiregistration.k8s.io/v1",
-        kind: "APIService",
-        metadata: { name: `${version}.${group}` },
-        spec: {
-          group,
-          version,
-          service: { namespace: ns.name, name: serviceName, port },
-          caBundle: Buffer.from(cert.caPem).toString("base64"),
-          groupPriorityMinimum: 100,
-          versionPriority: 100,
-        },
-      })),
+    registered = await startRegisteredAdapter(cluster, {
+      namespace: ns.name,
+      config: config.config,
+      prometheusUrl: `http://127.0.0.1:${relay.port}`,
+      timeoutMs: 2_000,
       // What the HPA controller's service account needs, as the adapter's install manifests grant it.
-      {
-        apiVersion: "rbac.authorization.k8s.io/v1",
-        kind: "ClusterRole",
-        metadata: { name: "e2e-metrics-reader" },
-        rules: [
-          {
-            apiGroups: ["custom.metrics.k8s.io", "external.metrics.k8s.io", "metrics.k8s.io"],
-            resources: ["*"],
-            verbs: ["get", "list"],
-          },
-        ],
-      },
-      {
-        apiVersion: "rbac.authorization.k8s.io/v1",
-        kind: "ClusterRoleBinding",
-        metadata: { name: "e2e-metrics-reader-hpa" },
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "e2e-metrics-reader" },
-        subjects: [{ kind: "ServiceAccount", name: "horizontal-pod-autoscaler", namespace: "kube-system" }],
-      },
-    ];
-    await cluster.kubectl(["apply", "-f", "-"], {
-      input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
+      hpaReaderRole: "e2e-metrics-reader",
     });
-    for (const [group, version] of API_SERVICES) {
-      await waitFor(
-        `APIService ${version}.${group} Available`,
-        async () => {
-          const out = JSON.parse(
-            await cluster.kubectl(["get", "apiservice", `${version}.${group}`, "-o", "json"]),
-          ) as { status?: { conditions?: { type: string; status: string }[] } };
-          return out.status?.conditions?.some((c) => c.type === "Available" && c.status === "True")
-            ? true
-            : undefined;
-        },
-        { timeoutMs: 60_000 },
-      );
-    }
+    adapter = registered.adapter;
   }, 180_000);
 
   afterAll(async () => {
-    // APIServices first: with their server gone, namespace deletion would hang on discovery.
-    await cluster
-      .kubectl(["delete", "apiservice", ...API_SERVICES.map(([g, v]) => `${v}.${g}`), "--ignore-not-found"])
-      .catch(() => undefined);
-    await cluster
-      .kubectl(["delete", "clusterrolebinding", "e2e-metrics-reader-hpa", "--ignore-not-found"])
-      .catch(() => undefined);
-    await cluster
-      .kubectl(["delete", "clusterrole", "e2e-metrics-reader", "--ignore-not-found"])
-      .catch(() => undefined);
+    await registered?.stop();
     await runner?.stop();
-    await adapter?.stop();
     await relay.stop();
   });
 

@@ -12,11 +12,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { parseConfig } from "../../src/adapter/config/index.js";
-import { startAdapter, type RunningAdapter } from "../../src/adapter/index.js";
 import { startAutoscaler, type AutoscalerHandle } from "../../src/autoscaler/index.js";
-import { createLogger, silentLogger } from "../../src/log/logger.js";
+import { createLogger } from "../../src/log/logger.js";
 import type { PodRunner } from "../../scripts/cluster/podrunner/runner.js";
 import { REPO_ROOT } from "../../scripts/cluster/binaries.js";
+import { startRegisteredAdapter, type RegisteredAdapter } from "./support/adapter.js";
 import { printLogsOnFailure, useCluster } from "./support/cluster.js";
 import { useNamespace } from "./support/namespace.js";
 import { waitFor } from "./support/wait.js";
@@ -89,13 +89,6 @@ const server = createServer((req, res) => {
 });
 server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ event: "listening", port: server.address().port })));
 `;
-
-const API_SERVICES = [
-  ["custom.metrics.k8s.io", "v1beta1"],
-  ["custom.metrics.k8s.io", "v1beta2"],
-  ["external.metrics.k8s.io", "v1beta1"],
-  ["metrics.k8s.io", "v1beta1"],
-] as const;
 
 const hpaSchema = z.object({
   metadata: z.object({ annotations: z.record(z.string(), z.string()).nullish() }),
@@ -184,10 +177,8 @@ describe("prom-hpa autoscaler on the real control plane", () => {
   const levelFile = join(dir, "levels.json");
   const programFile = join(dir, "level-pod.mjs");
   const levels: Record<string, Record<string, number>> = {};
-  let adapter: RunningAdapter | undefined;
+  let registered: RegisteredAdapter | undefined;
   let runner: PodRunner | undefined;
-  const serviceName = "prom-hpa-adapter-as";
-  const roleName = "e2e-autoscaler-metrics-reader";
 
   const setLevel = (app: string, values: Record<string, number>) => {
     levels[app] = values;
@@ -229,9 +220,17 @@ describe("prom-hpa autoscaler on the real control plane", () => {
   /** Waits for the Deployment to have n replicas; on a timeout prints `kubectl describe hpa <hpaName>`. */
   const scaledTo = async (name: string, n: number, timeoutMs = 120_000, hpaName = name) => {
     try {
-      return await waitFor(`${name} at ${n} replicas`, async () => ((await replicas(name)) === n ? Date.now() : undefined), { timeoutMs, intervalMs: 500 });
+      return await waitFor(
+        `${name} at ${n} replicas`,
+        async () => ((await replicas(name)) === n ? Date.now() : undefined),
+        { timeoutMs, intervalMs: 500 },
+      );
     } catch (err) {
-      console.error(await cluster.kubectl(["describe", "hpa", hpaName], { namespace: ns.name }).catch((e: unknown) => String(e)));
+      console.error(
+        await cluster
+          .kubectl(["describe", "hpa", hpaName], { namespace: ns.name })
+          .catch((e: unknown) => String(e)),
+      );
       throw err;
     }
   };
@@ -262,104 +261,26 @@ describe("prom-hpa autoscaler on the real control plane", () => {
         env: { ...process.env, POD: t.pod, LEVEL_FILE: levelFile },
       }),
     });
-    const cert = await cluster.issueServingCert({ service: serviceName, namespace: ns.name });
-    adapter = await startAdapter({
-      bindAddress: "127.0.0.1",
-      securePort: 0,
-      tlsCertFile: cert.certFile,
-      tlsPrivateKeyFile: cert.keyFile,
-      kubeconfig: cluster.kubeconfigPath,
-      prometheus: {
-        config: config.config,
-        options: { url: cluster.info.prometheusUrl, timeoutMs: 5_000 },
-        relistIntervalMs: 2_000,
-      },
-      logger: silentLogger,
-    });
-    const port = adapter.port;
-    await cluster.kubectl(["apply", "-f", "-"], {
-      input: JSON.stringify({
+    await apply([
+      {
         apiVersion: "v1",
-        kind: "List",
-        items: [
-          {
-            apiVersion: "v1",
-            kind: "Service",
-            metadata: { name: serviceName, namespace: ns.name },
-            spec: {
-              type: "ExternalName",
-              externalName: "127.0.0.1",
-              ports: [{ name: "https", port, targetPort: port }],
-            },
-          },
-          {
-            apiVersion: "v1",
-            kind: "Service",
-            metadata: { name: "front", namespace: ns.name },
-            spec: { ports: [{ port: 80 }], selector: { app: "nothing" } },
-          },
-          ...API_SERVICES.map(([group, version]) => ({
-            apiVersion: "apiregistration.k8s.io/v1",
-            kind: "APIService",
-            metadata: { name: `${version}.${group}` },
-            spec: {
-              group,
-              version,
-              service: { namespace: ns.name, name: serviceName, port },
-              caBundle: Buffer.from(cert.caPem).toString("base64"),
-              groupPriorityMinimum: 100,
-              versionPriority: 100,
-            },
-          })),
-          {
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "ClusterRole",
-            metadata: { name: roleName },
-            rules: [
-              {
-                apiGroups: ["custom.metrics.k8s.io", "external.metrics.k8s.io", "metrics.k8s.io"],
-                resources: ["*"],
-                verbs: ["get", "list"],
-              },
-            ],
-          },
-          {
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "ClusterRoleBinding",
-            metadata: { name: roleName },
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: roleName },
-            subjects: [
-              { kind: "ServiceAccount", name: "horizontal-pod-autoscaler", namespace: "kube-system" },
-            ],
-          },
-        ],
-      }),
+        kind: "Service",
+        metadata: { name: "front" },
+        spec: { ports: [{ port: 80 }], selector: { app: "nothing" } },
+      },
+    ]);
+    registered = await startRegisteredAdapter(cluster, {
+      namespace: ns.name,
+      service: "prom-hpa-adapter-as",
+      config: config.config,
+      prometheusUrl: cluster.info.prometheusUrl,
+      hpaReaderRole: "e2e-autoscaler-metrics-reader",
     });
-    for (const [group, version] of API_SERVICES) {
-      await waitFor(
-        `APIService ${version}.${group} Available`,
-        async () => {
-          const out = JSON.parse(
-            await cluster.kubectl(["get", "apiservice", `${version}.${group}`, "-o", "json"]),
-          ) as { status?: { conditions?: { type: string; status: string }[] } };
-          return out.status?.conditions?.some((c) => c.type === "Available" && c.status === "True")
-            ? true
-            : undefined;
-        },
-        { timeoutMs: 60_000 },
-      );
-    }
   }, 240_000);
 
   afterAll(async () => {
-    await cluster
-      .kubectl(["delete", "apiservice", ...API_SERVICES.map(([g, v]) => `${v}.${g}`), "--ignore-not-found"])
-      .catch(() => undefined);
-    await cluster
-      .kubectl(["delete", "clusterrolebinding,clusterrole", roleName, "--ignore-not-found"])
-      .catch(() => undefined);
+    await registered?.stop();
     await runner?.stop();
-    await adapter?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -537,11 +458,20 @@ describe("prom-hpa autoscaler on the real control plane", () => {
         deployment("fo", 3),
         hpa("fo", "fo", "failover", {
           metrics: [podsMetric("100m")],
-          behavior: { scaleDown: { stabilizationWindowSeconds: 0, policies: [{ type: "Pods", value: 1, periodSeconds: policyPeriodS }] } },
+          behavior: {
+            scaleDown: {
+              stabilizationWindowSeconds: 0,
+              policies: [{ type: "Pods", value: 1, periodSeconds: policyPeriodS }],
+            },
+          },
         }),
       ]);
-      await metricAvailable(`/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/cpu_system?labelSelector=app%3Dfo`);
-      await waitFor("fo synced by the leader", async () => ((await condition("fo", "ScalingActive"))?.status === "True" ? true : undefined));
+      await metricAvailable(
+        `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/cpu_system?labelSelector=app%3Dfo`,
+      );
+      await waitFor("fo synced by the leader", async () =>
+        (await condition("fo", "ScalingActive"))?.status === "True" ? true : undefined,
+      );
       setLevel("fo", { cpu_system: 0.01 });
       await scaledTo("fo", 2, 120_000);
       const firstDown = await lastScaleTime("fo");

@@ -7,10 +7,8 @@ import { parse, parseAllDocuments } from "yaml";
 import { z } from "zod";
 import type { PodRunner } from "../../scripts/cluster/podrunner/runner.js";
 import { parseConfig } from "../../src/adapter/config/index.js";
-import { startAdapter, type RunningAdapter } from "../../src/adapter/index.js";
-import { silentLogger } from "../../src/log/logger.js";
-import { API_SERVICES } from "../../src/rbac/manifests/install.js";
 import { writeTlsOverlay } from "../../src/rbac/manifests/tls.js";
+import { startRegisteredAdapter, type RegisteredAdapter } from "./support/adapter.js";
 import { printLogsOnFailure, useCluster } from "./support/cluster.js";
 import { ensureInstallNamespace } from "./support/install-namespace.js";
 import { useNamespace } from "./support/namespace.js";
@@ -87,9 +85,7 @@ describe("kubectl apply --dry-run=server -k manifests/", () => {
 // cpu_system and the resource metrics its HPA reads.
 describe("the shipped rules config with the seed's hello-world", () => {
   const ns = useNamespace(() => cluster, "rules");
-  const serviceName = "prom-hpa-adapter";
-  const apiServices = API_SERVICES.map(({ group, version }) => `${version}.${group}`);
-  let adapter: RunningAdapter | undefined;
+  let registered: RegisteredAdapter | undefined;
   let runner: PodRunner | undefined;
   let pod = "";
 
@@ -118,72 +114,16 @@ describe("the shipped rules config with the seed's hello-world", () => {
     });
     pod = (await runner.waitForRunning(1))[0]?.pod ?? "";
 
-    const cert = await cluster.issueServingCert({ service: serviceName, namespace: ns.name });
-    adapter = await startAdapter({
-      bindAddress: "127.0.0.1",
-      securePort: 0,
-      tlsCertFile: cert.certFile,
-      tlsPrivateKeyFile: cert.keyFile,
-      kubeconfig: cluster.kubeconfigPath,
-      prometheus: {
-        config: config.config,
-        options: { url: cluster.prometheusUrl, timeoutMs: 5_000 },
-        relistIntervalMs: 2_000,
-      },
-      logger: silentLogger,
+    registered = await startRegisteredAdapter(cluster, {
+      namespace: ns.name,
+      config: config.config,
+      prometheusUrl: cluster.prometheusUrl,
     });
-    const port = adapter.port;
-    const objects: unknown[] = [
-      {
-        apiVersion: "v1",
-        kind: "Service",
-        metadata: { name: serviceName, namespace: ns.name },
-        spec: {
-          type: "ExternalName",
-          externalName: "127.0.0.1",
-          ports: [{ name: "https", port, targetPort: port }],
-        },
-      },
-      ...API_SERVICES.map(({ group, version, versionPriority }) => ({
-        apiVersion: "apiregistration.k8s.io/v1",
-        kind: "APIService",
-        metadata: { name: `${version}.${group}` },
-        spec: {
-          group,
-          version,
-          service: { namespace: ns.name, name: serviceName, port },
-          caBundle: Buffer.from(cert.caPem).toString("base64"),
-          groupPriorityMinimum: 100,
-          versionPriority,
-        },
-      })),
-    ];
-    await cluster.kubectl(["apply", "-f", "-"], {
-      input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
-    });
-    for (const name of apiServices) {
-      await waitFor(
-        `APIService ${name} Available`,
-        async () => {
-          const out = JSON.parse(await cluster.kubectl(["get", "apiservice", name, "-o", "json"])) as {
-            status?: { conditions?: Array<{ type: string; status: string }> };
-          };
-          return out.status?.conditions?.some((c) => c.type === "Available" && c.status === "True")
-            ? true
-            : undefined;
-        },
-        { timeoutMs: 60_000 },
-      );
-    }
   }, 180_000);
 
   afterAll(async () => {
-    // APIServices first: with their server gone, namespace deletion would hang on discovery.
-    await cluster
-      .kubectl(["delete", "apiservice", ...apiServices, "--ignore-not-found"])
-      .catch(() => undefined);
+    await registered?.stop();
     await runner?.stop();
-    await adapter?.stop();
   });
 
   it("serves the seed's pods metric cpu_system for each hello-world pod", async () => {

@@ -7,21 +7,15 @@
 //   the harness's serving CA; the four APIServices with that CA as caBundle.
 // start() returns once every APIService is Available; stop() deletes the APIServices before it
 // stops the server, or namespace deletion would hang on discovery.
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import { z } from "zod";
+import { apiServiceNames } from "../../../src/adapter/apiservices.js";
 import { INSTALL, adapterPermissions } from "../../../src/rbac/permissions.js";
 import { metricsReaderRbac, rolesForProgram } from "../../../src/rbac/roles.js";
 import { adapterRulesConfig } from "../../../src/rbac/manifests/adapter-config.js";
-import {
-  ADAPTER,
-  apiServices,
-  namespaceObject,
-  serviceAccounts,
-} from "../../../src/rbac/manifests/install.js";
+import { ADAPTER, namespaceObject, serviceAccounts } from "../../../src/rbac/manifests/install.js";
 import type { Addon, AddonHandle } from "../cluster.js";
-import type { ClusterHandle } from "../handle.js";
+import { registerWithAggregator, unregisterAPIServices } from "../aggregator.js";
 import { okProbe } from "../http.js";
 import { allocatePorts } from "../ports.js";
 import { applyObjects, serviceAccountKubeconfig, startProgram } from "./common.js";
@@ -41,32 +35,6 @@ export interface AdapterAddonHandle extends AddonHandle {
   url: string;
   logFile: string;
   apiServiceNames: string[];
-}
-
-const apiServiceStatus = z.object({
-  items: z.array(
-    z.object({
-      metadata: z.object({ name: z.string() }),
-      status: z
-        .object({
-          conditions: z
-            .array(z.object({ type: z.string(), status: z.string(), message: z.string().optional() }))
-            .optional(),
-        })
-        .optional(),
-    }),
-  ),
-});
-
-/** Names of the APIServices not Available yet, with the aggregator's reason. */
-async function unavailable(cluster: ClusterHandle, names: string[]): Promise<string[]> {
-  const list = apiServiceStatus.parse(
-    JSON.parse(await cluster.kubectl(["get", "apiservices", ...names, "-o", "json"])),
-  );
-  return list.items.flatMap((a) => {
-    const c = a.status?.conditions?.find((x) => x.type === "Available");
-    return c?.status === "True" ? [] : [`${a.metadata.name}: ${c?.message ?? "no status yet"}`];
-  });
 }
 
 export function adapterAddon(options: AdapterAddonOptions = {}): Addon {
@@ -108,14 +76,10 @@ export function adapterAddon(options: AdapterAddonOptions = {}): Addon {
         ],
         logFile,
       );
-      const names = apiServices().map((a) => a.metadata.name);
+      const names = apiServiceNames();
       const stop = async () => {
         // APIServices first: an aggregated API that does not answer blocks namespace deletion.
-        await cluster
-          .kubectl(["delete", "apiservice", ...names, "--ignore-not-found", "--wait=true"], {
-            timeoutMs: 30_000,
-          })
-          .catch(() => undefined);
+        await unregisterAPIServices(cluster, names);
         await adapter.stop();
       };
       try {
@@ -125,37 +89,20 @@ export function adapterAddon(options: AdapterAddonOptions = {}): Addon {
           timeoutMs: 120_000,
           intervalMs: 500,
         });
-        const caBundle = Buffer.from(await readFile(cert.caFile)).toString("base64");
-        await applyObjects(cluster, [
-          {
-            apiVersion: "v1",
-            kind: "Service",
-            metadata: { name: service, namespace, labels: { "app.kubernetes.io/name": "prom-hpa" } },
-            spec: {
-              type: "ExternalName",
-              externalName: "127.0.0.1",
-              ports: [{ name: "https", port, targetPort: port, protocol: "TCP" }],
-            },
-          },
-          ...apiServices().map((a) => {
-            const spec = a.spec as Record<string, unknown>;
-            return { ...a, spec: { ...spec, service: { name: service, namespace, port }, caBundle } };
-          }),
-        ]);
-        const deadline = Date.now() + (options.availableTimeoutMs ?? 180_000);
-        for (;;) {
-          if (!adapter.running) throw new Error(`the adapter exited; see ${logFile}`);
-          let waiting: string[];
-          try {
-            waiting = await unavailable(cluster, names);
-          } catch (err) {
-            waiting = [err instanceof Error ? err.message : String(err)];
-          }
-          if (waiting.length === 0) break;
-          if (Date.now() > deadline)
-            throw new Error(`APIServices not Available: ${waiting.join("; ")} (adapter log: ${logFile})`);
-          await sleep(1000);
-        }
+        const registration = await registerWithAggregator(cluster, {
+          namespace,
+          service,
+          port,
+          caPem: cert.caPem,
+        });
+        await registration
+          .waitAvailable({
+            timeoutMs: options.availableTimeoutMs ?? 180_000,
+            abort: () => (adapter.running ? undefined : `the adapter exited; see ${logFile}`),
+          })
+          .catch((err: unknown) => {
+            throw new Error(`${err instanceof Error ? err.message : String(err)} (adapter log: ${logFile})`);
+          });
         return {
           url,
           logFile,

@@ -1,5 +1,6 @@
 // The install objects (namespace, service accounts, adapter and autoscaler Deployments,
 // Service, APIServices, rules ConfigMap), built as plain data and rendered by render.ts.
+import { ALL_APIS, apiServiceObjects } from "../../adapter/apiservices.js";
 import { INSTALL } from "../permissions.js";
 import { labelsFor, type KubeObject } from "../roles.js";
 import { adapterRulesConfig } from "./adapter-config.js";
@@ -212,31 +213,12 @@ export function adapterConfigMap(): KubeObject {
   };
 }
 
-/** The four API group versions the adapter serves, registered with the aggregator. */
-export const API_SERVICES: ReadonlyArray<{ group: string; version: string; versionPriority: number }> = [
-  { group: "custom.metrics.k8s.io", version: "v1beta1", versionPriority: 100 },
-  { group: "custom.metrics.k8s.io", version: "v1beta2", versionPriority: 200 },
-  { group: "external.metrics.k8s.io", version: "v1beta1", versionPriority: 100 },
-  { group: "metrics.k8s.io", version: "v1beta1", versionPriority: 100 },
-];
-
 /**
  * The APIServices. No caBundle here and never insecureSkipTLSVerify: the CA is added by an
  * overlay (`prom-hpa manifests tls`) or by cert-manager's CA injector (components/cert-manager).
  */
 export function apiServices(): KubeObject[] {
-  return API_SERVICES.map(({ group, version, versionPriority }) => ({
-    apiVersion: "apiregistration.k8s.io/v1",
-    kind: "APIService",
-    metadata: { name: `${version}.${group}`, labels: labelsFor("adapter") },
-    spec: {
-      group,
-      version,
-      service: { name: ADAPTER.name, namespace, port: 443 },
-      groupPriorityMinimum: 100,
-      versionPriority,
-    },
-  }));
+  return apiServiceObjects(ALL_APIS, { namespace, service: ADAPTER.name, port: 443 });
 }
 
 export function autoscalerDeployment(): KubeObject {

@@ -16,14 +16,14 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { z } from "zod";
-import { apiServiceNames, apiServiceObjects, loopbackService } from "../../../src/adapter/apiservices.js";
 import { parseConfig } from "../../../src/adapter/config/index.js";
 import { startAdapter, type RunningAdapter } from "../../../src/adapter/index.js";
 import { silentLogger } from "../../../src/log/logger.js";
+import { registerWithAggregator, type Registration } from "../../../scripts/cluster/aggregator.js";
 import type { ClusterHandle } from "../../../scripts/cluster/handle.js";
 import { SD_JOBS } from "../../../scripts/cluster/render.js";
 import { removeFileSd, writeFileSd } from "../../../scripts/cluster/podrunner/sd.js";
-import { waitFor } from "./wait.js";
+import { hpaControllerMetricsReader } from "./adapter.js";
 
 // ---------------------------------------------------------------------------------------------
 // levels
@@ -262,8 +262,6 @@ resourceRules:
   window: 10s
 `;
 
-const APIS = { custom: true, external: true, resource: true };
-
 export interface MetricsEnv {
   namespace: string;
   relay: Relay;
@@ -273,17 +271,6 @@ export interface MetricsEnv {
   waitApiServices(available: boolean, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
-
-const apiServiceListSchema = z.object({
-  items: z.array(
-    z.object({
-      metadata: z.object({ name: z.string() }),
-      status: z
-        .object({ conditions: z.array(z.object({ type: z.string(), status: z.string() })).nullish() })
-        .nullish(),
-    }),
-  ),
-});
 
 /**
  * Starts the exporter, the adapter (with ADAPTER_CONFIG) and the relay, and registers the four
@@ -301,7 +288,6 @@ export async function startMetricsEnv(
   const exporter = new LevelExporter(cluster, namespace);
   await exporter.start();
   const service = "prom-hpa-adapter-e2e";
-  const roleName = `e2e-${namespace}-metrics-reader`;
   const cert = await cluster.issueServingCert({ service, namespace });
   const adapter = await startAdapter({
     bindAddress: "127.0.0.1",
@@ -320,77 +306,32 @@ export async function startMetricsEnv(
   await relay.restore();
   const port = relay.port;
   if (opts.relayUp === false) await relay.cut();
-  const names = apiServiceNames(APIS);
+  let registration: Registration | undefined;
   const stop = async () => {
     // APIServices first: with their server gone, namespace deletion would hang on discovery.
-    await cluster.kubectl(["delete", "apiservice", ...names, "--ignore-not-found"]).catch(() => undefined);
-    await cluster
-      .kubectl(["delete", "clusterrolebinding,clusterrole", roleName, "--ignore-not-found"])
-      .catch(() => undefined);
+    await registration?.unregister();
     await relay.cut();
     await adapter.stop();
     await exporter.stop();
   };
   try {
-    const target = { namespace, service, port, caPem: cert.caPem };
-    const objects: object[] = [
-      loopbackService(target),
-      ...apiServiceObjects(APIS, target),
-      {
-        apiVersion: "rbac.authorization.k8s.io/v1",
-        kind: "ClusterRole",
-        metadata: { name: roleName },
-        rules: [
-          {
-            apiGroups: ["custom.metrics.k8s.io", "external.metrics.k8s.io", "metrics.k8s.io"],
-            resources: ["*"],
-            verbs: ["get", "list"],
-          },
-        ],
-      },
-      {
-        apiVersion: "rbac.authorization.k8s.io/v1",
-        kind: "ClusterRoleBinding",
-        metadata: { name: roleName },
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: roleName },
-        subjects: [{ kind: "ServiceAccount", name: "horizontal-pod-autoscaler", namespace: "kube-system" }],
-      },
-    ];
-    await cluster.kubectl(["apply", "--validate=false", "-f", "-"], {
-      input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
-    });
+    registration = await registerWithAggregator(
+      cluster,
+      { namespace, service, port, caPem: cert.caPem },
+      { clusterObjects: hpaControllerMetricsReader(`e2e-${namespace}-metrics-reader`) },
+    );
+    if (opts.relayUp !== false) await registration.waitAvailable();
   } catch (err) {
     await stop();
     throw err;
   }
-  const waitApiServices = async (available: boolean, timeoutMs = 90_000) => {
-    await waitFor(
-      `metrics APIServices ${available ? "Available" : "unavailable"}`,
-      async () => {
-        const list = apiServiceListSchema.parse(
-          JSON.parse(await cluster.kubectl(["get", "apiservices", ...names, "-o", "json"])),
-        );
-        return list.items.every(
-          (a) => (a.status?.conditions?.find((c) => c.type === "Available")?.status === "True") === available,
-        );
-      },
-      { timeoutMs, intervalMs: 1000 },
-    );
-  };
-  if (opts.relayUp !== false) {
-    try {
-      await waitApiServices(true);
-    } catch (err) {
-      await stop();
-      throw err;
-    }
-  }
+  const r = registration;
   return {
     namespace,
     relay,
     adapter,
     setLevels: (app, levels) => exporter.set(app, levels),
-    waitApiServices,
+    waitApiServices: (available, timeoutMs) => r.waitAvailable({ available, timeoutMs }),
     stop,
   };
 }
