@@ -151,15 +151,13 @@ function split(total: bigint, n: number): bigint[] {
 function perPodMilli(level: Level, pods: SimPod[], now: number): bigint[] {
   if (level.kind === "error") return [];
   const ready = pods.map((p) => p.readyAt <= now);
-  const readyCount = ready.filter(Boolean).length;
   // with no pod Ready yet, the load has nowhere else to go
-  const sharing = readyCount === 0 ? pods.map(() => true) : ready;
-  const shares = level.kind === "perPod" ? [] : split(level.milli, sharing.filter(Boolean).length);
+  const serving = ready.some(Boolean) ? ready : pods.map(() => true);
+  const shares = level.kind === "total" ? split(level.milli, serving.filter(Boolean).length) : [];
   let next = 0;
-  return sharing.map((shares_) => {
-    if (!shares_) return 0n;
-    return level.kind === "perPod" ? level.milli : (shares[next++] ?? 0n);
-  });
+  return serving.map((serves) =>
+    !serves ? 0n : level.kind === "perPod" ? level.milli : (shares[next++] ?? 0n),
+  );
 }
 
 function metricResponse(
