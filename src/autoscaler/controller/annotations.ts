@@ -11,7 +11,7 @@ export const UPSCALE_DELAY_ANNOTATION = `${ANNOTATION_PREFIX}upscale-delay`;
 export const DOWNSCALE_DELAY_ANNOTATION = `${ANNOTATION_PREFIX}downscale-delay`;
 /** written by the autoscaler: the recommendation and scale history, so a new leader continues it */
 export const HISTORY_ANNOTATION = `${ANNOTATION_PREFIX}history`;
-/** written in --dry-run: what the autoscaler would have done */
+/** written only with --dry-run --dry-run-annotate: what the autoscaler would have done (a plain dry run writes nothing on HPAs) */
 export const DRY_RUN_DECISION_ANNOTATION = `${ANNOTATION_PREFIX}dry-run-decision`;
 
 export const OVERRIDE_ANNOTATIONS = [SYNC_PERIOD_ANNOTATION, UPSCALE_DELAY_ANNOTATION, DOWNSCALE_DELAY_ANNOTATION] as const;

@@ -1,7 +1,7 @@
 // Dry-run beside the built-in controller: a scale we observe is recorded at the built-in's
 // lastScaleTime only when that time is new. The built-in writes its status after the scale, with
-// a plain update that is refused when the HPA changed meanwhile (our own dry-run annotation does
-// that), so the status may still carry the previous scale's time; recording the new scale then
+// a plain update that is refused when the HPA changed meanwhile (any other write to it does that,
+// e.g. our --dry-run-annotate decision), so the status may still carry the previous scale's time; recording the new scale then
 // would date it a whole policy period too early, and we would report a would-be scale the
 // built-in controller is not allowed to make yet (found by the e2e differential test).
 import { describe, expect, it } from "vitest";
