@@ -13,9 +13,9 @@ import { parseConfig } from "../../src/adapter/config/index.js";
 import type { RunningAdapter } from "../../src/adapter/index.js";
 import type { PodRunner } from "../../scripts/cluster/podrunner/runner.js";
 import { KubectlError } from "../../scripts/cluster/handle.js";
-import { startRegisteredAdapter, type RegisteredAdapter } from "./support/adapter.js";
+import { resourceRulesYaml, startRegisteredAdapter, type RegisteredAdapter } from "./support/adapter.js";
 import { printLogsOnFailure, useCluster } from "./support/cluster.js";
-import { listPods, sampleDeployment } from "./support/kube.js";
+import { getRaw, listPods, sampleDeployment } from "./support/kube.js";
 import { useNamespace } from "./support/namespace.js";
 import { waitFor } from "./support/wait.js";
 
@@ -51,27 +51,7 @@ externalRules:
     matches: "^up$"
     as: "pods_up_total"
   metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>})'
-resourceRules:
-  cpu:
-    containerQuery: 'sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>,container!=""}[1m])) by (<<.GroupBy>>)'
-    nodeQuery: 'sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>,id="/"}[1m])) by (<<.GroupBy>>)'
-    resources:
-      overrides:
-        node: {resource: "node"}
-        namespace: {resource: "namespace"}
-        pod: {resource: "pod"}
-    containerLabel: container
-  memory:
-    containerQuery: 'sum(container_memory_working_set_bytes{<<.LabelMatchers>>,container!=""}) by (<<.GroupBy>>)'
-    nodeQuery: 'sum(container_memory_working_set_bytes{<<.LabelMatchers>>,id="/"}) by (<<.GroupBy>>)'
-    resources:
-      overrides:
-        node: {resource: "node"}
-        namespace: {resource: "namespace"}
-        pod: {resource: "pod"}
-    containerLabel: container
-  window: 1m
-`;
+${resourceRulesYaml()}`;
 
 /** A TCP relay to Prometheus that can be cut and restored on the same port. */
 class Relay {
@@ -203,7 +183,7 @@ describe("prom-hpa adapter behind the aggregator", () => {
             }),
           ),
         })
-        .parse(JSON.parse(await cluster.kubectl(["get", "--raw", "/apis/custom.metrics.k8s.io/v1beta2"])));
+        .parse(await getRaw(cluster, "/apis/custom.metrics.k8s.io/v1beta2"));
       return l.resources.some((r) => r.name === "pods/pod_up") ? l : undefined;
     });
     expect(list.resources).toContainEqual({
@@ -213,9 +193,9 @@ describe("prom-hpa adapter behind the aggregator", () => {
       kind: "MetricValueList",
       verbs: ["get"],
     });
-    const external = JSON.parse(
-      await cluster.kubectl(["get", "--raw", "/apis/external.metrics.k8s.io/v1beta1"]),
-    ) as { resources: { name: string }[] };
+    const external = (await getRaw(cluster, "/apis/external.metrics.k8s.io/v1beta1")) as {
+      resources: { name: string }[];
+    };
     expect(external.resources.map((r) => r.name)).toContain("pods_up_total");
   });
 
@@ -242,9 +222,7 @@ describe("prom-hpa adapter behind the aggregator", () => {
     const paths = await waitFor(
       "our groups in kube-apiserver's /openapi/v3 index",
       async () => {
-        const keys = Object.keys(
-          v3Index.parse(JSON.parse(await cluster.kubectl(["get", "--raw", "/openapi/v3"]))).paths,
-        );
+        const keys = Object.keys(v3Index.parse(await getRaw(cluster, "/openapi/v3")).paths);
         return wanted.every((p) => keys.includes(p)) ? keys : undefined;
       },
       { timeoutMs: 90_000 },
@@ -275,12 +253,12 @@ describe("prom-hpa adapter behind the aggregator", () => {
     const list = await waitFor(
       "pods/*/pod_up answered for the pod",
       async () => {
-        const out = await cluster.kubectl([
-          "get",
-          "--raw",
-          `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/pod_up?labelSelector=app%3Dweb`,
-        ]);
-        const parsed = metricValueListSchema.parse(JSON.parse(out));
+        const parsed = metricValueListSchema.parse(
+          await getRaw(
+            cluster,
+            `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/pod_up?labelSelector=app%3Dweb`,
+          ),
+        );
         return parsed.items.length === pods.length ? parsed : undefined;
       },
       { timeoutMs: 30_000 },
@@ -298,14 +276,11 @@ describe("prom-hpa adapter behind the aggregator", () => {
     const rate = await waitFor(
       "http_requests_per_second served",
       async () => {
-        const out = await cluster
-          .kubectl([
-            "get",
-            "--raw",
-            `/apis/custom.metrics.k8s.io/v1beta1/namespaces/${ns.name}/pods/*/http_requests_per_second`,
-          ])
-          .catch(() => undefined);
-        const parsed = out === undefined ? undefined : metricValueListSchema.parse(JSON.parse(out));
+        const out = await getRaw(
+          cluster,
+          `/apis/custom.metrics.k8s.io/v1beta1/namespaces/${ns.name}/pods/*/http_requests_per_second`,
+        ).catch(() => undefined);
+        const parsed = out === undefined ? undefined : metricValueListSchema.parse(out);
         // Keep the counter moving: its first samples give a rate of 0.
         await fetch(`${runner!.proxyUrl}/`).then((r) => r.text());
         return parsed !== undefined &&
@@ -326,13 +301,7 @@ describe("prom-hpa adapter behind the aggregator", () => {
         items: z.array(z.object({ metricName: z.string(), value: z.string() })),
       })
       .parse(
-        JSON.parse(
-          await cluster.kubectl([
-            "get",
-            "--raw",
-            `/apis/external.metrics.k8s.io/v1beta1/namespaces/${ns.name}/pods_up_total`,
-          ]),
-        ),
+        await getRaw(cluster, `/apis/external.metrics.k8s.io/v1beta1/namespaces/${ns.name}/pods_up_total`),
       );
     expect(ext.items).toHaveLength(1);
     expect(ext.items[0]?.metricName).toBe("pods_up_total");
@@ -455,16 +424,11 @@ describe("prom-hpa adapter behind the aggregator", () => {
     await waitFor(
       "served again",
       async () => {
-        const out = await cluster
-          .kubectl([
-            "get",
-            "--raw",
-            `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/pod_up`,
-          ])
-          .catch(() => undefined);
-        return out !== undefined && metricValueListSchema.parse(JSON.parse(out)).items.length > 0
-          ? true
-          : undefined;
+        const out = await getRaw(
+          cluster,
+          `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/pod_up`,
+        ).catch(() => undefined);
+        return out !== undefined && metricValueListSchema.parse(out).items.length > 0 ? true : undefined;
       },
       { timeoutMs: 60_000 },
     );

@@ -16,8 +16,9 @@ import { startAutoscaler, type AutoscalerHandle } from "../../src/autoscaler/ind
 import { createLogger } from "../../src/log/logger.js";
 import type { PodRunner } from "../../scripts/cluster/podrunner/runner.js";
 import { REPO_ROOT } from "../../scripts/cluster/binaries.js";
-import { startRegisteredAdapter, type RegisteredAdapter } from "./support/adapter.js";
+import { resourceRulesYaml, startRegisteredAdapter, type RegisteredAdapter } from "./support/adapter.js";
 import { printLogsOnFailure, useCluster } from "./support/cluster.js";
+import { getRaw } from "./support/kube.js";
 import { useNamespace } from "./support/namespace.js";
 import { waitFor } from "./support/wait.js";
 
@@ -50,27 +51,7 @@ externalRules:
       namespace: {resource: "namespace"}
   name: {matches: "^e2e_queue$", as: "e2e_queue"}
   metricsQuery: 'max(<<.Series>>{<<.LabelMatchers>>})'
-resourceRules:
-  cpu:
-    containerQuery: 'sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>,container!=""}[1m])) by (<<.GroupBy>>)'
-    nodeQuery: 'sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>,id="/"}[1m])) by (<<.GroupBy>>)'
-    resources:
-      overrides:
-        node: {resource: "node"}
-        namespace: {resource: "namespace"}
-        pod: {resource: "pod"}
-    containerLabel: container
-  memory:
-    containerQuery: 'sum(container_memory_working_set_bytes{<<.LabelMatchers>>,container!=""}) by (<<.GroupBy>>)'
-    nodeQuery: 'sum(container_memory_working_set_bytes{<<.LabelMatchers>>,id="/"}) by (<<.GroupBy>>)'
-    resources:
-      overrides:
-        node: {resource: "node"}
-        namespace: {resource: "namespace"}
-        pod: {resource: "pod"}
-    containerLabel: container
-  window: 1m
-`;
+${resourceRulesYaml()}`;
 
 /** One "pod": serves the levels the test wrote for its Deployment (the pod name's prefix). */
 const LEVEL_PROGRAM = `
@@ -239,9 +220,7 @@ describe("prom-hpa autoscaler on the real control plane", () => {
     waitFor(
       `${path} served`,
       async () => {
-        const out = z
-          .object({ items: z.array(z.unknown()) })
-          .parse(JSON.parse(await cluster.kubectl(["get", "--raw", path])));
+        const out = z.object({ items: z.array(z.unknown()) }).parse(await getRaw(cluster, path));
         return out.items.length > 0 ? true : undefined;
       },
       { timeoutMs: 90_000, intervalMs: 1000 },

@@ -15,7 +15,7 @@ import { startCluster } from "../../scripts/cluster/cluster.js";
 import { freePort, isPortFree, PortInUseError } from "../../scripts/cluster/ports.js";
 import type { PodRunner } from "../../scripts/cluster/podrunner/runner.js";
 import { printLogsOnFailure, useCluster } from "./support/cluster.js";
-import { listPods, sampleDeployment } from "./support/kube.js";
+import { getRaw, listPods, sampleDeployment } from "./support/kube.js";
 import { createNamespace, useNamespace } from "./support/namespace.js";
 import { waitFor } from "./support/wait.js";
 
@@ -323,7 +323,7 @@ describe("the aggregation layer", () => {
         groupVersion: z.string(),
         resources: z.array(z.object({ name: z.string() })),
       })
-      .parse(JSON.parse(await cluster.kubectl(["get", "--raw", `/apis/${group}/${version}`])));
+      .parse(await getRaw(cluster, `/apis/${group}/${version}`));
     expect(list).toMatchObject({ kind: "APIResourceList", groupVersion: `${group}/${version}` });
     expect(list.resources.map((r) => r.name)).toEqual(["echoes"]);
     const ours = seen.filter((s) => s.path === `/apis/${group}/${version}` && s.user === "kubernetes-admin");

@@ -11,6 +11,7 @@ import { writeTlsOverlay } from "../../src/rbac/manifests/tls.js";
 import { startRegisteredAdapter, type RegisteredAdapter } from "./support/adapter.js";
 import { printLogsOnFailure, useCluster } from "./support/cluster.js";
 import { ensureInstallNamespace } from "./support/install-namespace.js";
+import { getRaw } from "./support/kube.js";
 import { useNamespace } from "./support/namespace.js";
 import { waitFor } from "./support/wait.js";
 
@@ -130,15 +131,12 @@ describe("the shipped rules config with the seed's hello-world", () => {
     const list = await waitFor(
       "cpu_system for the hello-world pod",
       async () => {
-        const out = await cluster
-          .kubectl([
-            "get",
-            "--raw",
-            `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/cpu_system`,
-          ])
-          .catch(() => undefined);
+        const out = await getRaw(
+          cluster,
+          `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/cpu_system`,
+        ).catch(() => undefined);
         if (out === undefined) return undefined;
-        const l = metricValueListSchema.parse(JSON.parse(out));
+        const l = metricValueListSchema.parse(out);
         return l.items.length > 0 ? l : undefined;
       },
       { timeoutMs: 90_000 },
@@ -152,10 +150,11 @@ describe("the shipped rules config with the seed's hello-world", () => {
     const podMetrics = await waitFor(
       "PodMetrics of the hello-world pod",
       async () => {
-        const out = await cluster
-          .kubectl(["get", "--raw", `/apis/metrics.k8s.io/v1beta1/namespaces/${ns.name}/pods/${pod}`])
-          .catch(() => undefined);
-        return out === undefined ? undefined : podMetricsSchema.parse(JSON.parse(out));
+        const out = await getRaw(
+          cluster,
+          `/apis/metrics.k8s.io/v1beta1/namespaces/${ns.name}/pods/${pod}`,
+        ).catch(() => undefined);
+        return out === undefined ? undefined : podMetricsSchema.parse(out);
       },
       { timeoutMs: 90_000 },
     );

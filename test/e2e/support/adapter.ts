@@ -37,6 +37,34 @@ export function hpaControllerMetricsReader(name: string): KubeObject[] {
   ];
 }
 
+/**
+ * The `resourceRules:` section of the e2e adapter configs: metrics.k8s.io from the cAdvisor-named
+ * container series the pods export, the cpu counter read with `fn` over `window`.
+ */
+export function resourceRulesYaml(fn: "rate" | "irate" = "rate", window = "1m"): string {
+  return `resourceRules:
+  cpu:
+    containerQuery: 'sum(${fn}(container_cpu_usage_seconds_total{<<.LabelMatchers>>,container!=""}[${window}])) by (<<.GroupBy>>)'
+    nodeQuery: 'sum(${fn}(container_cpu_usage_seconds_total{<<.LabelMatchers>>,id="/"}[${window}])) by (<<.GroupBy>>)'
+    resources:
+      overrides:
+        node: {resource: "node"}
+        namespace: {resource: "namespace"}
+        pod: {resource: "pod"}
+    containerLabel: container
+  memory:
+    containerQuery: 'sum(container_memory_working_set_bytes{<<.LabelMatchers>>,container!=""}) by (<<.GroupBy>>)'
+    nodeQuery: 'sum(container_memory_working_set_bytes{<<.LabelMatchers>>,id="/"}) by (<<.GroupBy>>)'
+    resources:
+      overrides:
+        node: {resource: "node"}
+        namespace: {resource: "namespace"}
+        pod: {resource: "pod"}
+    containerLabel: container
+  window: ${window}
+`;
+}
+
 export interface RegisteredAdapterOptions {
   namespace: string;
   config: MetricsDiscoveryConfig;
@@ -58,11 +86,11 @@ export interface RegisteredAdapter {
   stop(): Promise<void>;
 }
 
-/** Starts the adapter, registers it and resolves once every APIService is Available. */
-export async function startRegisteredAdapter(
+/** Starts the adapter in this process, serving with a certificate for <service>.<namespace>.svc. */
+export async function startServingAdapter(
   cluster: ClusterHandle,
-  opts: RegisteredAdapterOptions,
-): Promise<RegisteredAdapter> {
+  opts: Omit<RegisteredAdapterOptions, "hpaReaderRole">,
+): Promise<{ adapter: RunningAdapter; caPem: string; service: string }> {
   const service = opts.service ?? "prom-hpa-adapter";
   const cert = await cluster.issueServingCert({ service, namespace: opts.namespace });
   const adapter = await startAdapter({
@@ -78,11 +106,20 @@ export async function startRegisteredAdapter(
     },
     logger: silentLogger,
   });
+  return { adapter, caPem: cert.caPem, service };
+}
+
+/** Starts the adapter, registers it and resolves once every APIService is Available. */
+export async function startRegisteredAdapter(
+  cluster: ClusterHandle,
+  opts: RegisteredAdapterOptions,
+): Promise<RegisteredAdapter> {
+  const { adapter, caPem, service } = await startServingAdapter(cluster, opts);
   let registration: Registration | undefined;
   try {
     registration = await registerWithAggregator(
       cluster,
-      { namespace: opts.namespace, service, port: adapter.port, caPem: cert.caPem },
+      { namespace: opts.namespace, service, port: adapter.port, caPem },
       {
         clusterObjects:
           opts.hpaReaderRole === undefined ? [] : hpaControllerMetricsReader(opts.hpaReaderRole),

@@ -17,13 +17,13 @@ import { join } from "node:path";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { z } from "zod";
 import { parseConfig } from "../../../src/adapter/config/index.js";
-import { startAdapter, type RunningAdapter } from "../../../src/adapter/index.js";
-import { silentLogger } from "../../../src/log/logger.js";
+import type { RunningAdapter } from "../../../src/adapter/index.js";
 import { registerWithAggregator, type Registration } from "../../../scripts/cluster/aggregator.js";
 import type { ClusterHandle } from "../../../scripts/cluster/handle.js";
 import { SD_JOBS } from "../../../scripts/cluster/render.js";
 import { removeFileSd, writeFileSd } from "../../../scripts/cluster/podrunner/sd.js";
-import { hpaControllerMetricsReader } from "./adapter.js";
+import { hpaControllerMetricsReader, resourceRulesYaml, startServingAdapter } from "./adapter.js";
+import { deploymentObject } from "./kube.js";
 
 // ---------------------------------------------------------------------------------------------
 // levels
@@ -240,27 +240,7 @@ externalRules:
       namespace: {resource: "namespace"}
   name: {matches: "^e2e_queue$", as: "e2e_queue"}
   metricsQuery: 'max(<<.Series>>{<<.LabelMatchers>>})'
-resourceRules:
-  cpu:
-    containerQuery: 'sum(irate(container_cpu_usage_seconds_total{<<.LabelMatchers>>,container!=""}[10s])) by (<<.GroupBy>>)'
-    nodeQuery: 'sum(irate(container_cpu_usage_seconds_total{<<.LabelMatchers>>,id="/"}[10s])) by (<<.GroupBy>>)'
-    resources:
-      overrides:
-        node: {resource: "node"}
-        namespace: {resource: "namespace"}
-        pod: {resource: "pod"}
-    containerLabel: container
-  memory:
-    containerQuery: 'sum(container_memory_working_set_bytes{<<.LabelMatchers>>,container!=""}) by (<<.GroupBy>>)'
-    nodeQuery: 'sum(container_memory_working_set_bytes{<<.LabelMatchers>>,id="/"}) by (<<.GroupBy>>)'
-    resources:
-      overrides:
-        node: {resource: "node"}
-        namespace: {resource: "namespace"}
-        pod: {resource: "pod"}
-    containerLabel: container
-  window: 10s
-`;
+${resourceRulesYaml("irate", "10s")}`;
 
 export interface MetricsEnv {
   namespace: string;
@@ -287,20 +267,11 @@ export async function startMetricsEnv(
   if (!config.ok) throw new Error(`adapter config: ${JSON.stringify(config.issues)}`);
   const exporter = new LevelExporter(cluster, namespace);
   await exporter.start();
-  const service = "prom-hpa-adapter-e2e";
-  const cert = await cluster.issueServingCert({ service, namespace });
-  const adapter = await startAdapter({
-    bindAddress: "127.0.0.1",
-    securePort: 0,
-    tlsCertFile: cert.certFile,
-    tlsPrivateKeyFile: cert.keyFile,
-    kubeconfig: cluster.kubeconfigPath,
-    prometheus: {
-      config: config.config,
-      options: { url: cluster.prometheusUrl, timeoutMs: 5_000 },
-      relistIntervalMs: 2_000,
-    },
-    logger: silentLogger,
+  const { adapter, caPem, service } = await startServingAdapter(cluster, {
+    namespace,
+    service: "prom-hpa-adapter-e2e",
+    config: config.config,
+    prometheusUrl: cluster.prometheusUrl,
   });
   const relay = new Relay(adapter.port);
   await relay.restore();
@@ -317,7 +288,7 @@ export async function startMetricsEnv(
   try {
     registration = await registerWithAggregator(
       cluster,
-      { namespace, service, port, caPem: cert.caPem },
+      { namespace, service, port, caPem },
       { clusterObjects: hpaControllerMetricsReader(`e2e-${namespace}-metrics-reader`) },
     );
     if (opts.relayUp !== false) await registration.waitAvailable();
@@ -341,27 +312,7 @@ export async function startMetricsEnv(
 
 /** A Deployment whose pods kwok runs (the image is never pulled); requests 100m cpu, 64Mi memory. */
 export function deployment(name: string, replicas: number): object {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, labels: { app: name } },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          containers: [
-            {
-              name: "web",
-              image: "prom-hpa/e2e-levels:local",
-              resources: { requests: { cpu: "100m", memory: "64Mi" } },
-            },
-          ],
-        },
-      },
-    },
-  };
+  return deploymentObject(name, replicas, "prom-hpa/e2e-levels:local");
 }
 
 /** A Service named after the app (the object of its Object metric). */

@@ -34,9 +34,21 @@ export async function listPods(
   }));
 }
 
-/** A Deployment of the sample workload as the pod runner backs it (the image is never pulled). */
-export function sampleDeployment(name: string, replicas: number): string {
-  return JSON.stringify({
+/** The JSON kube-apiserver answers to `kubectl get --raw <path>` (aggregated APIs included). */
+export async function getRaw(cluster: ClusterHandle, path: string): Promise<unknown> {
+  return JSON.parse(await cluster.kubectl(["get", "--raw", path])) as unknown;
+}
+
+/**
+ * A Deployment whose pods the pod runner backs (the image is never pulled); each pod requests
+ * 100m cpu and 64Mi memory.
+ */
+export function deploymentObject(
+  name: string,
+  replicas: number,
+  image = "prom-hpa/sample-workload:local",
+): object {
+  return {
     apiVersion: "apps/v1",
     kind: "Deployment",
     metadata: { name, labels: { app: name } },
@@ -46,15 +58,14 @@ export function sampleDeployment(name: string, replicas: number): string {
       template: {
         metadata: { labels: { app: name } },
         spec: {
-          containers: [
-            {
-              name: "web",
-              image: "prom-hpa/sample-workload:local",
-              resources: { requests: { cpu: "100m", memory: "64Mi" } },
-            },
-          ],
+          containers: [{ name: "web", image, resources: { requests: { cpu: "100m", memory: "64Mi" } } }],
         },
       },
     },
-  });
+  };
+}
+
+/** A Deployment of the sample workload as the pod runner backs it, as kubectl apply input. */
+export function sampleDeployment(name: string, replicas: number): string {
+  return JSON.stringify(deploymentObject(name, replicas));
 }
