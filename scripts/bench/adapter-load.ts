@@ -48,6 +48,9 @@ import {
   type PodRef,
 } from "./support.js";
 
+/** The machine and its load average when the timed runs began. */
+let runsStartedOn = "";
+
 const NAMESPACE = "bench-adapter";
 
 const { values: flags } = parseArgs({
@@ -438,7 +441,8 @@ async function main(): Promise<void> {
       log(`${t.name}: answers for every pod`);
     }
 
-    log(`load average before the runs: ${machine()}`);
+    runsStartedOn = machine();
+    log(`before the runs: ${runsStartedOn}`);
     const rows: Row[] = [];
     for (const n of sizes) {
       for (const t of targets) {
@@ -510,7 +514,8 @@ async function main(): Promise<void> {
     out.push(
       `adapter benchmark, ${started.toISOString()} (${durationS}s × ${connections} connections per row)`,
     );
-    out.push(`machine: ${machine()}`);
+    out.push(`machine before the runs: ${runsStartedOn}`);
+    out.push(`machine after the runs: ${machine()}`);
     out.push(
       `RSS after the runs: prom-hpa ${rssMb(adapterPid)}${incumbents.map((i) => `, ${i.name} ${rssMb(i.component.pid)}`).join("")}`,
     );

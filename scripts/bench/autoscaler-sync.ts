@@ -34,6 +34,9 @@ import {
   waitRunning,
 } from "./support.js";
 
+/** The machine and its load average when the timed runs began. */
+let runsStartedOn = "";
+
 const NAMESPACE = "bench-autoscaler";
 const METRIC_RATE = 5;
 const SYNC_PERIOD_MS = 15_000;
@@ -211,7 +214,8 @@ async function main(): Promise<void> {
     const kc = cluster.kubeConfig();
     const timer = callTimer(new URL(cluster.apiserverUrl).origin);
     stops.push(async () => timer.stop());
-    log(`load average before the runs: ${machine()}`);
+    runsStartedOn = machine();
+    log(`before the runs: ${runsStartedOn}`);
     // The first sync after creation writes every HPA's status and history annotation; it is
     // reported on its own, and the measured runs then see the steady state (writes only when a
     // status changed), as a loop does every period.
@@ -294,7 +298,8 @@ async function main(): Promise<void> {
   out.push(
     `autoscaler benchmark, ${started.toISOString()} (${flags["dry-run"] ? "--dry-run" : "real writes"}, sync period ${SYNC_PERIOD_MS / 1000}s)`,
   );
-  out.push(`machine: ${machine()}`);
+  out.push(`machine before the runs: ${runsStartedOn}`);
+  out.push(`machine after the runs: ${machine()}`);
   out.push("");
   out.push(
     "| HPAs | workers | informers synced | all synced once | syncs/s | mean sync | next pass done at | Kubernetes calls / sync time | errors |",
