@@ -21,11 +21,12 @@ const CUSTOM_API = "/apis/custom.metrics.k8s.io/v1beta2";
 const EXTERNAL_API = "/apis/external.metrics.k8s.io/v1beta1";
 
 
-/** metav1.LabelSelectorAsSelector(...).String(); a selector that does not convert throws. */
-function selectorText(sel: LabelSelector | null | undefined): string {
+/** metav1.LabelSelectorAsSelector(...).String(), or the error of a selector that does not convert. */
+function selectorText(sel: LabelSelector | null | undefined): { text: string } | { error: string } {
   const parsed = labelSelectorAsSelector(sel);
-  if (!parsed.ok) throw new Error(`invalid metric selector: ${parsed.error}`);
-  return selectorToString(parsed.selector);
+  return parsed.ok
+    ? { text: selectorToString(parsed.selector) }
+    : { error: `invalid metric selector: ${parsed.error}` };
 }
 
 function message(err: unknown): string {
@@ -56,15 +57,11 @@ export class ApiMetricsClient implements MetricsClient {
       case "Pods": {
         const m = metric.pods;
         if (m == null) return { error: "invalid metric spec: type Pods without pods" };
-        let metricSelector: string;
-        try {
-          metricSelector = selectorText(m.metric.selector);
-        } catch (err) {
-          return { error: message(err) };
-        }
+        const metricSelector = selectorText(m.metric.selector);
+        if ("error" in metricSelector) return metricSelector;
         return this.get(
           `${CUSTOM_API}/namespaces/${ns}/pods/*/${seg(m.metric.name)}`,
-          params({ labelSelector: podSelector, metricLabelSelector: metricSelector }),
+          params({ labelSelector: podSelector, metricLabelSelector: metricSelector.text }),
           (j) => metricValueListSchema.parse(j),
         );
       }
@@ -73,15 +70,11 @@ export class ApiMetricsClient implements MetricsClient {
       case "External": {
         const m = metric.external;
         if (m == null) return { error: "invalid metric spec: type External without external" };
-        let metricSelector: string;
-        try {
-          metricSelector = selectorText(m.metric.selector);
-        } catch (err) {
-          return { error: message(err) };
-        }
+        const metricSelector = selectorText(m.metric.selector);
+        if ("error" in metricSelector) return metricSelector;
         return this.get(
           `${EXTERNAL_API}/namespaces/${ns}/${seg(m.metric.name)}`,
-          params({ labelSelector: metricSelector }),
+          params({ labelSelector: metricSelector.text }),
           (j) => externalMetricValueListSchema.parse(j),
         );
       }
@@ -95,10 +88,11 @@ export class ApiMetricsClient implements MetricsClient {
     if (m == null) return { error: "invalid metric spec: type Object without object" };
     const metricName = seg(m.metric.name);
     const ref = m.describedObject;
+    const metricSelector = selectorText(m.metric.selector);
+    if ("error" in metricSelector) return metricSelector;
+    const query = params({ metricLabelSelector: metricSelector.text });
     let path: string;
-    let query: Record<string, string | undefined>;
     try {
-      query = params({ metricLabelSelector: selectorText(m.metric.selector) });
       const { group } = parseGroupVersion(ref.apiVersion);
       if (ref.kind === "Namespace" && group === "") {
         // a Namespace object is the HPA's own namespace (a reference cannot leave it)
