@@ -33,6 +33,11 @@ export function labelsFor(component: string): Record<string, string> {
   return { "app.kubernetes.io/name": "prom-hpa", "app.kubernetes.io/component": component };
 }
 
+/** name, namespace (left out for cluster-scoped objects) and our labels, in that order. */
+export function objectMeta(name: string, component: string, namespace?: string): KubeObject["metadata"] {
+  return { name, ...(namespace !== undefined ? { namespace } : {}), labels: labelsFor(component) };
+}
+
 function role(
   kind: "ClusterRole" | "Role",
   name: string,
@@ -43,7 +48,7 @@ function role(
   return {
     apiVersion: RBAC_V1,
     kind,
-    metadata: { name, ...(namespace !== undefined ? { namespace } : {}), labels: labelsFor(component) },
+    metadata: objectMeta(name, component, namespace),
     rules: rules.map(renderRule),
   };
 }
@@ -59,7 +64,7 @@ function binding(
   return {
     apiVersion: RBAC_V1,
     kind,
-    metadata: { name, ...(namespace !== undefined ? { namespace } : {}), labels: labelsFor(component) },
+    metadata: objectMeta(name, component, namespace),
     roleRef: { apiGroup: RBAC, kind: roleRef.kind, name: roleRef.name },
     subjects: subjects.map((s) => ({ kind: s.kind, name: s.name, namespace: s.namespace })),
   };

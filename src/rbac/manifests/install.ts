@@ -2,7 +2,7 @@
 // Service, APIServices, rules ConfigMap), built as plain data and rendered by render.ts.
 import { ALL_APIS, apiServiceObjects } from "../../adapter/apiservices.js";
 import { INSTALL } from "../permissions.js";
-import { labelsFor, type KubeObject } from "../roles.js";
+import { labelsFor, objectMeta, type KubeObject } from "../roles.js";
 import { adapterRulesConfig } from "./adapter-config.js";
 
 /** The image both programs run; kustomization.yaml's `images:` retags it. */
@@ -60,7 +60,7 @@ export function autoscalerArgs(): string[] {
 const namespace = INSTALL.namespace;
 
 function meta(name: string, component: string, withNamespace = true): KubeObject["metadata"] {
-  return { name, ...(withNamespace ? { namespace } : {}), labels: labelsFor(component) };
+  return objectMeta(name, component, withNamespace ? namespace : undefined);
 }
 
 export function namespaceObject(): KubeObject {
