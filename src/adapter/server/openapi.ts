@@ -267,6 +267,48 @@ const QUERY_DOC: Record<string, string> = {
   pretty: "if true, the output is indented",
 };
 
+/**
+ * One GET path item. Swagger 2.0 and OpenAPI 3.0 say the same things in different places: a
+ * response's schema under `content`, a parameter's type under `schema`, no produces/schemes in 3.0.
+ */
+function pathItem(gv: { group: string; version: string }, op: Operation, format: "v2" | "v3"): object {
+  const v3 = format === "v3";
+  const stringType = { type: "string", uniqueItems: true };
+  const response = v3
+    ? {
+        description: "OK",
+        content: { "application/json": { schema: { $ref: `#/components/schemas/${op.response}` } } },
+      }
+    : { description: "OK", schema: { $ref: `#/definitions/${op.response}` } };
+  return {
+    get: {
+      description: op.description,
+      operationId: op.operationId,
+      ...(v3 ? {} : { produces: ["application/json"], schemes: ["https"] }),
+      tags: [`${gv.group.replace(/\./g, "_")}_${gv.version}`],
+      responses: { "200": response, "401": { description: "Unauthorized" } },
+      "x-kubernetes-action": "get",
+      "x-kubernetes-group-version-kind": {
+        group: gv.group,
+        version: gv.version,
+        kind: op.response.split(".").pop(),
+      },
+    },
+    parameters: [
+      ...op.params.map((name) =>
+        v3
+          ? { name, in: "path", required: true, schema: stringType }
+          : { name, in: "path", required: true, ...stringType },
+      ),
+      ...[...op.query, "pretty"].map((name) =>
+        v3
+          ? { name, in: "query", description: QUERY_DOC[name], schema: stringType }
+          : { name, in: "query", ...stringType, description: QUERY_DOC[name] },
+      ),
+    ],
+  };
+}
+
 export interface OpenAPIDocuments {
   v2: { body: string; etag: string };
   v3Index: { body: string; etag: string };
@@ -291,43 +333,7 @@ export function buildOpenAPIDocuments(apis: ServedAPIs, version: string): OpenAP
       v2Defs,
       definitions(gv.group, gv.version, (n) => ({ $ref: `#/definitions/${n}` })),
     );
-    for (const op of operations(gv.group, gv.version)) {
-      v2Paths[op.path] = {
-        get: {
-          description: op.description,
-          operationId: op.operationId,
-          produces: ["application/json"],
-          schemes: ["https"],
-          tags: [`${gv.group.replace(/\./g, "_")}_${gv.version}`],
-          responses: {
-            "200": { description: "OK", schema: { $ref: `#/definitions/${op.response}` } },
-            "401": { description: "Unauthorized" },
-          },
-          "x-kubernetes-action": "get",
-          "x-kubernetes-group-version-kind": {
-            group: gv.group,
-            version: gv.version,
-            kind: op.response.split(".").pop(),
-          },
-        },
-        parameters: [
-          ...op.params.map((p) => ({
-            name: p,
-            in: "path",
-            required: true,
-            type: "string",
-            uniqueItems: true,
-          })),
-          ...[...op.query, "pretty"].map((q) => ({
-            name: q,
-            in: "query",
-            type: "string",
-            uniqueItems: true,
-            description: QUERY_DOC[q],
-          })),
-        ],
-      };
-    }
+    for (const op of operations(gv.group, gv.version)) v2Paths[op.path] = pathItem(gv, op, "v2");
   }
   const v2 = JSON.stringify({
     swagger: "2.0",
@@ -343,42 +349,7 @@ export function buildOpenAPIDocuments(apis: ServedAPIs, version: string): OpenAP
   const index: Record<string, { serverRelativeURL: string }> = {};
   for (const gv of gvs) {
     const paths: Record<string, unknown> = {};
-    for (const op of operations(gv.group, gv.version)) {
-      paths[op.path] = {
-        get: {
-          description: op.description,
-          operationId: op.operationId,
-          tags: [`${gv.group.replace(/\./g, "_")}_${gv.version}`],
-          responses: {
-            "200": {
-              description: "OK",
-              content: { "application/json": { schema: { $ref: `#/components/schemas/${op.response}` } } },
-            },
-            "401": { description: "Unauthorized" },
-          },
-          "x-kubernetes-action": "get",
-          "x-kubernetes-group-version-kind": {
-            group: gv.group,
-            version: gv.version,
-            kind: op.response.split(".").pop(),
-          },
-        },
-        parameters: [
-          ...op.params.map((p) => ({
-            name: p,
-            in: "path",
-            required: true,
-            schema: { type: "string", uniqueItems: true },
-          })),
-          ...[...op.query, "pretty"].map((q) => ({
-            name: q,
-            in: "query",
-            description: QUERY_DOC[q],
-            schema: { type: "string", uniqueItems: true },
-          })),
-        ],
-      };
-    }
+    for (const op of operations(gv.group, gv.version)) paths[op.path] = pathItem(gv, op, "v3");
     const doc = {
       openapi: "3.0.0",
       info,
