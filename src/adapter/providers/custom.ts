@@ -19,7 +19,7 @@ import type { PrometheusClient } from "../prometheus/client.js";
 import type { CustomEntry, MetricRegistry } from "../rules/discovery.js";
 import { buildObjectQuery } from "../rules/query.js";
 import { groupResourceKey, resolveResource } from "../rules/resources.js";
-import { fromPrometheusError } from "./errors.js";
+import { queryVector } from "./errors.js";
 
 export interface CustomProviderDeps {
   registry: () => MetricRegistry;
@@ -137,22 +137,18 @@ export class PrometheusCustomMetrics implements CustomMetricsProvider {
       metricSelector: selector.value,
     });
     if (!built.ok) return built;
-    const answer = await this.deps.client.query(built.query);
-    if (!answer.ok) return { ok: false, error: fromPrometheusError(answer.error) };
-    if (answer.value.resultType !== "vector") {
-      return {
-        ok: false,
-        error: {
-          kind: "Internal",
-          message: `the metrics query for ${metric} returned a ${answer.value.resultType}, not a vector keyed by ${built.resourceLabel}`,
-        },
-      };
-    }
+    const answer = await queryVector(
+      this.deps.client,
+      built.query,
+      (resultType) =>
+        `the metrics query for ${metric} returned a ${resultType}, not a vector keyed by ${built.resourceLabel}`,
+    );
+    if (!answer.ok) return answer;
     const wanted = new Set(names);
     const byName = new Map<string, CustomMetricValue>();
     const kind = mapping.kind;
     const version = apiVersion(mapping);
-    for (const sample of answer.value.result) {
+    for (const sample of answer.value) {
       const name = sample.metric[built.resourceLabel];
       if (name === undefined || !wanted.has(name) || byName.has(name)) continue;
       const value: CustomMetricValue = {

@@ -1,5 +1,6 @@
-import type { PrometheusError } from "../prometheus/client.js";
-import type { ProviderError } from "../provider.js";
+import type { PrometheusClient, PrometheusError } from "../prometheus/client.js";
+import type { VectorSample } from "../prometheus/schema.js";
+import type { ProviderError, Result } from "../provider.js";
 
 /**
  * Prometheus failures as the API reports them: unreachable, timing out or answering garbage is
@@ -24,4 +25,20 @@ export function fromPrometheusError(e: PrometheusError): ProviderError {
       }
       return { kind: "Internal", message: e.message };
   }
+}
+
+/**
+ * Runs an instant query whose answer must be a vector (one sample per object); a failure is the
+ * error above, another result type an Internal error worded by `notVector`.
+ */
+export async function queryVector(
+  client: PrometheusClient,
+  query: string,
+  notVector: (resultType: string) => string,
+): Promise<Result<VectorSample[]>> {
+  const answer = await client.query(query);
+  if (!answer.ok) return { ok: false, error: fromPrometheusError(answer.error) };
+  if (answer.value.resultType !== "vector")
+    return { ok: false, error: { kind: "Internal", message: notVector(answer.value.resultType) } };
+  return { ok: true, value: answer.value.result };
 }

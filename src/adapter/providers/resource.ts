@@ -18,7 +18,7 @@ import type { PrometheusClient } from "../prometheus/client.js";
 import type { VectorSample } from "../prometheus/schema.js";
 import { buildObjectQuery } from "../rules/query.js";
 import type { CompiledResourceRule } from "../rules/rule.js";
-import { fromPrometheusError } from "./errors.js";
+import { queryVector } from "./errors.js";
 
 const PODS: GroupResource = { group: "", resource: "pods" };
 const NODES: GroupResource = { group: "", resource: "nodes" };
@@ -197,19 +197,14 @@ export class PrometheusResourceMetrics implements ResourceMetricsProvider {
         ok: false,
         error: { ...built.error, message: `${rule.path}.${which}: ${built.error.message}` },
       };
-    const answer = await this.deps.client.query(built.query);
-    if (!answer.ok) return { ok: false, error: fromPrometheusError(answer.error) };
-    if (answer.value.resultType !== "vector") {
-      return {
-        ok: false,
-        error: {
-          kind: "Internal",
-          message: `${rule.path}.${which} returned a ${answer.value.resultType}, not a vector`,
-        },
-      };
-    }
+    const answer = await queryVector(
+      this.deps.client,
+      built.query,
+      (resultType) => `${rule.path}.${which} returned a ${resultType}, not a vector`,
+    );
+    if (!answer.ok) return answer;
     const grouped: Grouped = new Map();
-    for (const s of answer.value.result) {
+    for (const s of answer.value) {
       const key = s.metric[built.resourceLabel];
       if (key === undefined) continue;
       const list = grouped.get(key);
