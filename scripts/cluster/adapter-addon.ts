@@ -5,9 +5,9 @@
 import { join } from "node:path";
 import { pino } from "pino";
 import { defaultConfig } from "../../src/adapter/config/index.js";
-import { startAdapter } from "../../src/adapter/index.js";
 import { registerWithAggregator, type Registration } from "./aggregator.js";
 import type { Addon } from "./cluster.js";
+import { startLocalAdapter } from "./local-adapter.js";
 import type { PodRunner } from "./podrunner/runner.js";
 
 const NAMESPACE = "prom-hpa";
@@ -51,13 +51,9 @@ export const adapterAddon: Addon = {
         input: JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } }),
       });
     }
-    const cert = await cluster.issueServingCert({ service: SERVICE, namespace: NAMESPACE });
-    const adapter = await startAdapter({
-      bindAddress: "127.0.0.1",
-      securePort: 0,
-      tlsCertFile: cert.certFile,
-      tlsPrivateKeyFile: cert.keyFile,
-      kubeconfig: cluster.kubeconfigPath,
+    const { adapter, caPem } = await startLocalAdapter(cluster, {
+      namespace: NAMESPACE,
+      service: SERVICE,
       prometheus: {
         config: defaultConfig(),
         options: { url: cluster.prometheusUrl },
@@ -73,7 +69,7 @@ export const adapterAddon: Addon = {
         namespace: NAMESPACE,
         service: SERVICE,
         port: adapter.port,
-        caPem: cert.caPem,
+        caPem,
       });
       runner = await cluster.startPodRunner({ namespace: SAMPLE_NAMESPACE, labelSelector: "app=sample-app" });
       await registration.waitAvailable({ timeoutMs: 90_000 });

@@ -1,13 +1,14 @@
 // Our adapter in this process behind the aggregator, as the e2e files that read metrics through
 // kube-apiserver use it: a serving certificate for <service>.<namespace>.svc, startAdapter with
 // the file's rules, the APIServices registered (scripts/cluster/aggregator.ts) and Available.
-import { startAdapter, type RunningAdapter } from "../../../src/adapter/index.js";
+import type { RunningAdapter } from "../../../src/adapter/index.js";
 import type { MetricsDiscoveryConfig } from "../../../src/adapter/config/index.js";
 import { silentLogger } from "../../../src/log/logger.js";
 import { BUILTIN_HPA_CONTROLLER } from "../../../src/rbac/permissions.js";
 import type { KubeObject } from "../../../src/rbac/roles.js";
 import { registerWithAggregator, type Registration } from "../../../scripts/cluster/aggregator.js";
 import type { ClusterHandle } from "../../../scripts/cluster/handle.js";
+import { startLocalAdapter } from "../../../scripts/cluster/local-adapter.js";
 
 /**
  * A ClusterRole to read the three metrics APIs, bound to kube-controller-manager's HPA
@@ -92,13 +93,9 @@ export async function startServingAdapter(
   opts: Omit<RegisteredAdapterOptions, "hpaReaderRole">,
 ): Promise<{ adapter: RunningAdapter; caPem: string; service: string }> {
   const service = opts.service ?? "prom-hpa-adapter";
-  const cert = await cluster.issueServingCert({ service, namespace: opts.namespace });
-  const adapter = await startAdapter({
-    bindAddress: "127.0.0.1",
-    securePort: 0,
-    tlsCertFile: cert.certFile,
-    tlsPrivateKeyFile: cert.keyFile,
-    kubeconfig: cluster.kubeconfigPath,
+  const { adapter, caPem } = await startLocalAdapter(cluster, {
+    namespace: opts.namespace,
+    service,
     prometheus: {
       config: opts.config,
       options: { url: opts.prometheusUrl, timeoutMs: opts.timeoutMs ?? 5_000 },
@@ -106,7 +103,7 @@ export async function startServingAdapter(
     },
     logger: silentLogger,
   });
-  return { adapter, caPem: cert.caPem, service };
+  return { adapter, caPem, service };
 }
 
 /** Starts the adapter, registers it and resolves once every APIService is Available. */
