@@ -18,6 +18,16 @@ export interface GroupResource {
   resource: string; // plural, lower case: "pods", "deployments", "namespaces"
 }
 
+/**
+ * Told when a request starts and stops waiting on the metrics backend (Prometheus), so the API
+ * side can report that time per request (the `Server-Timing` header). Optional on every
+ * request; calls may overlap (CPU and memory queries of one PodMetrics request run together).
+ */
+export interface BackendWaitTimer {
+  start(): void;
+  stop(): void;
+}
+
 /** One entry of the custom metrics discovery list: `pods/http_requests`. */
 export interface CustomMetricInfo {
   groupResource: GroupResource;
@@ -84,6 +94,7 @@ export interface CustomMetricsProvider {
     name: string;
     metric: string;
     metricSelector: SelectorString;
+    wait?: BackendWaitTimer;
   }): Promise<Result<CustomMetricValue>>;
   /** Every object matching `selector` (name `*`). */
   getMetricBySelector(req: {
@@ -92,6 +103,7 @@ export interface CustomMetricsProvider {
     selector: SelectorString;
     metric: string;
     metricSelector: SelectorString;
+    wait?: BackendWaitTimer;
   }): Promise<Result<CustomMetricValue[]>>;
 }
 
@@ -101,13 +113,23 @@ export interface ExternalMetricsProvider {
     namespace: string;
     metric: string;
     metricSelector: SelectorString;
+    wait?: BackendWaitTimer;
   }): Promise<Result<ExternalMetricValue[]>>;
 }
 
 export interface ResourceMetricsProvider {
   /** Pods in `namespace` (all namespaces when undefined) matching `selector`, or exactly `name`. */
-  getPodMetrics(req: { namespace?: string; name?: string; selector: SelectorString }): Promise<Result<PodUsage[]>>;
-  getNodeMetrics(req: { name?: string; selector: SelectorString }): Promise<Result<NodeUsage[]>>;
+  getPodMetrics(req: {
+    namespace?: string;
+    name?: string;
+    selector: SelectorString;
+    wait?: BackendWaitTimer;
+  }): Promise<Result<PodUsage[]>>;
+  getNodeMetrics(req: {
+    name?: string;
+    selector: SelectorString;
+    wait?: BackendWaitTimer;
+  }): Promise<Result<NodeUsage[]>>;
 }
 
 // ---- What the providers need from Kubernetes (implemented over informers and API discovery,
@@ -128,13 +150,21 @@ export interface ResourceMapper {
 
 /** Names of existing objects matching a selector, from an informer cache. */
 export interface ObjectLister {
-  listNames(req: { groupResource: GroupResource; namespace?: string; selector: SelectorString }): Promise<Result<string[]>>;
+  listNames(req: {
+    groupResource: GroupResource;
+    namespace?: string;
+    selector: SelectorString;
+  }): Promise<Result<string[]>>;
   /**
    * The same objects with namespace and labels, which PodMetrics/NodeMetrics carry and which a
    * list across all namespaces needs. Optional: without it the resource metrics provider uses
    * listNames (namespace by namespace for all-namespace lists) and answers with empty labels.
    */
-  listObjects?(req: { groupResource: GroupResource; namespace?: string; selector: SelectorString }): Promise<Result<ObjectMeta[]>>;
+  listObjects?(req: {
+    groupResource: GroupResource;
+    namespace?: string;
+    selector: SelectorString;
+  }): Promise<Result<ObjectMeta[]>>;
 }
 
 /** What the resource metrics provider needs to know of a pod or node. */

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { Agent, request, type Dispatcher } from "undici";
+import type { BackendWaitTimer } from "../provider.js";
 import type { BackendMetrics, PrometheusEndpoint, PrometheusOutcome } from "../providers/types.js";
 import type { PrometheusOptions } from "./options.js";
 import {
@@ -27,13 +28,18 @@ export type PromResult<T> =
   { ok: true; value: T; warnings?: string[] } | { ok: false; error: PrometheusError };
 
 export interface PrometheusClient {
-  /** Instant query at `time` (Prometheus' now when omitted). */
-  query(expr: string, opts?: { time?: Date }): Promise<PromResult<QueryData>>;
+  /** Instant query at `time` (Prometheus' now when omitted); `wait` is told how long the caller waited. */
+  query(expr: string, opts?: QueryOptions): Promise<PromResult<QueryData>>;
   /** Series matching any of `match`, seen between start and end. */
   series(match: readonly string[], opts?: { start?: Date; end?: Date }): Promise<PromResult<SeriesLabels[]>>;
   /** Whether the last finished call reached Prometheus and got a well-formed answer. */
   lastCall(): { ok: boolean; at?: Date; error?: string };
   close(): Promise<void>;
+}
+
+export interface QueryOptions {
+  time?: Date;
+  wait?: BackendWaitTimer;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -68,9 +74,30 @@ export function createPrometheusClient(options: PrometheusOptions, deps: ClientD
   return new UndiciPrometheusClient(options, timeoutMs, agent, deps);
 }
 
+/**
+ * The callers of one HTTP call in flight (coalesced: every caller asking the same thing
+ * meanwhile). A caller waits on Prometheus until its answer has arrived or the call failed;
+ * parsing the answer is the adapter's own work, so the callers' timers stop before it.
+ */
+class Flight {
+  private waiting: BackendWaitTimer[] | undefined = [];
+
+  /** A caller joins; one joining after the answer arrived has nothing left to wait for. */
+  join(wait: BackendWaitTimer): void {
+    wait.start();
+    if (this.waiting) this.waiting.push(wait);
+    else wait.stop();
+  }
+
+  arrived(): void {
+    for (const w of this.waiting ?? []) w.stop();
+    this.waiting = undefined;
+  }
+}
+
 class UndiciPrometheusClient implements PrometheusClient {
   private readonly base: string;
-  private readonly inflight = new Map<string, Promise<PromResult<unknown>>>();
+  private readonly inflight = new Map<string, { flight: Flight; result: Promise<PromResult<unknown>> }>();
   private last: { ok: boolean; at?: Date; error?: string } = { ok: false };
   private token: { value: string; readAt: number } | undefined;
 
@@ -83,10 +110,10 @@ class UndiciPrometheusClient implements PrometheusClient {
     this.base = options.url.replace(/\/+$/, "");
   }
 
-  query(expr: string, opts: { time?: Date } = {}): Promise<PromResult<QueryData>> {
+  query(expr: string, opts: QueryOptions = {}): Promise<PromResult<QueryData>> {
     const form = new URLSearchParams({ query: expr });
     if (opts.time) form.set("time", (opts.time.getTime() / 1000).toFixed(3));
-    return this.call("query", form.toString(), parseQueryBody);
+    return this.call("query", form.toString(), parseQueryBody, opts.wait);
   }
 
   series(
@@ -112,16 +139,23 @@ class UndiciPrometheusClient implements PrometheusClient {
     endpoint: PrometheusEndpoint,
     body: string,
     parse: (body: unknown) => PromResult<T>,
+    wait?: BackendWaitTimer,
   ): Promise<PromResult<T>> {
     const key = `${endpoint}\n${body}`;
-    const running = this.inflight.get(key);
+    let running = this.inflight.get(key);
     if (running) {
       this.deps.metrics?.coalescedQuery?.(endpoint);
-      return running as Promise<PromResult<T>>;
+    } else {
+      const flight = new Flight();
+      const result = this.send(endpoint, body, parse, () => flight.arrived()).finally(() =>
+        this.inflight.delete(key),
+      );
+      running = { flight, result };
+      this.inflight.set(key, running);
     }
-    const p = this.send(endpoint, body, parse).finally(() => this.inflight.delete(key));
-    this.inflight.set(key, p);
-    return p;
+    // Joiners of a coalesced call are timed from when they joined: what their request waited.
+    if (wait !== undefined) running.flight.join(wait);
+    return running.result as Promise<PromResult<T>>;
   }
 
   private async headers(): Promise<Record<string, string>> {
@@ -149,9 +183,10 @@ class UndiciPrometheusClient implements PrometheusClient {
     endpoint: PrometheusEndpoint,
     body: string,
     parse: (body: unknown) => PromResult<T>,
+    arrived: () => void,
   ): Promise<PromResult<T>> {
     const started = performance.now();
-    const result = await this.exchange(endpoint, body, parse);
+    const result = await this.exchange(endpoint, body, parse, arrived);
     const outcome: PrometheusOutcome = result.ok ? "ok" : result.error.kind;
     const seconds = (performance.now() - started) / 1000;
     this.deps.metrics?.prometheusRequest?.(endpoint, outcome, seconds);
@@ -168,6 +203,7 @@ class UndiciPrometheusClient implements PrometheusClient {
     endpoint: PrometheusEndpoint,
     body: string,
     parse: (body: unknown) => PromResult<T>,
+    arrived: () => void,
   ): Promise<PromResult<T>> {
     const url = `${this.base}/api/v1/${endpoint}`;
     let status: number;
@@ -185,6 +221,8 @@ class UndiciPrometheusClient implements PrometheusClient {
       text = await res.body.text();
     } catch (e) {
       return { ok: false, error: classifyNetworkError(e, url, this.timeoutMs) };
+    } finally {
+      arrived();
     }
     let json: unknown;
     try {

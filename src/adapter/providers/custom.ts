@@ -5,6 +5,7 @@
 import { Quantity } from "../../kube/quantity.js";
 import { parseSelector, type Requirement } from "../../kube/selector.js";
 import type {
+  BackendWaitTimer,
   CustomMetricInfo,
   CustomMetricValue,
   CustomMetricsProvider,
@@ -56,8 +57,16 @@ export class PrometheusCustomMetrics implements CustomMetricsProvider {
     name: string;
     metric: string;
     metricSelector: SelectorString;
+    wait?: BackendWaitTimer;
   }): Promise<Result<CustomMetricValue>> {
-    const r = await this.query(req.namespace, req.groupResource, [req.name], req.metric, req.metricSelector);
+    const r = await this.query(
+      req.namespace,
+      req.groupResource,
+      [req.name],
+      req.metric,
+      req.metricSelector,
+      req.wait,
+    );
     if (!r.ok) return r;
     const value = r.value[0];
     if (value === undefined) {
@@ -78,6 +87,7 @@ export class PrometheusCustomMetrics implements CustomMetricsProvider {
     selector: SelectorString;
     metric: string;
     metricSelector: SelectorString;
+    wait?: BackendWaitTimer;
   }): Promise<Result<CustomMetricValue[]>> {
     const mapping = this.resolve(req.groupResource, req.metric, req.namespace);
     if (!mapping.ok) return mapping;
@@ -88,7 +98,14 @@ export class PrometheusCustomMetrics implements CustomMetricsProvider {
     });
     if (!names.ok) return names;
     if (names.value.length === 0) return { ok: true, value: [] };
-    return this.query(req.namespace, req.groupResource, names.value, req.metric, req.metricSelector);
+    return this.query(
+      req.namespace,
+      req.groupResource,
+      names.value,
+      req.metric,
+      req.metricSelector,
+      req.wait,
+    );
   }
 
   private resolve(
@@ -123,6 +140,7 @@ export class PrometheusCustomMetrics implements CustomMetricsProvider {
     names: readonly string[],
     metric: string,
     metricSelector: SelectorString,
+    wait: BackendWaitTimer | undefined,
   ): Promise<Result<CustomMetricValue[]>> {
     const resolved = this.resolve(gr, metric, namespace);
     if (!resolved.ok) return resolved;
@@ -142,6 +160,7 @@ export class PrometheusCustomMetrics implements CustomMetricsProvider {
       built.query,
       (resultType) =>
         `the metrics query for ${metric} returned a ${resultType}, not a vector keyed by ${built.resourceLabel}`,
+      wait,
     );
     if (!answer.ok) return answer;
     const wanted = new Set(names);

@@ -1,6 +1,6 @@
 import type { PrometheusClient, PrometheusError } from "../prometheus/client.js";
 import type { VectorSample } from "../prometheus/schema.js";
-import type { ProviderError, Result } from "../provider.js";
+import type { BackendWaitTimer, ProviderError, Result } from "../provider.js";
 
 /**
  * Prometheus failures as the API reports them: unreachable, timing out or answering garbage is
@@ -35,8 +35,9 @@ export async function queryVector(
   client: PrometheusClient,
   query: string,
   notVector: (resultType: string) => string,
+  wait?: BackendWaitTimer,
 ): Promise<Result<VectorSample[]>> {
-  const answer = await client.query(query);
+  const answer = await client.query(query, { wait });
   if (!answer.ok) return { ok: false, error: fromPrometheusError(answer.error) };
   if (answer.value.resultType !== "vector")
     return { ok: false, error: { kind: "Internal", message: notVector(answer.value.resultType) } };

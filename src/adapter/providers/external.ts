@@ -3,6 +3,7 @@
 // one ExternalMetricValue with its labels.
 import { Quantity } from "../../kube/quantity.js";
 import type {
+  BackendWaitTimer,
   ExternalMetricInfo,
   ExternalMetricValue,
   ExternalMetricsProvider,
@@ -26,6 +27,7 @@ export class PrometheusExternalMetrics implements ExternalMetricsProvider {
     namespace: string;
     metric: string;
     metricSelector: SelectorString;
+    wait?: BackendWaitTimer;
   }): Promise<Result<ExternalMetricValue[]>> {
     const entry = this.deps.registry().lookupExternal(req.metric);
     if (!entry)
@@ -42,7 +44,7 @@ export class PrometheusExternalMetrics implements ExternalMetricsProvider {
       labelValueReplacements: entry.rule.labelValueReplacements,
     });
     if (!built.ok) return built;
-    const answer = await this.deps.client.query(built.query);
+    const answer = await this.deps.client.query(built.query, { wait: req.wait });
     if (!answer.ok) return { ok: false, error: fromPrometheusError(answer.error) };
     const data = answer.value;
     if (data.resultType === "scalar") {

@@ -4,6 +4,7 @@
 // negative values count as zero, and the earliest sample time is the reading's timestamp.
 import { Quantity } from "../../kube/quantity.js";
 import type {
+  BackendWaitTimer,
   GroupResource,
   NodeUsage,
   ObjectLister,
@@ -52,6 +53,7 @@ export class PrometheusResourceMetrics implements ResourceMetricsProvider {
     namespace?: string;
     name?: string;
     selector: SelectorString;
+    wait?: BackendWaitTimer;
   }): Promise<Result<PodUsage[]>> {
     const rules = this.deps.rules;
     if (!rules) return notServed();
@@ -60,14 +62,16 @@ export class PrometheusResourceMetrics implements ResourceMetricsProvider {
     const byNamespace = new Map<string, ObjectMeta[]>();
     for (const p of pods.value) {
       const ns = p.namespace ?? req.namespace ?? "";
-      byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), p]);
+      const list = byNamespace.get(ns);
+      if (list) list.push(p);
+      else byNamespace.set(ns, [p]);
     }
     const results = await Promise.all(
       [...byNamespace].map(async ([ns, list]) => {
         const names = list.map((p) => p.name);
         const [cpu, mem] = await Promise.all([
-          this.run(rules.cpu, "containerQuery", PODS, ns, names),
-          this.run(rules.memory, "containerQuery", PODS, ns, names),
+          this.run(rules.cpu, "containerQuery", PODS, ns, names, req.wait),
+          this.run(rules.memory, "containerQuery", PODS, ns, names, req.wait),
         ]);
         return { ns, list, cpu, mem };
       }),
@@ -110,7 +114,11 @@ export class PrometheusResourceMetrics implements ResourceMetricsProvider {
     return { ok: true, value: out };
   }
 
-  async getNodeMetrics(req: { name?: string; selector: SelectorString }): Promise<Result<NodeUsage[]>> {
+  async getNodeMetrics(req: {
+    name?: string;
+    selector: SelectorString;
+    wait?: BackendWaitTimer;
+  }): Promise<Result<NodeUsage[]>> {
     const rules = this.deps.rules;
     if (!rules) return notServed();
     const nodes = await this.objects(NODES, undefined, req.selector, req.name);
@@ -118,8 +126,8 @@ export class PrometheusResourceMetrics implements ResourceMetricsProvider {
     if (nodes.value.length === 0) return { ok: true, value: [] };
     const names = nodes.value.map((n) => n.name);
     const [cpu, mem] = await Promise.all([
-      this.run(rules.cpu, "nodeQuery", NODES, undefined, names),
-      this.run(rules.memory, "nodeQuery", NODES, undefined, names),
+      this.run(rules.cpu, "nodeQuery", NODES, undefined, names, req.wait),
+      this.run(rules.memory, "nodeQuery", NODES, undefined, names, req.wait),
     ]);
     if (!cpu.ok) return cpu;
     if (!mem.ok) return mem;
@@ -184,6 +192,7 @@ export class PrometheusResourceMetrics implements ResourceMetricsProvider {
     gr: GroupResource,
     namespace: string | undefined,
     names: string[],
+    wait: BackendWaitTimer | undefined,
   ): Promise<Result<Grouped>> {
     const built = buildObjectQuery(rule[which], rule.resources, {
       series: "",
@@ -201,6 +210,7 @@ export class PrometheusResourceMetrics implements ResourceMetricsProvider {
       this.deps.client,
       built.query,
       (resultType) => `${rule.path}.${which} returned a ${resultType}, not a vector`,
+      wait,
     );
     if (!answer.ok) return answer;
     const grouped: Grouped = new Map();

@@ -28,6 +28,7 @@ import {
 } from "./routes.js";
 import { canonicalSelector, toLabelSelector } from "./selectors.js";
 import { failure, statusFromProviderError, type Status } from "./status.js";
+import { RequestTiming } from "./timing.js";
 
 export interface Providers {
   custom: CustomMetricsProvider;
@@ -136,6 +137,7 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
     req: IncomingMessage,
     route: Route,
     query: URLSearchParams | undefined,
+    wait?: RequestTiming,
   ): Promise<Answer> {
     const pretty = query?.get("pretty") === "true";
     switch (route.kind) {
@@ -210,6 +212,7 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
             selector: labelSelector.selector,
             metric: route.metric,
             metricSelector: metricSelector.selector,
+            wait,
           });
           if (!result.ok) return statusAnswer(statusFromProviderError(result.error, details));
           return json(metricValueList(route.version, result.value, toLabelSelector), 200, pretty);
@@ -220,6 +223,7 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
           name,
           metric: route.metric,
           metricSelector: metricSelector.selector,
+          wait,
         });
         if (!result.ok) return statusAnswer(statusFromProviderError(result.error, details));
         return json(metricValueList(route.version, [result.value], toLabelSelector), 200, pretty);
@@ -230,6 +234,7 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
           namespace: route.namespace,
           metric: route.metric,
           metricSelector: labelSelector.selector,
+          wait,
         });
         if (!result.ok)
           return statusAnswer(
@@ -241,8 +246,8 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
         if (!apis.resource) return statusAnswer(notFound());
         const request =
           route.name === undefined
-            ? { namespace: route.namespace, selector: labelSelector.selector }
-            : { namespace: route.namespace, name: route.name, selector: "" };
+            ? { namespace: route.namespace, selector: labelSelector.selector, wait }
+            : { namespace: route.namespace, name: route.name, selector: "", wait };
         const result = await providers.resource.getPodMetrics(request);
         if (!result.ok)
           return statusAnswer(
@@ -265,8 +270,8 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
         if (!apis.resource) return statusAnswer(notFound());
         const request =
           route.name === undefined
-            ? { selector: labelSelector.selector }
-            : { name: route.name, selector: "" };
+            ? { selector: labelSelector.selector, wait }
+            : { name: route.name, selector: "", wait };
         const result = await providers.resource.getNodeMetrics(request);
         if (!result.ok)
           return statusAnswer(
@@ -290,7 +295,7 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
     }
   }
 
-  function send(req: IncomingMessage, res: ServerResponse, a: Answer): number {
+  function send(req: IncomingMessage, res: ServerResponse, a: Answer, timing?: RequestTiming): number {
     if (a.kind === "json" && a.etag !== undefined && req.headers["if-none-match"] === a.etag) {
       res.writeHead(304, { ETag: a.etag });
       res.end();
@@ -303,6 +308,7 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
       "X-Content-Type-Options": "nosniff",
     };
     if (a.kind === "json" && a.etag !== undefined) headers.ETag = a.etag;
+    if (timing !== undefined) headers["Server-Timing"] = timing.header();
     res.writeHead(a.code, headers);
     res.end(req.method === "HEAD" ? undefined : a.body);
     return a.code;
@@ -320,6 +326,7 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
     const routed = parseRoute(pathname);
     const route = routed.ok ? routed.route : undefined;
     const labels = metricLabels(route);
+    const timing = route !== undefined && isMetricRoute(route) ? new RequestTiming(started) : undefined;
     let verb = "get";
     let code = 500;
     let user: UserInfo | undefined;
@@ -356,7 +363,7 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
           } else if (route !== undefined && isGroupRoute(route) && !groupServed(routeGroup(route))) {
             a = statusAnswer(notFound());
           } else {
-            a = await answer(req, route!, query);
+            a = await answer(req, route!, query, timing);
           }
         }
       }
@@ -366,7 +373,7 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
         if (a.code === 503) logger.warn(entry, "request failed");
         else logger.error(entry, "request failed");
       }
-      code = send(req, res, a);
+      code = send(req, res, a, timing);
     } catch (err) {
       // A bug, not a client error: log it once with its context and answer 500.
       logger.error({ err, path: pathname, user: user?.name }, "request handler threw");
@@ -389,6 +396,19 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
   return (req, res) => {
     void handle(req, res);
   };
+}
+
+function isMetricRoute(route: Route): boolean {
+  switch (route.kind) {
+    case "customObject":
+    case "customNamespace":
+    case "external":
+    case "podMetrics":
+    case "nodeMetrics":
+      return true;
+    default:
+      return false;
+  }
 }
 
 function isGroupRoute(

@@ -135,6 +135,33 @@ describe("Prometheus client", () => {
     expect(fake.requests).toHaveLength(3);
   });
 
+  it("tells a query's wait timer when the caller starts and stops waiting, coalesced or not", async () => {
+    const { fake, client } = await setup();
+    fake.handle(() => ({ body: vector([{ metric: {}, value: 1 }]), delayMs: 30 }));
+    const events: string[] = [];
+    const timer = (name: string) => ({
+      start: () => events.push(`${name} start`),
+      stop: () => events.push(`${name} stop`),
+    });
+    const answered = (name: string) => (r: Awaited<ReturnType<PrometheusClient["query"]>>) => {
+      events.push(`${name} answered`);
+      return r;
+    };
+    const [a, b] = await Promise.all([
+      client.query("up", { wait: timer("a") }).then(answered("a")),
+      client.query("up", { wait: timer("b") }).then(answered("b")),
+    ]);
+    expect(a.ok && b.ok).toBe(true);
+    expect(fake.requests).toHaveLength(1);
+    // The waits end when the answer arrives, before it is parsed and handed back.
+    expect(events).toEqual(["a start", "b start", "a stop", "b stop", "a answered", "b answered"]);
+    fake.handle(() => ({ status: 503, body: "down" }));
+    events.length = 0;
+    const failed = await client.query("up", { wait: timer("c") });
+    expect(failed.ok).toBe(false);
+    expect(events).toEqual(["c start", "c stop"]);
+  });
+
   it("sends bearer tokens (inline or from a file), basic auth and extra headers", async () => {
     const dir = mkdtempSync(join(tmpdir(), "prom-hpa-"));
     writeFileSync(join(dir, "token"), "file-token\n");

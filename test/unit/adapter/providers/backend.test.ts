@@ -164,17 +164,20 @@ describe("Prometheus backend: custom metrics", () => {
         { metric: { pod: "db-0" }, value: "9" },
       ]),
     }));
+    const waits: string[] = [];
     const r = await backend.custom.getMetricBySelector({
       namespace: "shop",
       groupResource: pods,
       selector: "app=web",
       metric: "http_requests_per_second",
       metricSelector: "",
+      wait: { start: () => waits.push("start"), stop: () => waits.push("stop") },
     });
     if (!r.ok) throw new Error(r.error.message);
     expect(queries()).toEqual([
       'sum(rate(http_requests_total{namespace="shop",pod=~"web-0|web-1|web-2"}[2m])) by (pod)',
     ]);
+    expect(waits).toEqual(["start", "stop"]);
     expect(r.value.map((v) => [v.describedObject.name, v.value.toString()])).toEqual([
       ["web-0", "1"],
       ["web-1", "2"],
@@ -529,6 +532,19 @@ describe("Prometheus backend: resource metrics", () => {
         containers: [{ name: "app", cpu: "0", memory: "1Ki" }],
       },
     ]);
+  });
+
+  it("reports its Prometheus waits to the request's timer: both of a PodMetrics request's queries", async () => {
+    const { backend } = await setup(answer);
+    let started = 0;
+    let stopped = 0;
+    const wait = { start: () => started++, stop: () => stopped++ };
+    const pods = await backend.resource.getPodMetrics({ namespace: "shop", selector: "app=web", wait });
+    expect(pods.ok).toBe(true);
+    expect([started, stopped]).toEqual([2, 2]);
+    const nodes = await backend.resource.getNodeMetrics({ selector: "", wait });
+    expect(nodes.ok).toBe(true);
+    expect([started, stopped]).toEqual([4, 4]);
   });
 
   it("queries each namespace separately for pods across all namespaces", async () => {

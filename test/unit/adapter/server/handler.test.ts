@@ -21,6 +21,11 @@ const q = (s: string): Quantity => {
 const T = new Date("2026-11-25T08:00:00.250Z");
 
 const calls: unknown[] = [];
+// Requests as the providers got them, minus the per-request wait timer (asserted on its own).
+function withoutTimer<R extends { wait?: unknown }>(req: R): Omit<R, "wait"> {
+  const { wait: _wait, ...rest } = req;
+  return rest;
+}
 const custom: CustomMetricsProvider = {
   listCustomMetrics: () => [
     { groupResource: { group: "", resource: "pods" }, metric: "http_requests", namespaced: true },
@@ -28,7 +33,7 @@ const custom: CustomMetricsProvider = {
     { groupResource: { group: "", resource: "namespaces" }, metric: "queue_length", namespaced: false },
   ],
   async getMetricByName(req) {
-    calls.push(req);
+    calls.push(withoutTimer(req));
     if (req.metric === "prom_down")
       return {
         ok: false,
@@ -54,7 +59,11 @@ const custom: CustomMetricsProvider = {
     };
   },
   async getMetricBySelector(req) {
-    calls.push(req);
+    calls.push(withoutTimer(req));
+    // As the backend does: the wait on Prometheus is reported to the request's timer.
+    req.wait?.start();
+    await new Promise((r) => setTimeout(r, 20));
+    req.wait?.stop();
     return {
       ok: true,
       value: ["web-1", "web-2"].map((name) => ({
@@ -69,7 +78,7 @@ const custom: CustomMetricsProvider = {
 const external: ExternalMetricsProvider = {
   listExternalMetrics: () => [{ metric: "queue_depth" }],
   async getExternalMetric(req) {
-    calls.push(req);
+    calls.push(withoutTimer(req));
     return {
       ok: true,
       value: [{ metricName: req.metric, metricLabels: { queue: "jobs" }, timestamp: T, value: q("42") }],
@@ -78,7 +87,7 @@ const external: ExternalMetricsProvider = {
 };
 const resource: ResourceMetricsProvider = {
   async getPodMetrics(req) {
-    calls.push(req);
+    calls.push(withoutTimer(req));
     const pods = [
       {
         namespace: "ns",
@@ -204,6 +213,22 @@ describe("custom.metrics.k8s.io", () => {
       metric: "http_requests",
       metricSelector: "code=200",
     });
+  });
+
+  it("says in a Server-Timing header how long the request took and how much of it was Prometheus", async () => {
+    const r = await get(
+      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns/pods/*/http_requests?labelSelector=app%3Dweb",
+    );
+    expect(r.code).toBe(200);
+    const m = /^total;dur=(\d+\.\d{3}), prometheus;dur=(\d+\.\d{3})$/.exec(
+      r.headers.get("server-timing") ?? "",
+    );
+    expect(m).not.toBeNull();
+    const [total, prometheus] = [Number(m?.[1]), Number(m?.[2])];
+    expect(prometheus).toBeGreaterThanOrEqual(15); // the fake provider waits 20 ms
+    expect(total).toBeGreaterThanOrEqual(prometheus);
+    // Discovery and health answers carry no timing.
+    expect((await get("/apis/custom.metrics.k8s.io/v1beta2")).headers.get("server-timing")).toBeNull();
   });
 
   it("answers a named object in v1beta1 shape: metricName, window, top-level selector", async () => {
