@@ -1,7 +1,9 @@
 // Adapter benchmark against the real local control plane and a real Prometheus (issue 5).
 //
 //   npx tsx scripts/bench/adapter-load.ts [--sizes 10,100,1000] [--duration 10] [--connections 16]
-//        [--sequential 300] [--no-incumbent] [--no-aggregator]
+//        [--sequential 300] [--no-incumbent] [--no-aggregator] [--json rows.json] [--raw prefix]
+//   --raw writes each one-at-a-time run's per-request milliseconds (client total, and for our
+//   adapter its Server-Timing total and Prometheus wait) to <prefix>-<target>-<pods>.json.
 //
 // For each size N it creates a kwok Deployment of N pods, has one loopback exporter give every
 // pod a `bench_http_requests_total` counter that Prometheus scrapes, and asks for
@@ -62,6 +64,7 @@ const { values: flags } = parseArgs({
     "no-incumbent": { type: "boolean", default: false },
     "no-aggregator": { type: "boolean", default: false },
     json: { type: "string" },
+    raw: { type: "string" },
   },
 });
 const sizes = flags.sizes.split(",").map((s) => Number(s.trim()));
@@ -103,6 +106,9 @@ interface Row {
   /** prom-hpa only: the same, from the adapter's own request duration (no client, TLS or socket). */
   serverOverheadP50?: number;
   serverOverheadP99?: number;
+  /** prom-hpa only: a round trip that asks nothing of Prometheus (GET /version, same TLS client). */
+  roundTripP50?: number;
+  roundTripP99?: number;
   /** prom-hpa only: Prometheus time / total, one request at a time. */
   seqPromShare?: number;
   rps: number;
@@ -115,22 +121,17 @@ interface Row {
 
 const execFileP = promisify(execFile);
 
-/** Running sums from our adapter's /metrics: its request durations and its Prometheus calls'. */
-interface AdapterSums {
-  requestSeconds: number;
-  promSeconds: number;
-}
-
 /**
- * `count` requests one at a time; each one's milliseconds, and, when `sums` is given (our
- * adapter's /metrics, read between requests so the read never overlaps a timed request), each
- * request's time inside the adapter and the part of it spent waiting on Prometheus.
+ * `count` requests one at a time on one keep-alive connection; each one's milliseconds at the
+ * client, and, when the target is our adapter, its own account of each request from the
+ * `Server-Timing` header: the time in the adapter up to the response and the part spent waiting
+ * on Prometheus. Nothing else is asked of the adapter between requests.
  */
 async function sequential(
   t: Target,
   n: number,
   count: number,
-  sums?: () => Promise<AdapterSums>,
+  ours: boolean,
 ): Promise<{ total: number[]; prom: number[]; server: number[] }> {
   const client = new Client(t.origin, {
     connect: t.tls ? { ...t.tls, rejectUnauthorized: false } : undefined,
@@ -141,7 +142,6 @@ async function sequential(
   const prom: number[] = [];
   const server: number[] = [];
   try {
-    let before = sums ? await sums() : undefined;
     for (let i = 0; i < count; i++) {
       const started = performance.now();
       const res = await client.request({
@@ -154,17 +154,29 @@ async function sequential(
       const ms = performance.now() - started;
       if (res.statusCode !== 200) throw new Error(`${t.name}: HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
       total.push(ms);
-      if (sums && before) {
-        const now = await sums();
-        prom.push((now.promSeconds - before.promSeconds) * 1000);
-        server.push((now.requestSeconds - before.requestSeconds) * 1000);
-        before = now;
+      if (ours) {
+        const timing = serverTiming(res.headers["server-timing"]);
+        if (timing.total === undefined || timing.prometheus === undefined)
+          throw new Error(`${t.name}: no Server-Timing total and prometheus in its answer`);
+        server.push(timing.total);
+        prom.push(timing.prometheus);
       }
     }
   } finally {
     await client.close();
   }
   return { total, prom, server };
+}
+
+/** `total;dur=2.1, prometheus;dur=1.5` → {total: 2.1, prometheus: 1.5}. */
+function serverTiming(header: string | string[] | undefined): Record<string, number | undefined> {
+  const out: Record<string, number | undefined> = {};
+  for (const entry of [header ?? []].flat().join(",").split(",")) {
+    const [name = "", ...params] = entry.split(";").map((p) => p.trim());
+    const dur = params.find((p) => p.startsWith("dur="));
+    if (name !== "" && dur !== undefined) out[name] = Number(dur.slice(4));
+  }
+  return out;
 }
 
 async function once(t: Target, n: number): Promise<string> {
@@ -200,14 +212,17 @@ async function cannon(t: Target, n: number, seconds: number): Promise<autocannon
   } as autocannon.Options);
 }
 
+// One keep-alive connection per adapter for reading its /metrics around the loaded runs, as a
+// scraper holds one: a handshake per read would be work of the benchmark's, not the adapter's.
+const metricsClients = new Map<string, Client>();
 async function adapterMetrics(origin: string, tls: { cert: string; key: string }): Promise<string> {
-  const client = new Client(origin, { connect: { ...tls, rejectUnauthorized: false } });
-  try {
-    const res = await client.request({ path: "/metrics", method: "GET" });
-    return await res.body.text();
-  } finally {
-    await client.close();
+  let client = metricsClients.get(origin);
+  if (client === undefined) {
+    client = new Client(origin, { connect: { ...tls, rejectUnauthorized: false }, pipelining: 1 });
+    metricsClients.set(origin, client);
   }
+  const res = await client.request({ path: "/metrics", method: "GET" });
+  return await res.body.text();
 }
 
 function rssMb(pid: number | undefined): string {
@@ -308,6 +323,8 @@ async function main(): Promise<void> {
   const { cluster } = bench;
   const stops: Array<() => Promise<void>> = [];
   const cleanup = async () => {
+    for (const c of metricsClients.values()) await c.close().catch(() => undefined);
+    metricsClients.clear();
     for (const s of stops.splice(0).reverse()) await s().catch((e: unknown) => log(`cleanup: ${String(e)}`));
     await bench.stop();
   };
@@ -448,23 +465,9 @@ async function main(): Promise<void> {
       for (const t of targets) {
         await cannon(t, n, 2); // warm-up: JIT, connections, caches
         const ours = t.name === "prom-hpa";
-        const sums = async (): Promise<AdapterSums> => {
-          const text = await adapterMetrics(t.origin, admin);
-          return {
-            requestSeconds: sumSeries(text, "prom_hpa_adapter_request_duration_seconds_sum", (l) =>
-              l.includes('group="custom.metrics.k8s.io"'),
-            ),
-            promSeconds: sumSeries(text, "prom_hpa_adapter_prometheus_request_duration_seconds_sum", (l) =>
-              l.includes('endpoint="query"'),
-            ),
-          };
-        };
-        const seq = await sequential(
-          t,
-          n,
-          n >= 1000 ? Math.ceil(sequentialN / 3) : sequentialN,
-          ours ? sums : undefined,
-        );
+        const seq = await sequential(t, n, n >= 1000 ? Math.ceil(sequentialN / 3) : sequentialN, ours);
+        if (flags.raw)
+          await writeFile(`${flags.raw}-${t.name.replace(/\W+/g, "_")}-${n}.json`, JSON.stringify(seq));
         const sorted = [...seq.total].sort((a, b) => a - b);
         const before = ours ? await adapterMetrics(t.origin, admin) : "";
         const r = await cannon(t, n, durationS);
@@ -479,6 +482,16 @@ async function main(): Promise<void> {
           errors: r.errors + r.timeouts + r.non2xx,
         };
         if (ours) {
+          // The machine's floor under "at the client": TLS, loopback, both event loops, no work.
+          const bare = await sequential(
+            { ...t, request: () => ({ ...t.request(n), path: "/version", method: "GET", body: undefined }) },
+            n,
+            sequentialN,
+            false,
+          );
+          const bareSorted = [...bare.total].sort((a, b) => a - b);
+          row.roundTripP50 = percentile(bareSorted, 50);
+          row.roundTripP99 = percentile(bareSorted, 99);
           const overhead = seq.total.map((ms, i) => ms - (seq.prom[i] ?? 0)).sort((a, b) => a - b);
           row.overheadP50 = percentile(overhead, 50);
           row.overheadP99 = percentile(overhead, 99);
@@ -542,7 +555,7 @@ async function main(): Promise<void> {
       const prom = rows.find((r) => r.size === n && r.target === "Prometheus alone");
       if (!ours || !prom) continue;
       const parts = [
-        `${n} pods: overhead p50 ${fmt(ours.overheadP50 ?? NaN)} ms, p99 ${fmt(ours.overheadP99 ?? NaN)} ms (inside the adapter's handler: p50 ${fmt(ours.serverOverheadP50 ?? NaN)} ms, p99 ${fmt(ours.serverOverheadP99 ?? NaN)} ms)`,
+        `${n} pods: overhead p50 ${fmt(ours.overheadP50 ?? NaN)} ms, p99 ${fmt(ours.overheadP99 ?? NaN)} ms (inside the adapter's handler: p50 ${fmt(ours.serverOverheadP50 ?? NaN)} ms, p99 ${fmt(ours.serverOverheadP99 ?? NaN)} ms; a bare round trip, GET /version: p50 ${fmt(ours.roundTripP50 ?? NaN)} ms, p99 ${fmt(ours.roundTripP99 ?? NaN)} ms)`,
         `one at a time p50 ${fmt(ours.seqP50)} ms vs Prometheus alone ${fmt(prom.seqP50)} ms`,
         `req/s ${(ours.rps / prom.rps).toFixed(2)}× Prometheus alone's`,
       ];

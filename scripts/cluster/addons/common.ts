@@ -63,11 +63,17 @@ export async function serviceAccountKubeconfig(
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 
 /** `prom-hpa <args…>` (src/cli.ts through tsx) as a tracked process group logging to `logFile`. */
+// Extra Node flags for the programs the harness starts (profiling: `--cpu-prof`, `--trace-gc`);
+// NODE_OPTIONS refuses some of them and would reach every Node process, not just ours.
+function programNodeFlags(): string[] {
+  return (process.env.PROM_HPA_PROGRAM_NODE_FLAGS ?? "").split(/\s+/).filter((f) => f.length > 0);
+}
+
 export function startProgram(name: string, args: string[], logFile: string): Component {
   const component = startProcess({
     name,
     command: process.execPath,
-    args: ["--import", tsxLoader, join(REPO_ROOT, "src", "cli.ts"), ...args],
+    args: [...programNodeFlags(), "--import", tsxLoader, join(REPO_ROOT, "src", "cli.ts"), ...args],
     logFile,
     cwd: REPO_ROOT,
   });
