@@ -440,6 +440,9 @@ async function main(): Promise<void> {
     for (const n of sizes) {
       for (const t of targets) {
         await cannon(t, n, 2); // warm-up: JIT, connections, caches
+        // autocannon stops with requests still in the target's hands: let them finish before
+        // anything is timed or counted.
+        await sleep(2000);
         const ours = t.name === "prom-hpa";
         const seqBefore = ours ? await adapterMetrics(t.origin, admin) : "";
         const seq = await sequential(t, n, n >= 1000 ? Math.ceil(sequentialN / 3) : sequentialN, ours);
