@@ -85,51 +85,61 @@ export interface NodeUsage {
   usage: { cpu: Quantity; memory: Quantity };
 }
 
+/** Every metric request may carry a timer for its waits on Prometheus. */
+interface Timed {
+  wait?: BackendWaitTimer;
+}
+
+/** One named object (namespace undefined for cluster-scoped resources and namespace metrics). */
+export interface CustomMetricByNameRequest extends Timed {
+  namespace?: string;
+  groupResource: GroupResource;
+  name: string;
+  metric: string;
+  metricSelector: SelectorString;
+}
+
+/** Every object matching `selector` (name `*`). */
+export interface CustomMetricBySelectorRequest extends Timed {
+  namespace?: string;
+  groupResource: GroupResource;
+  selector: SelectorString;
+  metric: string;
+  metricSelector: SelectorString;
+}
+
+export interface ExternalMetricRequest extends Timed {
+  namespace: string;
+  metric: string;
+  metricSelector: SelectorString;
+}
+
+/** Pods in `namespace` (all namespaces when undefined) matching `selector`, or exactly `name`. */
+export interface PodMetricsRequest extends Timed {
+  namespace?: string;
+  name?: string;
+  selector: SelectorString;
+}
+
+export interface NodeMetricsRequest extends Timed {
+  name?: string;
+  selector: SelectorString;
+}
+
 export interface CustomMetricsProvider {
   listCustomMetrics(): CustomMetricInfo[];
-  /** One named object (namespace undefined for cluster-scoped resources and namespace metrics). */
-  getMetricByName(req: {
-    namespace?: string;
-    groupResource: GroupResource;
-    name: string;
-    metric: string;
-    metricSelector: SelectorString;
-    wait?: BackendWaitTimer;
-  }): Promise<Result<CustomMetricValue>>;
-  /** Every object matching `selector` (name `*`). */
-  getMetricBySelector(req: {
-    namespace?: string;
-    groupResource: GroupResource;
-    selector: SelectorString;
-    metric: string;
-    metricSelector: SelectorString;
-    wait?: BackendWaitTimer;
-  }): Promise<Result<CustomMetricValue[]>>;
+  getMetricByName(req: CustomMetricByNameRequest): Promise<Result<CustomMetricValue>>;
+  getMetricBySelector(req: CustomMetricBySelectorRequest): Promise<Result<CustomMetricValue[]>>;
 }
 
 export interface ExternalMetricsProvider {
   listExternalMetrics(): ExternalMetricInfo[];
-  getExternalMetric(req: {
-    namespace: string;
-    metric: string;
-    metricSelector: SelectorString;
-    wait?: BackendWaitTimer;
-  }): Promise<Result<ExternalMetricValue[]>>;
+  getExternalMetric(req: ExternalMetricRequest): Promise<Result<ExternalMetricValue[]>>;
 }
 
 export interface ResourceMetricsProvider {
-  /** Pods in `namespace` (all namespaces when undefined) matching `selector`, or exactly `name`. */
-  getPodMetrics(req: {
-    namespace?: string;
-    name?: string;
-    selector: SelectorString;
-    wait?: BackendWaitTimer;
-  }): Promise<Result<PodUsage[]>>;
-  getNodeMetrics(req: {
-    name?: string;
-    selector: SelectorString;
-    wait?: BackendWaitTimer;
-  }): Promise<Result<NodeUsage[]>>;
+  getPodMetrics(req: PodMetricsRequest): Promise<Result<PodUsage[]>>;
+  getNodeMetrics(req: NodeMetricsRequest): Promise<Result<NodeUsage[]>>;
 }
 
 // ---- What the providers need from Kubernetes (implemented over informers and API discovery,

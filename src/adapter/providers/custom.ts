@@ -6,6 +6,8 @@ import { Quantity } from "../../kube/quantity.js";
 import { parseSelector, type Requirement } from "../../kube/selector.js";
 import type {
   BackendWaitTimer,
+  CustomMetricByNameRequest,
+  CustomMetricBySelectorRequest,
   CustomMetricInfo,
   CustomMetricValue,
   CustomMetricsProvider,
@@ -51,14 +53,7 @@ export class PrometheusCustomMetrics implements CustomMetricsProvider {
     return this.deps.registry().customList;
   }
 
-  async getMetricByName(req: {
-    namespace?: string;
-    groupResource: GroupResource;
-    name: string;
-    metric: string;
-    metricSelector: SelectorString;
-    wait?: BackendWaitTimer;
-  }): Promise<Result<CustomMetricValue>> {
+  async getMetricByName(req: CustomMetricByNameRequest): Promise<Result<CustomMetricValue>> {
     const r = await this.query(
       req.namespace,
       req.groupResource,
@@ -81,14 +76,7 @@ export class PrometheusCustomMetrics implements CustomMetricsProvider {
     return { ok: true, value };
   }
 
-  async getMetricBySelector(req: {
-    namespace?: string;
-    groupResource: GroupResource;
-    selector: SelectorString;
-    metric: string;
-    metricSelector: SelectorString;
-    wait?: BackendWaitTimer;
-  }): Promise<Result<CustomMetricValue[]>> {
+  async getMetricBySelector(req: CustomMetricBySelectorRequest): Promise<Result<CustomMetricValue[]>> {
     const mapping = this.resolve(req.groupResource, req.metric, req.namespace);
     if (!mapping.ok) return mapping;
     const names = await this.deps.lister.listNames({

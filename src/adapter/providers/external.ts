@@ -3,12 +3,11 @@
 // one ExternalMetricValue with its labels.
 import { Quantity } from "../../kube/quantity.js";
 import type {
-  BackendWaitTimer,
   ExternalMetricInfo,
+  ExternalMetricRequest,
   ExternalMetricValue,
   ExternalMetricsProvider,
   Result,
-  SelectorString,
 } from "../provider.js";
 import type { PrometheusClient } from "../prometheus/client.js";
 import type { MetricRegistry } from "../rules/discovery.js";
@@ -23,12 +22,7 @@ export class PrometheusExternalMetrics implements ExternalMetricsProvider {
     return this.deps.registry().externalList;
   }
 
-  async getExternalMetric(req: {
-    namespace: string;
-    metric: string;
-    metricSelector: SelectorString;
-    wait?: BackendWaitTimer;
-  }): Promise<Result<ExternalMetricValue[]>> {
+  async getExternalMetric(req: ExternalMetricRequest): Promise<Result<ExternalMetricValue[]>> {
     const entry = this.deps.registry().lookupExternal(req.metric);
     if (!entry)
       return {

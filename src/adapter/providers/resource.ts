@@ -6,6 +6,8 @@ import { Quantity } from "../../kube/quantity.js";
 import type {
   BackendWaitTimer,
   GroupResource,
+  NodeMetricsRequest,
+  PodMetricsRequest,
   NodeUsage,
   ObjectLister,
   ObjectMeta,
@@ -49,12 +51,7 @@ export class PrometheusResourceMetrics implements ResourceMetricsProvider {
     },
   ) {}
 
-  async getPodMetrics(req: {
-    namespace?: string;
-    name?: string;
-    selector: SelectorString;
-    wait?: BackendWaitTimer;
-  }): Promise<Result<PodUsage[]>> {
+  async getPodMetrics(req: PodMetricsRequest): Promise<Result<PodUsage[]>> {
     const rules = this.deps.rules;
     if (!rules) return notServed();
     const pods = await this.objects(PODS, req.namespace, req.selector, req.name);
@@ -114,11 +111,7 @@ export class PrometheusResourceMetrics implements ResourceMetricsProvider {
     return { ok: true, value: out };
   }
 
-  async getNodeMetrics(req: {
-    name?: string;
-    selector: SelectorString;
-    wait?: BackendWaitTimer;
-  }): Promise<Result<NodeUsage[]>> {
+  async getNodeMetrics(req: NodeMetricsRequest): Promise<Result<NodeUsage[]>> {
     const rules = this.deps.rules;
     if (!rules) return notServed();
     const nodes = await this.objects(NODES, undefined, req.selector, req.name);
