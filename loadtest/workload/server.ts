@@ -1,7 +1,8 @@
-// The sample workload: an HTTP service whose every request burns a configurable amount of
+// The sample workload: an express service whose every request burns a configurable amount of
 // CPU, exporting what the HPA demo scales on: http_requests_total, a request-duration
 // histogram and the process's own CPU (prom-client's default metrics).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server } from "node:http";
+import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 export interface WorkloadOptions {
@@ -40,6 +41,8 @@ export function parseBurn(raw: string | null, fallback: number): number | Error 
 }
 
 export interface Workload {
+  /** The express app (mount it elsewhere, or listen with `server`). */
+  app: Express;
   server: Server;
   registry: Registry;
 }
@@ -61,23 +64,26 @@ export function createWorkload(opts: WorkloadOptions): Workload {
     registers: [registry],
   });
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? "/", "http://workload.local");
-    if (url.pathname === "/metrics") {
-      res.writeHead(200, { "content-type": registry.contentType });
-      res.end(await registry.metrics());
-      return;
-    }
-    if (url.pathname === "/healthz") {
-      res.writeHead(200, { "content-type": "text/plain" });
-      res.end("ok\n");
-      return;
-    }
-    // Only the work endpoint is counted: scrapes and probes would otherwise look like load.
+  // The app a user would write: express routes, prom-client's registry on /metrics.
+  const app = express();
+  app.disable("x-powered-by");
+  app.get("/metrics", (_req, res, next) => {
+    registry
+      .metrics()
+      .then((text) => res.type(registry.contentType).send(text))
+      .catch(next);
+  });
+  app.get("/healthz", (_req, res) => {
+    res.type("text/plain").send("ok\n");
+  });
+  // Every other path is work, and only work is counted: scrapes and probes would otherwise
+  // look like load.
+  app.use((req: Request, res: Response) => {
     const end = duration.startTimer();
+    const raw = typeof req.query.burnMs === "string" ? req.query.burnMs : null;
+    const burn = parseBurn(raw, opts.burnMs);
     let code = 200;
     let body: string;
-    const burn = parseBurn(url.searchParams.get("burnMs"), opts.burnMs);
     if (burn instanceof Error) {
       code = 400;
       body = `${burn.message}\n`;
@@ -85,20 +91,20 @@ export function createWorkload(opts: WorkloadOptions): Workload {
       burnCpu(burn);
       body = `hello from ${opts.name}\n`;
     }
-    const labels = { method: req.method ?? "GET", path: "/", code: String(code) };
+    const labels = { method: req.method, path: "/", code: String(code) };
     requests.inc(labels);
     end(labels);
-    res.writeHead(code, { "content-type": "text/plain", "x-served-by": opts.name });
-    res.end(body);
-  };
-
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      res.writeHead(500, { "content-type": "text/plain" });
-      res.end(`${err instanceof Error ? err.message : String(err)}\n`);
-    });
+    res.status(code).type("text/plain").set("x-served-by", opts.name).send(body);
   });
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    res
+      .status(500)
+      .type("text/plain")
+      .send(`${err instanceof Error ? err.message : String(err)}\n`);
+  });
+
+  const server = createServer(app);
   // Keep-alive connections from the load generator outlive the default 5s idle timeout.
   server.keepAliveTimeout = 65_000;
-  return { server, registry };
+  return { app, server, registry };
 }
