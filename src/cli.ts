@@ -8,6 +8,7 @@ import { registerAdapterCommand } from "./adapter/command.js";
 import { registerAutoscalerCommand } from "./autoscaler/command.js";
 import { registerConformanceCommand } from "./conformance/command.js";
 import { registerManifestsCommand } from "./rbac/command.js";
+import { registerRulesCommand } from "./rules-check/command.js";
 import { registerSimulateCommand } from "./simulate/command.js";
 
 export function buildCli(): Command {
@@ -19,6 +20,7 @@ export function buildCli(): Command {
   registerAutoscalerCommand(program);
   registerConformanceCommand(program);
   registerManifestsCommand(program);
+  registerRulesCommand(program);
   registerSimulateCommand(program);
   return program;
 }

@@ -24,6 +24,7 @@ import type { ObjectLister, ResourceMapper } from "./provider.js";
 import type { PrometheusOptions } from "./prometheus/options.js";
 import { createPrometheusBackend } from "./providers/index.js";
 import type { ServedAPIs } from "./server/discovery.js";
+import { answerClientError, MAX_HEADER_BYTES } from "./server/client-error.js";
 import { createRequestHandler, type Providers } from "./server/handler.js";
 import type { HealthCheck } from "./server/health.js";
 import { AdapterMetrics } from "./server/metrics.js";
@@ -275,9 +276,16 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
       version: ADAPTER_VERSION,
     });
     const server = https.createServer(
-      { ...secureContext(), requestCert: true, rejectUnauthorized: false, minVersion: "TLSv1.2" },
+      {
+        ...secureContext(),
+        requestCert: true,
+        rejectUnauthorized: false,
+        minVersion: "TLSv1.2",
+        maxHeaderSize: MAX_HEADER_BYTES,
+      },
       handler,
     );
+    server.on("clientError", answerClientError);
     // The aggregator keeps connections open; do not drop them between its requests.
     server.keepAliveTimeout = 120_000;
     server.headersTimeout = 125_000;

@@ -8,7 +8,9 @@ import type { Quantity } from "../kube/quantity.js";
 export type ProviderError =
   | { kind: "NotFound"; message: string } // 404: unknown metric, or no series for the object
   | { kind: "BadRequest"; message: string } // 400: malformed selector, unsupported request
-  | { kind: "Unavailable"; message: string } // 503: Prometheus unreachable, timed out, or erroring
+  // 503: Prometheus unreachable, timed out, or erroring. `message` goes to the client; `cause`
+  // (with Prometheus' address) only to our logs, so no reader learns where Prometheus lives.
+  | { kind: "Unavailable"; message: string; cause?: string }
   | { kind: "Internal"; message: string }; // 500: a bug; the message says what
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ProviderError };

@@ -42,6 +42,15 @@ rules:
     matches: "^up$"
     as: "pod_up"
   metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)'
+- seriesQuery: 'up{job="pods",namespace!="",pod!=""}'
+  resources:
+    overrides:
+      namespace: {resource: "namespace"}
+      pod: {resource: "pod"}
+  name:
+    matches: "^up$"
+    as: "pod_nan"
+  metricsQuery: '(sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>) / 0) * 0'
 externalRules:
 - seriesQuery: 'up{job="pods",namespace!=""}'
   resources:
@@ -397,6 +406,64 @@ describe("prom-hpa adapter behind the aggregator", () => {
     expect(byCert.code).toBe(200);
   });
 
+  it("drops NaN samples: a pod whose value is NaN is missing from the list, not 0", async () => {
+    const base = `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*`;
+    await waitFor(
+      "pod_up served",
+      async () =>
+        metricValueListSchema.parse(await getRaw(cluster, `${base}/pod_up`)).items.length > 0
+          ? true
+          : undefined,
+      { timeoutMs: 30_000 },
+    );
+    expect(metricValueListSchema.parse(await getRaw(cluster, `${base}/pod_nan`)).items).toEqual([]);
+  });
+
+  it("answers a 100 KB labelSelector through the aggregator (it once got no answer at all)", async () => {
+    const values = Array.from({ length: 9_500 }, (_, i) => `value-${i}`).join(",");
+    const selector = `app in (web,${values})`;
+    expect(selector.length).toBeGreaterThan(100_000);
+    const base = `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/pod_up`;
+    await waitFor(
+      "pod_up served",
+      async () => (await getRaw(cluster, base).catch(() => undefined)) ?? undefined,
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    const path = `${base}?labelSelector=${encodeURIComponent(selector)}`;
+    const list = metricValueListSchema.parse(await getRaw(cluster, path));
+    expect(list.items.length).toBeGreaterThan(0);
+  });
+
+  it("serves 3 × 10,000 requests with no answer other than 200 while Prometheus is healthy", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const { default: autocannon } = await import("autocannon");
+    const admin = cluster.info.pki.admin;
+    const tls = { cert: await readFile(admin.certFile, "utf8"), key: await readFile(admin.keyFile, "utf8") };
+    const paths = [
+      `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns.name}/pods/*/pod_up`,
+      `/apis/external.metrics.k8s.io/v1beta1/namespaces/${ns.name}/pods_up_total`,
+      `/apis/metrics.k8s.io/v1beta1/namespaces/${ns.name}/pods`,
+    ];
+    for (const path of paths) {
+      const result = await autocannon({
+        url: `https://127.0.0.1:${adapter!.port}${path}`,
+        amount: 10_000,
+        connections: 20,
+        timeout: 20,
+        tlsOptions: { ...tls, rejectUnauthorized: false },
+      });
+      expect({ path, non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts }).toEqual({
+        path,
+        non2xx: 0,
+        errors: 0,
+        timeouts: 0,
+      });
+      expect(result["2xx"]).toBe(10_000);
+    }
+  }, 240_000);
+
   it("answers 503 and turns unready while Prometheus is unreachable, and serves again when it is back", async () => {
     await relay.stop();
     const err = await waitFor(
@@ -410,6 +477,9 @@ describe("prom-hpa adapter behind the aggregator", () => {
       { timeoutMs: 30_000 },
     );
     expect(err).toMatch(/ServiceUnavailable|unavailable/i);
+    // Any authorised reader sees what failed, never where Prometheus lives.
+    expect(err).toContain("Prometheus unreachable");
+    expect(err).not.toContain(`127.0.0.1:${relay.port}`);
     const readyz = await waitFor(
       "/readyz failing",
       async () => {

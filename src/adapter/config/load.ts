@@ -50,6 +50,7 @@ const discoveryRuleSchema = z.strictObject({
   labelValueReplacements: z
     .array(z.strictObject({ find: z.string().nullish(), replace: z.string().nullish() }))
     .nullish(),
+  nanAsZero: z.boolean().nullish(),
 });
 
 const resourceRuleSchema = z.strictObject({
@@ -358,6 +359,7 @@ function checkRule(
     replace: x.replace ?? "",
   }));
   if (repl.length > 0) rule.labelValueReplacements = repl;
+  if (r.nanAsZero === true) rule.nanAsZero = true;
   return rule;
 }
 

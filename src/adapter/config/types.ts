@@ -35,6 +35,11 @@ export interface DiscoveryRule {
   metricsQuery: string;
   /** Find/replace applied to label values before they go into an external query (upstream extension). */
   labelValueReplacements?: { find: string; replace: string }[];
+  /**
+   * Our extension: read a NaN sample (e.g. a rate over no traffic, 0/0) as 0. Off by default:
+   * NaN and ±Inf are not measurements, so the object counts as missing (±Inf always does).
+   */
+  nanAsZero?: boolean;
 }
 
 export interface ResourceRule {

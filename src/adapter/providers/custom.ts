@@ -22,7 +22,7 @@ import type { PrometheusClient } from "../prometheus/client.js";
 import type { CustomEntry, MetricRegistry } from "../rules/discovery.js";
 import { buildObjectQuery } from "../rules/query.js";
 import { groupResourceKey, resolveResource } from "../rules/resources.js";
-import { queryVector } from "./errors.js";
+import { measurement, queryVector } from "./errors.js";
 
 export interface CustomProviderDeps {
   registry: () => MetricRegistry;
@@ -158,6 +158,8 @@ export class PrometheusCustomMetrics implements CustomMetricsProvider {
     for (const sample of answer.value) {
       const name = sample.metric[built.resourceLabel];
       if (name === undefined || !wanted.has(name) || byName.has(name)) continue;
+      const measured = measurement(sample.value, entry.rule.nanAsZero);
+      if (measured === undefined) continue;
       const value: CustomMetricValue = {
         describedObject:
           namespace === undefined
@@ -165,8 +167,7 @@ export class PrometheusCustomMetrics implements CustomMetricsProvider {
             : { kind, namespace, name, apiVersion: version },
         metric: metricSelector === "" ? { name: metric } : { name: metric, selector: metricSelector },
         timestamp: new Date(sample.timestampMs),
-        // NaN (e.g. a rate over no traffic, 0/0) reads as 0, as upstream answers it.
-        value: Quantity.fromNumber(sample.value),
+        value: Quantity.fromNumber(measured),
       };
       byName.set(name, value);
     }

@@ -13,7 +13,7 @@ import type { PrometheusClient } from "../prometheus/client.js";
 import type { MetricRegistry } from "../rules/discovery.js";
 import { buildExternalQuery } from "../rules/query.js";
 import { parseMetricSelector } from "./custom.js";
-import { fromPrometheusError } from "./errors.js";
+import { fromPrometheusError, measurement } from "./errors.js";
 
 export class PrometheusExternalMetrics implements ExternalMetricsProvider {
   constructor(private readonly deps: { registry: () => MetricRegistry; client: PrometheusClient }) {}
@@ -42,6 +42,8 @@ export class PrometheusExternalMetrics implements ExternalMetricsProvider {
     if (!answer.ok) return { ok: false, error: fromPrometheusError(answer.error) };
     const data = answer.value;
     if (data.resultType === "scalar") {
+      const measured = measurement(data.result.value, entry.rule.nanAsZero);
+      if (measured === undefined) return { ok: true, value: [] };
       return {
         ok: true,
         value: [
@@ -49,7 +51,7 @@ export class PrometheusExternalMetrics implements ExternalMetricsProvider {
             metricName: req.metric,
             metricLabels: {},
             timestamp: new Date(data.result.timestampMs),
-            value: Quantity.fromNumber(data.result.value),
+            value: Quantity.fromNumber(measured),
           },
         ],
       };
@@ -65,13 +67,18 @@ export class PrometheusExternalMetrics implements ExternalMetricsProvider {
     }
     return {
       ok: true,
-      // NaN reads as 0 (Quantity.fromNumber), as upstream answers it.
-      value: data.result.map((s) => ({
-        metricName: req.metric,
-        metricLabels: s.metric,
-        timestamp: new Date(s.timestampMs),
-        value: Quantity.fromNumber(s.value),
-      })),
+      value: data.result.flatMap((s) => {
+        const measured = measurement(s.value, entry.rule.nanAsZero);
+        if (measured === undefined) return [];
+        return [
+          {
+            metricName: req.metric,
+            metricLabels: s.metric,
+            timestamp: new Date(s.timestampMs),
+            value: Quantity.fromNumber(measured),
+          },
+        ];
+      }),
     };
   }
 }

@@ -1,7 +1,8 @@
 // metrics.k8s.io (PodMetrics, NodeMetrics) from Prometheus with the config's resourceRules:
 // containerQuery per namespace for the pods asked about, grouped by pod and container label;
-// nodeQuery for nodes. As upstream: a pod or node missing cpu or memory is left out, NaN and
-// negative values count as zero, and the earliest sample time is the reading's timestamp.
+// nodeQuery for nodes. As upstream: a pod or node missing cpu or memory is left out, negative
+// values count as zero, and the earliest sample time is the reading's timestamp. Unlike upstream
+// (which reads NaN as 0) a NaN or ±Inf sample leaves the pod or node out: it is no measurement.
 import { Quantity } from "../../kube/quantity.js";
 import type {
   BackendWaitTimer,
@@ -35,7 +36,7 @@ export interface ResourceRulesCompiled {
 type Grouped = Map<string, VectorSample[]>;
 
 function usageValue(v: number): number {
-  return Number.isNaN(v) || v < 0 ? 0 : v;
+  return v < 0 ? 0 : v;
 }
 const cpuQuantity = (cores: number): Quantity =>
   Quantity.fromMilli(Math.trunc(usageValue(cores) * 1000), "DecimalSI");
@@ -81,6 +82,8 @@ export class PrometheusResourceMetrics implements ResourceMetricsProvider {
         const cpuSamples = cpu.value.get(pod.name);
         const memSamples = mem.value.get(pod.name);
         if (!cpuSamples || !memSamples) continue;
+        // NaN or ±Inf is no measurement: the pod counts as missing, like one without series.
+        if (![...cpuSamples, ...memSamples].every((s) => Number.isFinite(s.value))) continue;
         const containers = new Map<string, { cpu?: Quantity; memory?: Quantity }>();
         let earliest = Infinity;
         for (const s of cpuSamples) {
@@ -128,7 +131,7 @@ export class PrometheusResourceMetrics implements ResourceMetricsProvider {
     for (const node of nodes.value) {
       const c = cpu.value.get(node.name)?.[0];
       const m = mem.value.get(node.name)?.[0];
-      if (!c || !m) continue;
+      if (!c || !m || !Number.isFinite(c.value) || !Number.isFinite(m.value)) continue;
       out.push({
         name: node.name,
         labels: node.labels,

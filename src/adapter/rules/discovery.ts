@@ -150,6 +150,9 @@ export interface DiscoveryOptions {
 export class SeriesDiscovery {
   private current = MetricRegistry.empty();
   private readonly selectors: string[];
+  /** When the newest successful relist asked its question, while relists fail since (ms). */
+  private lastGoodAtMs: number | undefined;
+  private failedSinceGood = false;
 
   constructor(private readonly options: DiscoveryOptions) {
     this.selectors = [...new Set([...options.rules, ...options.externalRules].map((r) => r.seriesQuery))];
@@ -163,7 +166,14 @@ export class SeriesDiscovery {
   async run(): Promise<DiscoveryOutcome> {
     const started = performance.now();
     const now = this.options.now?.() ?? new Date();
-    const start = new Date(now.getTime() - this.options.maxAgeMs);
+    // An outage must never shrink discovery: while Prometheus was away nothing was scraped, so
+    // the first relist after an outage longer than maxAge would find no recent series and drop
+    // every metric. It looks back from the last good relist instead, until one succeeds again.
+    const fromMs =
+      this.failedSinceGood && this.lastGoodAtMs !== undefined
+        ? Math.min(now.getTime(), this.lastGoodAtMs)
+        : now.getTime();
+    const start = new Date(fromMs - this.options.maxAgeMs);
     const answers = await Promise.all(
       this.selectors.map((sel) => this.options.client.series([sel], { start })),
     );
@@ -171,6 +181,7 @@ export class SeriesDiscovery {
     for (const [i, answer] of answers.entries()) {
       const selector = this.selectors[i] as string;
       if (!answer.ok) {
+        this.failedSinceGood = true;
         const durationMs = performance.now() - started;
         this.options.metrics?.discoveryRun?.(false, durationMs / 1000, 0);
         // The caller logs (once per outage); the selector goes into the error it gets.
@@ -185,6 +196,8 @@ export class SeriesDiscovery {
     for (const r of [...this.options.rules, ...this.options.externalRules]) r.resources.reset();
     const registry = buildRegistry(this.options.rules, this.options.externalRules, bySelector);
     this.current = registry;
+    this.lastGoodAtMs = now.getTime();
+    this.failedSinceGood = false;
     const durationMs = performance.now() - started;
     this.options.metrics?.discoveryRun?.(true, durationMs / 1000, registry.seriesCount);
     this.options.logger?.debug(

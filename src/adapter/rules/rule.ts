@@ -25,6 +25,7 @@ export class CompiledRule {
   readonly metricsQuery: GoTemplate;
   readonly namespaced: boolean;
   readonly labelValueReplacements: { find: string; replace: string }[];
+  readonly nanAsZero: boolean;
   private readonly filters: { regex: RegExp; positive: boolean }[];
   private readonly nameRegex: RegExp;
   private readonly nameAs: string;
@@ -39,6 +40,7 @@ export class CompiledRule {
     this.metricsQuery = mustTemplate(rule.metricsQuery, `${path}.metricsQuery`);
     this.namespaced = rule.resources.namespaced !== false;
     this.labelValueReplacements = rule.labelValueReplacements ?? [];
+    this.nanAsZero = rule.nanAsZero === true;
     this.filters = rule.seriesFilters.map((f, i) => ({
       regex: mustRegex(f.is ?? f.isNot ?? "", `${path}.seriesFilters[${i}]`),
       positive: f.is !== undefined,

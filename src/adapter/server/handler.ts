@@ -3,7 +3,13 @@
 // client sends or a provider returns can throw out of here.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../../log/logger.js";
-import type { CustomMetricsProvider, ExternalMetricsProvider, ResourceMetricsProvider } from "../provider.js";
+import type {
+  CustomMetricsProvider,
+  ExternalMetricsProvider,
+  ProviderError,
+  ResourceMetricsProvider,
+} from "../provider.js";
+import { RepeatFolder } from "../../log/fold.js";
 import { forbiddenMessage, requestAttributes } from "../auth/attributes.js";
 import type { Authenticator, Authorizer, UserInfo } from "../auth/types.js";
 import { apiGroupDocument, apiGroupList, apiResourceList, rootPaths, type ServedAPIs } from "./discovery.js";
@@ -27,7 +33,7 @@ import {
   type Route,
 } from "./routes.js";
 import { canonicalSelector, toLabelSelector } from "./selectors.js";
-import { failure, statusFromProviderError, type Status } from "./status.js";
+import { failure, statusFromProviderError, type Status, type StatusDetails } from "./status.js";
 import { RequestTiming } from "./timing.js";
 
 export interface Providers {
@@ -48,10 +54,12 @@ export interface HandlerOptions {
   /** Answered on /version as gitVersion. */
   version: string;
   now?: () => Date;
+  /** How long repeats of one failure cause are folded before their count is logged. */
+  failureLogIntervalMs?: number;
 }
 
 type Answer =
-  | { kind: "json"; code: number; body: string; etag?: string; cache?: string }
+  | { kind: "json"; code: number; body: string; etag?: string; cache?: string; cause?: string }
   | { kind: "text"; code: number; body: string; contentType?: string };
 
 const json = (value: unknown, code = 200, pretty = false): Answer => ({
@@ -64,6 +72,16 @@ const statusAnswer = (status: Status): Answer => ({
   code: status.code,
   body: JSON.stringify(status),
 });
+/** A provider's failure as a Status; its internal cause stays with the answer for the log. */
+const providerAnswer = (error: ProviderError, details?: StatusDetails): Answer => {
+  const status = statusFromProviderError(error, details);
+  const a: Answer = { kind: "json", code: status.code, body: JSON.stringify(status) };
+  if (error.kind === "Unavailable" && error.cause !== undefined) a.cause = error.cause;
+  return a;
+};
+
+/** Failed requests are logged once per cause per this interval, then as a count. */
+export const FAILURE_LOG_INTERVAL_MS = 60_000;
 
 // Media types a client may ask for that we answer with plain JSON.
 function acceptsJSON(accept: string | undefined): boolean {
@@ -214,7 +232,7 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
             metricSelector: metricSelector.selector,
             wait,
           });
-          if (!result.ok) return statusAnswer(statusFromProviderError(result.error, details));
+          if (!result.ok) return providerAnswer(result.error, details);
           return json(metricValueList(route.version, result.value, toLabelSelector), 200, pretty);
         }
         const result = await providers.custom.getMetricByName({
@@ -225,7 +243,7 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
           metricSelector: metricSelector.selector,
           wait,
         });
-        if (!result.ok) return statusAnswer(statusFromProviderError(result.error, details));
+        if (!result.ok) return providerAnswer(result.error, details);
         return json(metricValueList(route.version, [result.value], toLabelSelector), 200, pretty);
       }
       case "external": {
@@ -236,10 +254,7 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
           metricSelector: labelSelector.selector,
           wait,
         });
-        if (!result.ok)
-          return statusAnswer(
-            statusFromProviderError(result.error, { name: route.metric, group: EXTERNAL_GROUP }),
-          );
+        if (!result.ok) return providerAnswer(result.error, { name: route.metric, group: EXTERNAL_GROUP });
         return json(externalMetricValueList(result.value), 200, pretty);
       }
       case "podMetrics": {
@@ -250,9 +265,7 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
             : { namespace: route.namespace, name: route.name, selector: "", wait };
         const result = await providers.resource.getPodMetrics(request);
         if (!result.ok)
-          return statusAnswer(
-            statusFromProviderError(result.error, { name: route.name, group: RESOURCE_GROUP, kind: "pods" }),
-          );
+          return providerAnswer(result.error, { name: route.name, group: RESOURCE_GROUP, kind: "pods" });
         if (route.name === undefined) return json(podMetricsList(result.value, now()), 200, pretty);
         const pod = result.value.find((p) => p.name === route.name);
         if (pod === undefined) {
@@ -274,9 +287,7 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
             : { name: route.name, selector: "", wait };
         const result = await providers.resource.getNodeMetrics(request);
         if (!result.ok)
-          return statusAnswer(
-            statusFromProviderError(result.error, { name: route.name, group: RESOURCE_GROUP, kind: "nodes" }),
-          );
+          return providerAnswer(result.error, { name: route.name, group: RESOURCE_GROUP, kind: "nodes" });
         if (route.name === undefined) return json(nodeMetricsList(result.value, now()), 200, pretty);
         const node = result.value.find((n) => n.name === route.name);
         if (node === undefined) {
@@ -315,6 +326,21 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
   }
 
   const debug = logger.isLevelEnabled("debug");
+  const logFailure = (e: FailureEntry): void =>
+    e.code === 503 ? logger.warn(e, "request failed") : logger.error(e, "request failed");
+  const failures = new RepeatFolder<FailureEntry>(
+    {
+      first: logFailure,
+      repeated: (e, r) =>
+        (e.code === 503 ? logger.warn.bind(logger) : logger.error.bind(logger))(
+          { ...e, repeated: r.count, firstAt: r.firstAt.toISOString(), lastAt: r.lastAt.toISOString() },
+          "request failed (repeats folded)",
+        ),
+    },
+    options.failureLogIntervalMs ?? FAILURE_LOG_INTERVAL_MS,
+  );
+  // Summaries of closed intervals are written even when no further failure comes.
+  setInterval(() => failures.flush(), options.failureLogIntervalMs ?? FAILURE_LOG_INTERVAL_MS).unref();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
@@ -367,11 +393,12 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
           }
         }
       }
-      // Logged here, once: 503 is an outage of a dependency (warn), 500 a bug (error).
+      // Logged here, once per cause per interval: 503 is an outage of a dependency (warn), 500
+      // a bug (error). An outage fails every request alike, so repeats are folded into a count.
       if (a.kind === "json" && a.code >= 500) {
-        const entry = { method, path: pathname, user: user?.name, code: a.code, body: a.body };
-        if (a.code === 503) logger.warn(entry, "request failed");
-        else logger.error(entry, "request failed");
+        const entry: FailureEntry = { method, path: pathname, user: user?.name, code: a.code, body: a.body };
+        if (a.cause !== undefined) entry.cause = a.cause;
+        failures.note(`${a.code} ${a.cause ?? a.body}`, entry);
       }
       code = send(req, res, a, timing);
     } catch (err) {
@@ -445,4 +472,13 @@ function forbidden(
     ? { name: attributes.name, group: attributes.group, kind: attributes.resource }
     : undefined;
   return failure("Forbidden", forbiddenMessage(userName, attributes, reason), details);
+}
+
+interface FailureEntry {
+  method: string;
+  path: string;
+  user: string | undefined;
+  code: number;
+  body: string;
+  cause?: string;
 }

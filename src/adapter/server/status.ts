@@ -9,6 +9,7 @@ export type StatusReason =
   | "NotFound"
   | "MethodNotAllowed"
   | "NotAcceptable"
+  | "RequestHeaderFieldsTooLarge"
   | "InternalError"
   | "ServiceUnavailable";
 
@@ -19,6 +20,7 @@ const CODES: Record<StatusReason, number> = {
   NotFound: 404,
   MethodNotAllowed: 405,
   NotAcceptable: 406,
+  RequestHeaderFieldsTooLarge: 431,
   InternalError: 500,
   ServiceUnavailable: 503,
 };

@@ -24,6 +24,7 @@ externalRules:
 - seriesQuery: '{__name__="global_backlog"}'
   resources: {namespaced: false}
   metricsQuery: sum(<<.Series>>{<<.LabelMatchers>>})
+  nanAsZero: true
 resourceRules:
   cpu:
     containerQuery: sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>,container!=""}[1m])) by (<<.GroupBy>>)
@@ -239,16 +240,29 @@ describe("Prometheus backend: custom metrics", () => {
     });
   });
 
-  it("reads NaN (a rate over no traffic) as 0, as upstream does", async () => {
-    const { backend } = await setup(() => ({ body: vector([{ metric: { pod: "web-0" }, value: "NaN" }]) }));
-    const r = await backend.custom.getMetricByName({
+  it("drops a NaN or ±Inf sample: that pod counts as missing (NotFound by name, left out of a list)", async () => {
+    const { backend } = await setup(() => ({
+      body: vector([
+        { metric: { pod: "web-0" }, value: "NaN" },
+        { metric: { pod: "web-1" }, value: "+Inf" },
+      ]),
+    }));
+    const one = await backend.custom.getMetricByName({
       namespace: "shop",
       groupResource: pods,
       name: "web-0",
       metric: "http_requests_per_second",
       metricSelector: "",
     });
-    expect(r.ok && r.value.value.toString()).toBe("0");
+    expect(one).toMatchObject({ ok: false, error: { kind: "NotFound" } });
+    const all = await backend.custom.getMetricBySelector({
+      namespace: "shop",
+      groupResource: pods,
+      selector: "",
+      metric: "http_requests_per_second",
+      metricSelector: "",
+    });
+    expect(all).toEqual({ ok: true, value: [] });
   });
 
   it("answers a namespace metric with the namespace as the object", async () => {
@@ -381,7 +395,8 @@ describe("Prometheus backend: availability", () => {
     fake.handle(() => ({ status: 503, body: "Service Unavailable" }));
     const down = await backend.custom.getMetricByName(req);
     expect(down).toMatchObject({ ok: false, error: { kind: "Unavailable" } });
-    expect(!down.ok && down.error.message).toContain("HTTP 503");
+    expect(!down.ok && down.error.message).toBe("Prometheus answered with an error");
+    expect(!down.ok && down.error.kind === "Unavailable" && down.error.cause).toContain("HTTP 503");
     expect(backend.ready()).toBe(false);
     expect(backend.stats().notReadyReason).toMatch(/Prometheus is not answering/);
     // Discovery keeps the metric list while Prometheus is away.
@@ -405,7 +420,12 @@ describe("Prometheus backend: availability", () => {
       metricSelector: "",
     });
     expect(r).toMatchObject({ ok: false, error: { kind: "Unavailable" } });
-    expect(!r.ok && r.error.message).toMatch(/did not answer within 500 ms/);
+    // The client hears what happened; where Prometheus is and the timeout stay in our log.
+    expect(!r.ok && r.error).toEqual({
+      kind: "Unavailable",
+      message: "Prometheus did not answer in time",
+      cause: expect.stringMatching(/did not answer within 500 ms/) as unknown as string,
+    });
   });
 
   it("is not ready when Prometheus is down at start, and says why", async () => {
@@ -454,6 +474,29 @@ describe("Prometheus backend: external metrics", () => {
     expect(queries()).toEqual(["sum(global_backlog{})"]);
   });
 
+  it("drops NaN samples unless the rule opts in to reading NaN as 0 (nanAsZero)", async () => {
+    const { backend } = await setup(() => ({
+      body: vector([
+        { metric: { queue: "a" }, value: "NaN" },
+        { metric: { queue: "b" }, value: "4" },
+      ]),
+    }));
+    const dropped = await backend.external.getExternalMetric({
+      namespace: "shop",
+      metric: "queue_depth",
+      metricSelector: "",
+    });
+    expect(dropped.ok && dropped.value.map((v) => [v.metricLabels.queue, v.value.toString()])).toEqual([
+      ["b", "4"],
+    ]);
+    const zero = await backend.external.getExternalMetric({
+      namespace: "shop",
+      metric: "global_backlog",
+      metricSelector: "",
+    });
+    expect(zero.ok && zero.value.map((v) => v.value.toString())).toEqual(["0", "4"]);
+  });
+
   it("answers NotFound for an unknown external metric", async () => {
     const { backend } = await setup();
     expect(
@@ -470,7 +513,7 @@ describe("Prometheus backend: resource metrics", () => {
         body: vector([
           { metric: { pod: "web-0", container: "app" }, value: "0.25", ts: 1700000010 },
           { metric: { pod: "web-0", container: "sidecar" }, value: "0.0015", ts: 1700000005 },
-          { metric: { pod: "web-1", container: "app" }, value: "NaN" },
+          { metric: { pod: "web-1", container: "app" }, value: "0" },
           { metric: { pod: "web-2", container: "app" }, value: "0.5" },
         ]),
       };
@@ -579,6 +622,18 @@ describe("Prometheus backend: resource metrics", () => {
       ["shop/web-0", {}],
       ["shop/web-1", {}],
     ]);
+  });
+
+  it("leaves out a pod with a NaN or ±Inf reading: no measurement, as if it had no series", async () => {
+    const { backend } = await setup((q) => ({
+      body: vector([
+        { metric: { pod: "web-0", container: "app" }, value: q.includes("container_cpu") ? "NaN" : "1" },
+        { metric: { pod: "web-1", container: "app" }, value: q.includes("container_cpu") ? "1" : "-Inf" },
+        { metric: { pod: "web-2", container: "app" }, value: "1" },
+      ]),
+    }));
+    const r = await backend.resource.getPodMetrics({ namespace: "shop", selector: "" });
+    expect(r.ok && r.value.map((p) => p.name)).toEqual(["web-2"]);
   });
 
   it("reads node usage, skipping nodes without memory", async () => {

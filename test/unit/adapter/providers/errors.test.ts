@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { PromResult, PrometheusClient } from "../../../../src/adapter/prometheus/client.js";
 import type { QueryData } from "../../../../src/adapter/prometheus/schema.js";
-import { queryVector } from "../../../../src/adapter/providers/errors.js";
+import { fromPrometheusError, queryVector } from "../../../../src/adapter/providers/errors.js";
 
 function answering(result: PromResult<QueryData>): PrometheusClient {
   return {
@@ -41,6 +41,25 @@ describe("queryVector", () => {
       "q",
       () => "x",
     );
-    expect(r).toEqual({ ok: false, error: { kind: "Unavailable", message: "refused" } });
+    expect(r).toEqual({
+      ok: false,
+      error: { kind: "Unavailable", message: "Prometheus unreachable", cause: "refused" },
+    });
+  });
+});
+
+describe("fromPrometheusError", () => {
+  it("never tells the client Prometheus' address: the detail is the cause, for our log", () => {
+    const detail = "cannot reach Prometheus at http://prometheus.internal:9090/: ECONNREFUSED";
+    const e = fromPrometheusError({ kind: "unreachable", message: detail });
+    expect(e).toEqual({ kind: "Unavailable", message: "Prometheus unreachable", cause: detail });
+    const timeout = fromPrometheusError({ kind: "timeout", message: "Prometheus at http://p:9090 …" });
+    expect(timeout.message).toBe("Prometheus did not answer in time");
+    const bad = fromPrometheusError({
+      kind: "bad_response",
+      status: 502,
+      message: "http://p:9090: HTTP 502",
+    });
+    expect(bad.message).toBe("Prometheus answered with an error");
   });
 });

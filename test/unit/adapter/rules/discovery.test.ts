@@ -155,6 +155,51 @@ describe("series discovery", () => {
     expect(listed(d)).toEqual(before);
   });
 
+  it("never shrinks after an outage longer than maxAge: the first relist looks back from the last good one", async () => {
+    const { rules, externalRules } = compile(LEGACY);
+    const minute = 60_000;
+    let nowMs = 100 * minute;
+    let down = false;
+    // Prometheus as it is after an outage: the series were last scraped before it went away, so
+    // only a window reaching back past the outage still finds them.
+    const lastScrapeMs = 101 * minute;
+    const starts: number[] = [];
+    const client: PrometheusClient = {
+      query: () => Promise.reject(new Error("not used")),
+      series: (match, opts) => {
+        const start = opts?.start?.getTime() ?? 0;
+        starts.push(start);
+        if (down) return Promise.resolve({ ok: false, error: { kind: "unreachable", message: "down" } });
+        return Promise.resolve(start <= lastScrapeMs ? answer(match[0] ?? "") : { ok: true, value: [] });
+      },
+      lastCall: () => ({ ok: true }),
+      close: () => Promise.resolve(),
+    };
+    const d = new SeriesDiscovery({
+      rules,
+      externalRules,
+      client,
+      maxAgeMs: minute,
+      now: () => new Date(nowMs),
+    });
+    nowMs = 101 * minute;
+    await d.run();
+    const before = listed(d);
+    expect(before).toContain("pods/http_requests_per_second");
+    down = true;
+    nowMs = 103 * minute;
+    await d.run();
+    down = false;
+    nowMs = 110 * minute; // back, nine minutes later, before any new scrape
+    expect(await d.run()).toMatchObject({ ok: true });
+    expect(listed(d)).toEqual(before);
+    expect(starts.at(-1)).toBe(100 * minute); // the last good relist (101m) minus maxAge
+    // Once a relist has succeeded, the window is the usual one again.
+    nowMs = 111 * minute;
+    await d.run();
+    expect(starts.at(-1)).toBe(110 * minute);
+  });
+
   it("looks metrics up by resource, name and scope", () => {
     const { rules, externalRules } = compile(LEGACY);
     const reg = buildRegistry(rules, externalRules, new Map([[rules[0]?.seriesQuery ?? "", CADVISOR]]));
