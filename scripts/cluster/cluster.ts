@@ -226,7 +226,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     const promConfig = join(runDir, "prometheus", "prometheus.yml");
     await writeFile(
       promConfig,
-      prometheusConfig({ scrapeIntervalSeconds: opts.scrapeIntervalSeconds ?? 2, sdDir }),
+      prometheusConfig({
+        scrapeIntervalSeconds: opts.scrapeIntervalSeconds ?? 2,
+        sdDir,
+        programsClientCert: pki.admin,
+      }),
     );
     const prometheus = launch(
       "prometheus",

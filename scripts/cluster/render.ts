@@ -303,10 +303,22 @@ export interface PrometheusConfigInputs {
   scrapeIntervalSeconds: number;
   /** Folder the pod runners write their file_sd target lists into. */
   sdDir: string;
+  /**
+   * Client certificate for scraping our programs' /metrics (the adapter's needs an
+   * authenticated, authorized client); without it there is no `prom-hpa` job.
+   */
+  programsClientCert?: { certFile: string; keyFile: string };
 }
 
-/** The file_sd file names per job: pod runners write `<sdDir>/<job>-<runner id>.json`. */
-export const SD_JOBS = { pods: "pods", cadvisor: "cadvisor" } as const;
+/**
+ * The file_sd file names per job: pod runners write `<sdDir>/<job>-<runner id>.json`; tests
+ * list the adapter and autoscaler they start in `<sdDir>/prom-hpa-<id>.json` (each target's
+ * `job` and `__scheme__` labels say which program it is and whether it serves https).
+ */
+export const SD_JOBS = { pods: "pods", cadvisor: "cadvisor", programs: "prom-hpa" } as const;
+
+/** Rule files a test drops into the sd folder; Prometheus loads them on POST /-/reload. */
+export const RULE_FILES_GLOB = "rules-*.yaml";
 
 export function prometheusConfig(i: PrometheusConfigInputs): string {
   if (!Number.isInteger(i.scrapeIntervalSeconds) || i.scrapeIntervalSeconds < 1) {
@@ -331,7 +343,25 @@ export function prometheusConfig(i: PrometheusConfigInputs): string {
         honor_labels: true,
         file_sd_configs: [{ files: [`${i.sdDir}/${SD_JOBS.cadvisor}-*.json`], refresh_interval: "5s" }],
       },
+      ...(i.programsClientCert === undefined
+        ? []
+        : [
+            {
+              // The adapter and autoscaler a test runs in-process; honor_labels keeps the
+              // autoscaler's per-HPA `namespace`, as the ServiceMonitor does.
+              job_name: SD_JOBS.programs,
+              honor_labels: true,
+              tls_config: {
+                cert_file: i.programsClientCert.certFile,
+                key_file: i.programsClientCert.keyFile,
+                // Serving certificates name a Service, not the loopback address scraped.
+                insecure_skip_verify: true,
+              },
+              file_sd_configs: [{ files: [`${i.sdDir}/${SD_JOBS.programs}-*.json`], refresh_interval: "5s" }],
+            },
+          ]),
     ],
+    rule_files: [`${i.sdDir}/${RULE_FILES_GLOB}`],
   });
 }
 

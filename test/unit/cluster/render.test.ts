@@ -190,6 +190,33 @@ describe("Prometheus configuration", () => {
     expect(cfg.scrape_configs[1]?.file_sd_configs[0]?.files).toEqual(["/run/sd/cadvisor-*.json"]);
   });
 
+  it("with a client certificate, scrapes our programs listed in prom-hpa-*.json with it, keeping their labels, and loads rules-*.yaml", () => {
+    const cfg = parse(
+      prometheusConfig({
+        scrapeIntervalSeconds: 2,
+        sdDir: "/run/sd",
+        programsClientCert: { certFile: "/pki/admin.crt", keyFile: "/pki/admin.key" },
+      }),
+    ) as {
+      scrape_configs: Array<{
+        job_name: string;
+        honor_labels?: boolean;
+        tls_config?: Record<string, unknown>;
+        file_sd_configs: Array<{ files: string[] }>;
+      }>;
+      rule_files: string[];
+    };
+    const job = cfg.scrape_configs.find((j) => j.job_name === "prom-hpa");
+    expect(job?.file_sd_configs[0]?.files).toEqual(["/run/sd/prom-hpa-*.json"]);
+    expect(job?.honor_labels).toBe(true);
+    expect(job?.tls_config).toEqual({
+      cert_file: "/pki/admin.crt",
+      key_file: "/pki/admin.key",
+      insecure_skip_verify: true,
+    });
+    expect(cfg.rule_files).toEqual(["/run/sd/rules-*.yaml"]);
+  });
+
   it("refuses a scrape interval that is not a whole number of seconds", () => {
     expect(() => prometheusConfig({ scrapeIntervalSeconds: 0.5, sdDir: "/x" })).toThrow(
       /scrapeIntervalSeconds/,
