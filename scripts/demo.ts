@@ -32,7 +32,7 @@ import {
 } from "../loadtest/generator/index.js";
 import { parseDuration } from "../src/autoscaler/duration.js";
 import { metricStatusSchema } from "../src/kube/objects.js";
-import { customMetricsHpa, HELLO_WORLD } from "../src/rbac/manifests/examples.js";
+import { customMetricsHpa, HELLO_WORLD } from "../src/manifests/examples.js";
 import { adapterAddon } from "./cluster/addons/adapter.js";
 import { autoscalerAddon } from "./cluster/addons/autoscaler.js";
 import { applyObjects } from "./cluster/addons/common.js";

@@ -34,7 +34,7 @@ import { allocatePorts } from "../cluster/ports.js";
 import { startProcess, track, type Component } from "../cluster/process.js";
 import { okProbe } from "../cluster/http.js";
 import { REPO_ROOT } from "../cluster/binaries.js";
-import { adapterRulesConfig, DEFAULT_RATE_INTERVAL } from "../../src/rbac/manifests/adapter-config.js";
+import { adapterRulesConfig, DEFAULT_RATE_INTERVAL } from "../../src/manifests/adapter-config.js";
 import {
   BENCH_METRIC,
   apply,

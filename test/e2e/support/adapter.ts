@@ -5,7 +5,7 @@ import type { RunningAdapter } from "../../../src/adapter/index.js";
 import type { MetricsDiscoveryConfig } from "../../../src/adapter/config/index.js";
 import { silentLogger } from "../../../src/log/logger.js";
 import { BUILTIN_HPA_CONTROLLER } from "../../../src/rbac/permissions.js";
-import type { KubeObject } from "../../../src/rbac/roles.js";
+import type { KubeObject } from "../../../src/kube/rendered-object.js";
 import { registerWithAggregator, type Registration } from "../../../scripts/cluster/aggregator.js";
 import type { ClusterHandle } from "../../../scripts/cluster/handle.js";
 import { startLocalAdapter } from "../../../scripts/cluster/local-adapter.js";

@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments, parse } from "yaml";
 import { afterEach, describe, expect, it } from "vitest";
-import { diffManifests, renderManifests, writeManifests } from "../../../src/rbac/manifests/render.js";
-import { tlsOverlayKustomization, generateServingPair } from "../../../src/rbac/manifests/tls.js";
+import { diffManifests, renderManifests, writeManifests } from "../../../src/manifests/render.js";
+import { tlsOverlayKustomization, generateServingPair } from "../../../src/manifests/tls.js";
 import { parseConfig } from "../../../src/adapter/config/index.js";
-import { adapterRulesConfig } from "../../../src/rbac/manifests/adapter-config.js";
+import { adapterRulesConfig } from "../../../src/manifests/adapter-config.js";
 
 const manifestsDir = fileURLToPath(new URL("../../../manifests", import.meta.url));
 
