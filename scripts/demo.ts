@@ -30,9 +30,9 @@ import {
   type Sample,
   type Timeline,
 } from "../loadtest/generator/index.js";
-import { parseDuration } from "../src/autoscaler/duration.js";
+import { parseDurationField } from "../src/kube/duration.js";
 import { metricStatusSchema } from "../src/kube/objects.js";
-import { customMetricsHpa, HELLO_WORLD } from "../src/rbac/manifests/examples.js";
+import { customMetricsHpa, HELLO_WORLD } from "../src/manifests/examples.js";
 import { adapterAddon } from "./cluster/addons/adapter.js";
 import { autoscalerAddon } from "./cluster/addons/autoscaler.js";
 import { applyObjects } from "./cluster/addons/common.js";
@@ -68,11 +68,11 @@ export function demoOptions(raw: Record<string, string | undefined>, now = new D
     fallback;
   const goDuration = (flag: string, fallback: string): string => {
     const v = get(flag, fallback);
-    parseDuration(v, `--${kebab(flag)}`);
+    parseDurationField(v, `--${kebab(flag)}`);
     return v;
   };
   const seconds = (flag: string, fallback: string): number =>
-    parseDuration(get(flag, fallback), `--${kebab(flag)}`) / 1000;
+    parseDurationField(get(flag, fallback), `--${kebab(flag)}`) / 1000;
   const burn = Number(get("burnMs", "10"));
   if (!Number.isFinite(burn) || burn < 0 || burn > 1000)
     throw new Error(

@@ -7,7 +7,7 @@ import { Command, CommanderError } from "commander";
 import { registerAdapterCommand } from "./adapter/command.js";
 import { registerAutoscalerCommand } from "./autoscaler/command.js";
 import { registerConformanceCommand } from "./conformance/command.js";
-import { registerManifestsCommand } from "./rbac/command.js";
+import { registerManifestsCommand } from "./manifests/command.js";
 import { registerRulesCommand } from "./rules-check/command.js";
 import { registerSimulateCommand } from "./simulate/command.js";
 

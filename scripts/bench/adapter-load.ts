@@ -34,7 +34,7 @@ import { allocatePorts } from "../cluster/ports.js";
 import { startProcess, track, type Component } from "../cluster/process.js";
 import { okProbe } from "../cluster/http.js";
 import { REPO_ROOT } from "../cluster/binaries.js";
-import { adapterRulesConfig, DEFAULT_RATE_INTERVAL } from "../../src/rbac/manifests/adapter-config.js";
+import { adapterRulesConfig, SHIPPED_RATE_INTERVAL } from "../../src/manifests/adapter-config.js";
 import {
   BENCH_METRIC,
   apply,
@@ -364,7 +364,7 @@ async function main(): Promise<void> {
     }
 
     // rate() over the rule's window needs two samples of every series.
-    const rateQuery = `sum(rate(${BENCH_METRIC}_total{namespace="${NAMESPACE}"}[${DEFAULT_RATE_INTERVAL}])) by (pod)`;
+    const rateQuery = `sum(rate(${BENCH_METRIC}_total{namespace="${NAMESPACE}"}[${SHIPPED_RATE_INTERVAL}])) by (pod)`;
     await waitForSamples(cluster, rateQuery, total, 180_000);
     log("Prometheus has a rate for every pod");
 
@@ -373,7 +373,7 @@ async function main(): Promise<void> {
     const itemCount = (body: string) => (JSON.parse(body) as { items?: unknown[] }).items?.length ?? -1;
     const promql = (n: number) => {
       const names = (byApp.get(n) ?? []).map((p) => p.name).sort();
-      return `sum(rate(${BENCH_METRIC}_total{namespace="${NAMESPACE}",pod=~"${names.join("|")}"}[${DEFAULT_RATE_INTERVAL}])) by (pod)`;
+      return `sum(rate(${BENCH_METRIC}_total{namespace="${NAMESPACE}",pod=~"${names.join("|")}"}[${SHIPPED_RATE_INTERVAL}])) by (pod)`;
     };
     const targets: Target[] = [
       {

@@ -13,7 +13,7 @@ import {
   type APIServiceTarget,
 } from "../../src/adapter/apiservices.js";
 import type { ServedAPIs } from "../../src/adapter/server/discovery.js";
-import type { KubeObject } from "../../src/rbac/roles.js";
+import type { KubeObject } from "../../src/kube/rendered-object.js";
 import { applyObjects } from "./addons/common.js";
 import type { ClusterHandle } from "./handle.js";
 

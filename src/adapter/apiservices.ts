@@ -1,8 +1,8 @@
 // The objects that put the adapter behind kube-apiserver's aggregator: one APIService per
 // group-version it serves, pointing at a Service, verified with a caBundle. The install
-// manifests (rbac/manifests/install.ts, no caBundle), the local cluster's adapter addons and the
+// manifests (manifests/install.ts, no caBundle), the local cluster's adapter addons and the
 // e2e tests all build them here.
-import { labelsFor, type KubeObject } from "../rbac/roles.js";
+import { labelsFor, type KubeObject } from "../kube/rendered-object.js";
 import type { ServedAPIs } from "./server/discovery.js";
 import { servedGroups } from "./server/discovery.js";
 import { CUSTOM_GROUP, EXTERNAL_GROUP, RESOURCE_GROUP } from "./server/routes.js";

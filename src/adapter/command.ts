@@ -3,6 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import type { Command } from "commander";
+import { parseDurationField } from "../kube/duration.js";
 import { createLogger } from "../log/logger.js";
 import { defaultConfig, loadConfigFile } from "./config/index.js";
 import { startAdapter, type AdapterOptions } from "./index.js";
@@ -51,37 +52,6 @@ export interface AdapterFlags {
 
 const IN_CLUSTER_SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
-const UNIT_MS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
-/** A Go duration ("30s", "1m30s", "0") in milliseconds; the error names the flag. */
-export function parseGoDuration(text: string, flag: string): number {
-  const s = text.trim();
-  const bad = (): Error =>
-    new Error(`${flag}: invalid duration "${text}"; use a Go duration such as 30s, 10m or 1h30m`);
-  if (s === "0") return 0;
-  if (s === "" || s.startsWith("-")) throw bad();
-  const part = /([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)/y;
-  let ms = 0;
-  let pos = 0;
-  while (pos < s.length) {
-    part.lastIndex = pos;
-    const m = part.exec(s);
-    if (m === null) throw bad();
-    ms += Number(m[1]) * (UNIT_MS[m[2] ?? ""] ?? Number.NaN);
-    pos = part.lastIndex;
-  }
-  if (!Number.isFinite(ms)) throw bad();
-  return ms;
-}
-
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
   return value
@@ -117,11 +87,11 @@ export async function optionsFromFlags(f: AdapterFlags): Promise<AdapterOptions>
   } catch {
     throw new Error(`--prometheus-url: "${f.prometheusUrl}" is not an http(s) URL`);
   }
-  const relistMs = parseGoDuration(f.metricsRelistInterval, "--metrics-relist-interval");
+  const relistMs = parseDurationField(f.metricsRelistInterval, "--metrics-relist-interval");
   if (relistMs < 1000)
     throw new Error(`--metrics-relist-interval: "${f.metricsRelistInterval}" is below the minimum of 1s`);
   const maxAgeMs =
-    f.metricsMaxAge === undefined ? undefined : parseGoDuration(f.metricsMaxAge, "--metrics-max-age");
+    f.metricsMaxAge === undefined ? undefined : parseDurationField(f.metricsMaxAge, "--metrics-max-age");
   if (maxAgeMs !== undefined && maxAgeMs < relistMs) {
     throw new Error(
       `--metrics-max-age: "${f.metricsMaxAge}" is shorter than --metrics-relist-interval (${f.metricsRelistInterval}); series would be missed between relists`,
@@ -130,7 +100,7 @@ export async function optionsFromFlags(f: AdapterFlags): Promise<AdapterOptions>
   const verb = f.prometheusVerb.toUpperCase();
   if (verb !== "GET" && verb !== "POST")
     throw new Error(`--prometheus-verb: "${f.prometheusVerb}" is not GET or POST`);
-  const timeoutMs = parseGoDuration(f.prometheusTimeout, "--prometheus-timeout");
+  const timeoutMs = parseDurationField(f.prometheusTimeout, "--prometheus-timeout");
   if (timeoutMs <= 0) throw new Error(`--prometheus-timeout: must be greater than 0`);
   for (const h of f.prometheusHeader) {
     if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+=.*$/.test(h))
@@ -183,15 +153,15 @@ export async function optionsFromFlags(f: AdapterFlags): Promise<AdapterOptions>
     allowAnonymous: f.allowAnonymous === true,
     authenticationSkipLookup: f.authenticationSkipLookup === true,
     authorizationAlwaysAllow: f.authorizationAlwaysAllow === true,
-    tokenCacheTtlMs: parseGoDuration(
+    tokenCacheTtlMs: parseDurationField(
       f.authenticationTokenWebhookCacheTtl,
       "--authentication-token-webhook-cache-ttl",
     ),
-    authorizedCacheTtlMs: parseGoDuration(
+    authorizedCacheTtlMs: parseDurationField(
       f.authorizationWebhookCacheAuthorizedTtl,
       "--authorization-webhook-cache-authorized-ttl",
     ),
-    unauthorizedCacheTtlMs: parseGoDuration(
+    unauthorizedCacheTtlMs: parseDurationField(
       f.authorizationWebhookCacheUnauthorizedTtl,
       "--authorization-webhook-cache-unauthorized-ttl",
     ),

@@ -11,7 +11,7 @@ import {
   UPSCALE_DELAY_ANNOTATION,
   parseOwnershipAnnotation,
 } from "./controller/annotations.js";
-import { formatDuration, parseDuration } from "./duration.js";
+import { formatDuration, parseDurationField } from "../kube/duration.js";
 import { startAutoscaler, type AutoscalerOptions } from "./index.js";
 import { parseBindAddress } from "./server.js";
 
@@ -62,7 +62,7 @@ The upscale/downscale delays are kube-controller-manager's 1.9–1.11 semantics:
 direction until that long after the last scale (status.lastScaleTime).`;
 
 function duration(value: string, flag: string): number {
-  return parseDuration(value, flag);
+  return parseDurationField(value, flag);
 }
 function seconds(value: string, flag: string): number {
   return Math.round(duration(value, flag) / 1000);

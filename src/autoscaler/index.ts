@@ -243,5 +243,5 @@ export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<
 }
 
 export type { ControllerSettings } from "./algorithm/index.js";
-export { parseDuration, formatDuration } from "./duration.js";
+export { parseDurationField, formatDuration } from "../kube/duration.js";
 export * from "./controller/annotations.js";

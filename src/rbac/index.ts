@@ -1,5 +1,5 @@
-// rbac: the permissions each program needs (defined once), the RBAC objects and install
-// manifests rendered from them, and the start-up self-check.
+// rbac: the permissions each program needs (defined once), the RBAC objects rendered from
+// them, and the start-up self-check. The install manifests live in src/manifests/.
 export {
   adapterPermissions,
   autoscalerPermissions,
@@ -48,5 +48,3 @@ export {
 } from "./startup.js";
 export type { PermissionCheckSettings, StartupCheckOptions } from "./startup.js";
 export { rolesForProgram, metricsReaderRbac, metricsReaderSubjects } from "./roles.js";
-export { renderManifests, diffManifests, writeManifests } from "./manifests/render.js";
-export { generateServingPair, writeTlsOverlay, tlsOverlayKustomization } from "./manifests/tls.js";

@@ -7,35 +7,15 @@ import {
   type ProgramPermissions,
   type Requirement,
 } from "./permissions.js";
+import { objectMeta, type KubeObject } from "../kube/rendered-object.js";
 
 const RBAC = "rbac.authorization.k8s.io";
 const RBAC_V1 = `${RBAC}/v1`;
-
-export interface KubeObject {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  [field: string]: unknown;
-}
 
 export interface Subject {
   kind: "ServiceAccount";
   name: string;
   namespace: string;
-}
-
-export function labelsFor(component: string): Record<string, string> {
-  return { "app.kubernetes.io/name": "prom-hpa", "app.kubernetes.io/component": component };
-}
-
-/** name, namespace (left out for cluster-scoped objects) and our labels, in that order. */
-export function objectMeta(name: string, component: string, namespace?: string): KubeObject["metadata"] {
-  return { name, ...(namespace !== undefined ? { namespace } : {}), labels: labelsFor(component) };
 }
 
 function role(

@@ -1,6 +1,6 @@
 // How a simulation reads: a table with one row per sync, a one-line summary, or JSON.
 import Table from "cli-table3";
-import { formatDuration } from "../autoscaler/duration.js";
+import { formatDuration } from "../kube/duration.js";
 import type { Scenario } from "./scenario.js";
 import { SIMULATION_EPOCH_MS, type SimulationResult, type SyncRecord } from "./simulate.js";
 

@@ -5,7 +5,7 @@
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
 import { defaultControllerSettings, type ControllerSettings } from "../autoscaler/algorithm/index.js";
-import { DurationError, parseDuration } from "../autoscaler/duration.js";
+import { DurationError, parseDurationField } from "../kube/duration.js";
 import {
   horizontalPodAutoscalerSchema,
   resourceListSchema,
@@ -214,7 +214,7 @@ function parseLevel(raw: unknown, spec: MetricSpec): Level | string {
 
 function durationMs(text: string, path: string, problems: string[]): number {
   try {
-    return parseDuration(text, path);
+    return parseDurationField(text, path);
   } catch (err: unknown) {
     problems.push(err instanceof DurationError ? err.message : `${path}: ${String(err)}`);
     return 0;
@@ -371,11 +371,11 @@ export function resolveSettings(
   };
   const seconds = (k: keyof SettingsText, fallback: number): number => {
     const p = pick(k);
-    return p ? Math.round(parseDuration(p.text, p.field) / 1000) : fallback;
+    return p ? Math.round(parseDurationField(p.text, p.field) / 1000) : fallback;
   };
   const d = defaultControllerSettings;
   const sync = pick("syncPeriod");
-  const syncPeriodMs = sync ? parseDuration(sync.text, sync.field) : 15_000;
+  const syncPeriodMs = sync ? parseDurationField(sync.text, sync.field) : 15_000;
   if (syncPeriodMs < 1000)
     throw new Error(`${sync?.field ?? "syncPeriod"}: "${sync?.text ?? ""}" is below the minimum of 1s`);
   const tol = pick("tolerance");

@@ -7,7 +7,7 @@ import { parse, parseAllDocuments } from "yaml";
 import { z } from "zod";
 import type { PodRunner } from "../../scripts/cluster/podrunner/runner.js";
 import { parseConfig } from "../../src/adapter/config/index.js";
-import { writeTlsOverlay } from "../../src/rbac/manifests/tls.js";
+import { writeTlsOverlay } from "../../src/manifests/tls.js";
 import { startRegisteredAdapter, type RegisteredAdapter } from "./support/adapter.js";
 import { printLogsOnFailure, useCluster } from "./support/cluster.js";
 import { ensureInstallNamespace } from "./support/install-namespace.js";

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { INSTALL, autoscalerPermissions } from "../../../src/rbac/permissions.js";
 import { rolesForProgram } from "../../../src/rbac/roles.js";
-import { namespaceObject, serviceAccounts } from "../../../src/rbac/manifests/install.js";
+import { namespaceObject, serviceAccounts } from "../../../src/manifests/install.js";
 import type { Addon, AddonHandle } from "../cluster.js";
 import { okProbe } from "../http.js";
 import { allocatePorts } from "../ports.js";

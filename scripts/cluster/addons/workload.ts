@@ -6,7 +6,7 @@ import {
   HELLO_WORLD,
   helloWorldDeployment,
   helloWorldService,
-} from "../../../src/rbac/manifests/examples.js";
+} from "../../../src/manifests/examples.js";
 import { z } from "zod";
 import type { Addon, AddonHandle } from "../cluster.js";
 import type { PodRunner } from "../podrunner/runner.js";

@@ -113,7 +113,8 @@ export function formatIssue(i: ConfigIssue): string {
   return i.path === "" ? i.message : `${i.path}: ${i.message}`;
 }
 
-// ---- durations (Prometheus model.Duration: 1h30m, 5m, 30s, 250ms, 1d, 1w, 1y)
+// ---- durations (Prometheus model.Duration: 1h30m, 5m, 30s, 250ms, 1d, 1w, 1y). Not Go's
+// time.ParseDuration (src/kube/duration.ts): resourceRules.window is a Prometheus duration.
 
 const DURATION_UNITS: [string, number][] = [
   ["y", 365 * 24 * 3600],

@@ -7,25 +7,19 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { Agent, request, type Dispatcher } from "undici";
 import type { BackendWaitTimer } from "../provider.js";
-import type { BackendMetrics, PrometheusEndpoint, PrometheusOutcome } from "../providers/types.js";
+import type { PrometheusEndpoint, PrometheusMetrics, PrometheusOutcome } from "./hooks.js";
 import type { PrometheusOptions } from "./options.js";
 import {
   parseErrorBody,
   parseQueryBody,
   parseSeriesBody,
+  type PrometheusError,
+  type PromResult,
   type QueryData,
   type SeriesLabels,
 } from "./schema.js";
 
-export type PrometheusError =
-  | { kind: "unreachable"; message: string }
-  | { kind: "timeout"; message: string }
-  | { kind: "bad_response"; message: string; status?: number }
-  /** Prometheus refused or failed the query; errorType is Prometheus' ("bad_data", "execution", ...). */
-  | { kind: "query_error"; errorType: string; message: string; status: number };
-
-export type PromResult<T> =
-  { ok: true; value: T; warnings?: string[] } | { ok: false; error: PrometheusError };
+export type { PrometheusError, PromResult } from "./schema.js";
 
 export interface PrometheusClient {
   /** Instant query at `time` (Prometheus' now when omitted); `wait` is told how long the caller waited. */
@@ -46,7 +40,7 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const TOKEN_FILE_TTL_MS = 10_000;
 
 export interface ClientDeps {
-  metrics?: BackendMetrics;
+  metrics?: PrometheusMetrics;
   /** Called after every finished HTTP call (not for coalesced joiners). */
   onOutcome?: (outcome: PrometheusOutcome, error?: string) => void;
 }

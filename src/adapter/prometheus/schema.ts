@@ -1,7 +1,17 @@
 // The shapes of Prometheus HTTP API answers (https://prometheus.io/docs/prometheus/latest/querying/api/),
 // parsed once with zod at the boundary.
 import { z } from "zod";
-import type { PromResult } from "./client.js";
+
+/** What went wrong with a call to Prometheus; the providers answer 503 or 400 with it. */
+export type PrometheusError =
+  | { kind: "unreachable"; message: string }
+  | { kind: "timeout"; message: string }
+  | { kind: "bad_response"; message: string; status?: number }
+  /** Prometheus refused or failed the query; errorType is Prometheus' ("bad_data", "execution", ...). */
+  | { kind: "query_error"; errorType: string; message: string; status: number };
+
+export type PromResult<T> =
+  { ok: true; value: T; warnings?: string[] } | { ok: false; error: PrometheusError };
 
 export type SeriesLabels = Record<string, string>;
 

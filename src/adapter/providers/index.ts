@@ -33,7 +33,8 @@
 // garbage; the message has the cause), Internal (a rule's query failed to render or to run).
 export { createPrometheusBackend } from "./backend.js";
 export type { PrometheusBackend, PrometheusBackendOptions } from "./backend.js";
-export type { BackendMetrics, BackendStats, PrometheusEndpoint, PrometheusOutcome } from "./types.js";
+export type { BackendMetrics, BackendStats } from "./types.js";
+export type { PrometheusEndpoint, PrometheusOutcome } from "../prometheus/hooks.js";
 export type { PrometheusOptions, PrometheusAuth, PrometheusTls } from "../prometheus/options.js";
 export { prometheusOptionsFromFlags } from "../prometheus/flags.js";
 export type { PrometheusFlags } from "../prometheus/flags.js";

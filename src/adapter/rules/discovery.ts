@@ -10,7 +10,6 @@ import type { Logger } from "../../log/logger.js";
 import type { CustomMetricInfo, ExternalMetricInfo, GroupResource, ResourceMapping } from "../provider.js";
 import type { PrometheusClient, PrometheusError } from "../prometheus/client.js";
 import type { SeriesLabels } from "../prometheus/schema.js";
-import type { BackendMetrics } from "../providers/types.js";
 import { groupResourceKey } from "./resources.js";
 import type { CompiledRule } from "./rule.js";
 
@@ -136,6 +135,12 @@ export type DiscoveryOutcome =
   | { ok: true; seriesCount: number; durationMs: number }
   | { ok: false; error: PrometheusError; durationMs: number };
 
+/** What discovery reports about its runs, for the adapter's /metrics; optional. */
+export interface DiscoveryMetrics {
+  /** One discovery (relist) run finished. seriesCount is the number of series returned. */
+  discoveryRun?(ok: boolean, seconds: number, seriesCount: number): void;
+}
+
 export interface DiscoveryOptions {
   rules: readonly CompiledRule[];
   externalRules: readonly CompiledRule[];
@@ -143,7 +148,7 @@ export interface DiscoveryOptions {
   /** Only series seen within this span count (prometheus-adapter's --metrics-max-age). */
   maxAgeMs: number;
   logger?: Logger;
-  metrics?: BackendMetrics;
+  metrics?: DiscoveryMetrics;
   now?: () => Date;
 }
 

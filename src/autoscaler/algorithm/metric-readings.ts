@@ -11,6 +11,7 @@ import {
   type MetricValueList,
   type PodMetricsList,
 } from "../../kube/objects.js";
+import { parseGoDuration } from "../../kube/duration.js";
 import type { Quantity } from "../../kube/quantity.js";
 
 /** Go's zero time.Time as epoch milliseconds: "no timestamp" in upstream's return values. */
@@ -45,26 +46,10 @@ const DEFAULT_CUSTOM_METRIC_WINDOW_MS = 60_000;
 
 const timeMs = (t: string | null | undefined): number => kubeTimeToEpochMs(t) ?? GO_ZERO_TIME_MS;
 
-const GO_DURATION_UNITS_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, "μs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** time.ParseDuration ("1m0s", "30s", "1.5h", "0"); undefined when it is not a Go duration. */
-export function parseGoDuration(text: string): number | undefined {
-  const m = /^([-+]?)(.*)$/.exec(text);
-  if (!m) return undefined;
-  const [, sign, rest = ""] = m;
-  if (rest === "0") return 0;
-  if (rest === "") return undefined;
-  const part = /(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
-  let total = 0;
-  let pos = 0;
-  while (pos < rest.length) {
-    part.lastIndex = pos;
-    const p = part.exec(rest);
-    if (!p) return undefined;
-    total += Number(p[1]) * (GO_DURATION_UNITS_MS[p[2] ?? ""] ?? NaN);
-    pos = part.lastIndex;
-  }
-  return Number.isNaN(total) ? undefined : sign === "-" ? -total : total;
+/** A metric's window; 0 when absent or not a Go duration. */
+function goDurationMs(window: string | undefined): number {
+  const parsed = parseGoDuration(window ?? "");
+  return parsed.ok ? parsed.ms : 0;
 }
 
 function unexpectedKind(response: MetricResponse, wanted: string): string {
@@ -86,7 +71,7 @@ export function resourceMetricReadings(response: MetricResponse, resource: strin
   const metrics: PodMetricsInfo = new Map();
   for (const item of items) {
     const containers = item.containers ?? [];
-    const sample = (value: bigint): PodMetric => ({ timestamp: timeMs(item.timestamp), windowMs: parseGoDuration(item.window ?? "") ?? 0, value });
+    const sample = (value: bigint): PodMetric => ({ timestamp: timeMs(item.timestamp), windowMs: goDurationMs(item.window), value });
     if (container !== "") {
       const c = containers.find((x) => x.name === container);
       const usage = c?.usage[resource];

@@ -1,6 +1,6 @@
 // The annotations the autoscaler reads (per-HPA overrides, ownership) and writes (history, the
 // dry-run decision). Overrides take Go durations; a bad value is reported and ignored.
-import { parseDuration } from "../duration.js";
+import { parseDurationField } from "../../kube/duration.js";
 
 export const ANNOTATION_PREFIX = "autoscaler.prom-hpa.io/";
 /** how often this HPA is synced, e.g. "30s" (overrides --sync-period) */
@@ -34,7 +34,7 @@ export function readOverrides(annotations: Record<string, string> | null | undef
     const v = a[name];
     if (v === undefined) return;
     try {
-      apply(parseDuration(v, `annotation ${name}`));
+      apply(parseDurationField(v, `annotation ${name}`));
     } catch (err) {
       out.problems.push(err instanceof Error ? err.message : String(err));
     }

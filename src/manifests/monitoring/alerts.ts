@@ -3,7 +3,7 @@
 // apiserver's aggregator gauge for APIService availability, and kube-state-metrics for an HPA's
 // maxReplicas and ScalingActive condition, which we do not export.
 import { INSTALL } from "../../rbac/permissions.js";
-import { objectMeta } from "../../rbac/roles.js";
+import { objectMeta } from "../../kube/rendered-object.js";
 import { JOBS, apiServiceNames } from "./targets.js";
 
 export interface AlertRule {

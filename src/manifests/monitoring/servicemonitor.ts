@@ -1,9 +1,9 @@
 // prometheus-operator scrape targets: a ServiceMonitor per program, selecting the install's
 // Service labels, and the Service the autoscaler's /metrics needs (the install has none: nothing
 // else calls the autoscaler).
-import { AUTOSCALER } from "../../rbac/manifests/install.js";
+import { AUTOSCALER } from "../install.js";
 import { INSTALL } from "../../rbac/permissions.js";
-import { labelsFor, objectMeta } from "../../rbac/roles.js";
+import { labelsFor, objectMeta } from "../../kube/rendered-object.js";
 import { JOBS } from "./targets.js";
 
 const METRICS_PORT = "metrics";

@@ -1,6 +1,6 @@
 // Who Prometheus scrapes, as the dashboard, the alerts and the ServiceMonitors name them: the
 // prometheus-operator sets `job` to the Service's name, so the Services' names are the jobs.
-import { ADAPTER, AUTOSCALER, apiServices } from "../../rbac/manifests/install.js";
+import { ADAPTER, AUTOSCALER, apiServices } from "../install.js";
 
 export const JOBS = {
   adapter: ADAPTER.name,

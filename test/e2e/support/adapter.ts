@@ -3,9 +3,11 @@
 // the file's rules, the APIServices registered (scripts/cluster/aggregator.ts) and Available.
 import type { RunningAdapter } from "../../../src/adapter/index.js";
 import type { MetricsDiscoveryConfig } from "../../../src/adapter/config/index.js";
+import { resourceRulesYaml as defaultResourceRulesYaml } from "../../../src/adapter/config/default.js";
+import { SHIPPED_RESOURCE_RULES } from "../../../src/manifests/adapter-config.js";
 import { silentLogger } from "../../../src/log/logger.js";
 import { BUILTIN_HPA_CONTROLLER } from "../../../src/rbac/permissions.js";
-import type { KubeObject } from "../../../src/rbac/roles.js";
+import type { KubeObject } from "../../../src/kube/rendered-object.js";
 import { registerWithAggregator, type Registration } from "../../../scripts/cluster/aggregator.js";
 import type { ClusterHandle } from "../../../scripts/cluster/handle.js";
 import { startLocalAdapter } from "../../../scripts/cluster/local-adapter.js";
@@ -39,31 +41,11 @@ export function hpaControllerMetricsReader(name: string): KubeObject[] {
 }
 
 /**
- * The `resourceRules:` section of the e2e adapter configs: metrics.k8s.io from the cAdvisor-named
- * container series the pods export, the cpu counter read with `fn` over `window`.
+ * The `resourceRules:` section of the e2e adapter configs: the shipped resource rules (the
+ * cAdvisor-named container series the pods export), the cpu counter read with `fn` over `window`.
  */
 export function resourceRulesYaml(fn: "rate" | "irate" = "rate", window = "1m"): string {
-  return `resourceRules:
-  cpu:
-    containerQuery: 'sum(${fn}(container_cpu_usage_seconds_total{<<.LabelMatchers>>,container!=""}[${window}])) by (<<.GroupBy>>)'
-    nodeQuery: 'sum(${fn}(container_cpu_usage_seconds_total{<<.LabelMatchers>>,id="/"}[${window}])) by (<<.GroupBy>>)'
-    resources:
-      overrides:
-        node: {resource: "node"}
-        namespace: {resource: "namespace"}
-        pod: {resource: "pod"}
-    containerLabel: container
-  memory:
-    containerQuery: 'sum(container_memory_working_set_bytes{<<.LabelMatchers>>,container!=""}) by (<<.GroupBy>>)'
-    nodeQuery: 'sum(container_memory_working_set_bytes{<<.LabelMatchers>>,id="/"}) by (<<.GroupBy>>)'
-    resources:
-      overrides:
-        node: {resource: "node"}
-        namespace: {resource: "namespace"}
-        pod: {resource: "pod"}
-    containerLabel: container
-  window: ${window}
-`;
+  return defaultResourceRulesYaml({ ...SHIPPED_RESOURCE_RULES, rateFunction: fn, window });
 }
 
 export interface RegisteredAdapterOptions {

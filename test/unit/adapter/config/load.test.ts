@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { defaultConfig, defaultConfigYaml } from "../../../../src/adapter/config/default.js";
 import { formatIssue, parseConfig, parsePromDuration } from "../../../../src/adapter/config/load.js";
 
 const issues = (yaml: string): string[] => {
@@ -122,17 +121,5 @@ describe("config loading", () => {
     expect(parsePromDuration("1h30m")).toBe(5400);
     expect(parsePromDuration("30s")).toBe(30);
     expect(parsePromDuration("5x")).toBeUndefined();
-  });
-
-  it("ships prometheus-adapter's default rules, valid under our own loader", () => {
-    const c = defaultConfig({ rateInterval: "1m" });
-    expect(c.rules).toHaveLength(6);
-    expect(c.rules[0]?.metricsQuery).toBe(
-      'sum(rate(<<.Series>>{<<.LabelMatchers>>,container!="POD"}[1m])) by (<<.GroupBy>>)',
-    );
-    expect(c.rules[3]?.resources.template).toBe("<<.Resource>>");
-    expect(c.resourceRules?.windowSeconds).toBe(60);
-    expect(c.resourceRules?.cpu.resources.overrides.instance).toEqual({ group: "", resource: "node" });
-    expect(defaultConfigYaml({ labelPrefix: "kubernetes_" })).toContain("kubernetes_pod: {resource: pod}");
   });
 });

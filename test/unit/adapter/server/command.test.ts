@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { optionsFromFlags, parseGoDuration, type AdapterFlags } from "../../../../src/adapter/command.js";
+import { optionsFromFlags, type AdapterFlags } from "../../../../src/adapter/command.js";
 
 const base: AdapterFlags = {
   securePort: "6443",
@@ -58,11 +58,5 @@ describe("adapter flags", () => {
     await expect(
       optionsFromFlags({ ...base, requestheaderClientCaFile: join(dir, "ca.crt") }),
     ).rejects.toThrow(/^--requestheader-client-ca-file .*: no PEM certificate/);
-  });
-
-  it("parse Go durations", () => {
-    expect(parseGoDuration("1m30s", "--x")).toBe(90_000);
-    expect(parseGoDuration("250ms", "--x")).toBe(250);
-    expect(() => parseGoDuration("-1s", "--x")).toThrow(/^--x: /);
   });
 });

@@ -1,8 +1,8 @@
 // The install objects (namespace, service accounts, adapter and autoscaler Deployments,
 // Service, APIServices, rules ConfigMap), built as plain data and rendered by render.ts.
-import { ALL_APIS, apiServiceObjects } from "../../adapter/apiservices.js";
-import { INSTALL } from "../permissions.js";
-import { labelsFor, objectMeta, type KubeObject } from "../roles.js";
+import { ALL_APIS, apiServiceObjects } from "../adapter/apiservices.js";
+import { labelsFor, objectMeta, type KubeObject } from "../kube/rendered-object.js";
+import { INSTALL } from "../rbac/permissions.js";
 import { adapterRulesConfig } from "./adapter-config.js";
 
 /** The image both programs run; kustomization.yaml's `images:` retags it. */

@@ -3,8 +3,9 @@
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { stringify } from "yaml";
-import { adapterPermissions, autoscalerPermissions, INSTALL } from "../permissions.js";
-import { metricsReaderRbac, rolesForProgram, type KubeObject } from "../roles.js";
+import type { KubeObject } from "../kube/rendered-object.js";
+import { adapterPermissions, autoscalerPermissions, INSTALL } from "../rbac/permissions.js";
+import { metricsReaderRbac, rolesForProgram } from "../rbac/roles.js";
 import { customMetricsHpa, helloWorldDeployment, helloWorldService, resourceMetricsHpa } from "./examples.js";
 import {
   ADAPTER,
@@ -22,7 +23,8 @@ import {
 } from "./install.js";
 import { MANIFESTS_README } from "./readme.js";
 
-const HEADER = "# Rendered by `npm run manifests` from src/rbac/: edit the code, not this file.\n";
+const HEADER =
+  "# Rendered by `npm run manifests` from src/manifests/ and src/rbac/: edit the code, not this file.\n";
 
 /** YAML documents of one file, with the generated-file header. */
 export function toYaml(objects: unknown[], header: string = HEADER): string {

@@ -1,7 +1,7 @@
 // `prom-hpa manifests`: render manifests/ from code, check it, or make a TLS overlay.
 import { InvalidArgumentError, type Command } from "commander";
-import { diffManifests, writeManifests } from "./manifests/render.js";
-import { writeTlsOverlay } from "./manifests/tls.js";
+import { diffManifests, writeManifests } from "./render.js";
+import { writeTlsOverlay } from "./tls.js";
 
 export function registerManifestsCommand(program: Command): void {
   const manifests = program

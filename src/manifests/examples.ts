@@ -1,7 +1,7 @@
 // The seed walkthrough's sample workload and HPAs, in today's API versions (apps/v1,
 // autoscaling/v2). The seed's two HPAs are alternatives with the same name: one on resource
 // metrics only, one adding the custom pods metric cpu_system.
-import type { KubeObject } from "../roles.js";
+import type { KubeObject } from "../kube/rendered-object.js";
 
 export const HELLO_WORLD = {
   name: "hello-world",

@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments, parse } from "yaml";
 import { afterEach, describe, expect, it } from "vitest";
-import { diffManifests, renderManifests, writeManifests } from "../../../src/rbac/manifests/render.js";
-import { tlsOverlayKustomization, generateServingPair } from "../../../src/rbac/manifests/tls.js";
-import { parseConfig } from "../../../src/adapter/config/index.js";
-import { adapterRulesConfig } from "../../../src/rbac/manifests/adapter-config.js";
+import { diffManifests, renderManifests, writeManifests } from "../../../src/manifests/render.js";
+import { tlsOverlayKustomization, generateServingPair } from "../../../src/manifests/tls.js";
+import { defaultConfig, parseConfig } from "../../../src/adapter/config/index.js";
+import { adapterRulesConfig, SHIPPED_RATE_INTERVAL } from "../../../src/manifests/adapter-config.js";
 
 const manifestsDir = fileURLToPath(new URL("../../../manifests", import.meta.url));
 
@@ -42,7 +42,7 @@ function find(objects: Obj[], kind: string, name: string): Obj {
 }
 
 describe("committed manifests", () => {
-  it("equal what the code renders (run `npm run manifests` after changing src/rbac)", async () => {
+  it("equal what the code renders (run `npm run manifests` after changing src/manifests or src/rbac)", async () => {
     const diffs = await diffManifests(manifestsDir);
     expect(diffs).toEqual([]);
   });
@@ -173,11 +173,39 @@ describe("rendered install manifests", () => {
 
 describe("the shipped rules config", () => {
   const result = parseConfig(adapterRulesConfig());
-  // Until the adapter's config loader lands, parseConfig is a stub that rejects everything.
-  const loaderIsStub = !result.ok && result.issues.some((i) => i.message === "config loader being built");
+  const shipped = result.ok ? result.config : undefined;
+  const defaults = defaultConfig({ rateInterval: SHIPPED_RATE_INTERVAL });
 
-  it.skipIf(loaderIsStub)("loads without issues in the adapter's own config loader", () => {
+  it("loads without issues in the adapter's own config loader", () => {
     expect(result.ok ? [] : result.issues).toEqual([]);
+  });
+
+  it("is the seed's cpu_system rule, then the adapter's default rules over the shipped 1m window", () => {
+    expect(shipped?.rules[0]?.seriesQuery).toBe('process_cpu_system_seconds_total{namespace!="",pod!=""}');
+    expect(shipped?.rules[0]?.metricsQuery).toBe(
+      "sum(rate(<<.Series>>{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>)",
+    );
+    expect(shipped?.rules.slice(1).map((r) => [r.seriesQuery, r.metricsQuery])).toEqual(
+      defaults.rules.map((r) => [r.seriesQuery, r.metricsQuery]),
+    );
+  });
+
+  it("leaves cAdvisor's cpu_system series out of the default rules, so cpu_system has one source", () => {
+    const cadvisorRules =
+      shipped?.rules.filter((r) => r.seriesQuery.startsWith('{__name__=~"^container_')) ?? [];
+    expect(cadvisorRules.map((r) => r.seriesFilters.map((f) => f.isNot).at(-1))).toEqual([
+      "^container_cpu_system_seconds_total$",
+      "^container_cpu_system_seconds_total$",
+      "^container_cpu_system_seconds_total$",
+    ]);
+  });
+
+  it("reads metrics.k8s.io from cAdvisor's container series, nodes by their node label", () => {
+    expect(shipped?.resourceRules?.cpu.containerQuery).toBe(
+      'sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>,container!="",pod!=""}[1m])) by (<<.GroupBy>>)',
+    );
+    expect(shipped?.resourceRules?.memory.resources.overrides.node).toEqual({ group: "", resource: "node" });
+    expect(shipped?.resourceRules?.windowSeconds).toBe(60);
   });
 });
 

@@ -4,7 +4,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { generate } from "selfsigned";
 import { stringify } from "yaml";
-import { INSTALL } from "../permissions.js";
+import { INSTALL } from "../rbac/permissions.js";
 import { ADAPTER } from "./install.js";
 import { toYaml } from "./render.js";
 

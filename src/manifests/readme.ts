@@ -1,12 +1,12 @@
 // manifests/README.md, rendered with the rest so that it stays next to what it describes.
-import { INSTALL } from "../permissions.js";
+import { INSTALL } from "../rbac/permissions.js";
 import { ADAPTER } from "./install.js";
 
 const svc = `${ADAPTER.name}.${INSTALL.namespace}.svc`;
 
 export const MANIFESTS_README = `# prom-hpa install manifests
 
-Rendered from code (\`src/rbac/\`) by \`npm run manifests\`; \`npm run manifests -- --check\` (and a
+Rendered from code (\`src/manifests/\`, RBAC from \`src/rbac/\`) by \`npm run manifests\`; \`npm run manifests -- --check\` (and a
 unit test) fails when these files differ from what the code renders. Edit the code, not the YAML.
 
 \`\`\`sh
