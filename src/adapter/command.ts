@@ -5,7 +5,7 @@ import { isIP } from "node:net";
 import type { Command } from "commander";
 import { parseDurationField } from "../kube/duration.js";
 import { createLogger } from "../log/logger.js";
-import { defaultConfig, loadConfigFile } from "./config/index.js";
+import { defaultConfig, parseConfig } from "./config/index.js";
 import { startAdapter, type AdapterOptions } from "./index.js";
 import { prometheusOptionsFromFlags } from "./providers/index.js";
 
@@ -108,16 +108,22 @@ export async function optionsFromFlags(f: AdapterFlags): Promise<AdapterOptions>
   }
 
   let config = defaultConfig();
+  let configFile: { path: string; text: string } | undefined;
   if (f.config !== undefined) {
-    const loaded = await loadConfigFile(f.config).catch((err: unknown) => ({
-      ok: false as const,
-      issues: [{ path: "", message: err instanceof Error ? err.message : String(err) }],
-    }));
+    const path = f.config;
+    const text = await readFile(path, "utf8").catch((err: unknown) => {
+      throw new Error(
+        `--config ${path}: cannot read it: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    });
+    const loaded = parseConfig(text);
     if (!loaded.ok) {
       const lines = loaded.issues.map((i) => `  ${i.path === "" ? "(file)" : i.path}: ${i.message}`);
-      throw new Error(`--config ${f.config}: ${loaded.issues.length} problem(s)\n${lines.join("\n")}`);
+      throw new Error(`--config ${path}: ${loaded.issues.length} problem(s)\n${lines.join("\n")}`);
     }
     config = loaded.config;
+    // Watched from here on: a valid new version applies without a restart.
+    configFile = { path, text };
   }
   const prometheus = await prometheusOptionsFromFlags({
     url: f.prometheusUrl,
@@ -142,6 +148,7 @@ export async function optionsFromFlags(f: AdapterFlags): Promise<AdapterOptions>
     selfSignedHosts: list(f.selfSignedHosts),
     prometheus: {
       config,
+      configFile,
       options: prometheus.options,
       relistIntervalMs: relistMs,
       metricsMaxAgeMs: maxAgeMs,

@@ -22,7 +22,8 @@ import { checkAdapterPermissions, resourcesNamedByRules } from "./permission-che
 import { DiscoveryResourceMapper } from "./kube/mapper.js";
 import type { ObjectLister, ResourceMapper } from "./provider.js";
 import type { PrometheusOptions } from "./prometheus/options.js";
-import { createPrometheusBackend } from "./providers/index.js";
+import { watchConfigFile, type ConfigReloader } from "./config/reload.js";
+import { createPrometheusBackend, type PrometheusBackend } from "./providers/index.js";
 import type { ServedAPIs } from "./server/discovery.js";
 import { answerClientError, MAX_HEADER_BYTES } from "./server/client-error.js";
 import { createRequestHandler, type Providers } from "./server/handler.js";
@@ -65,6 +66,8 @@ export interface AdapterOptions {
     relistIntervalMs?: number;
     /** --metrics-max-age: series seen within this span are discovered (default: the relist interval). */
     metricsMaxAgeMs?: number;
+    /** The file `config` was read from (and its text): watched, and reloaded when it changes. */
+    configFile?: { path: string; text: string; pollIntervalMs?: number };
   };
   /** Or a ready-made backend (tests, other metric sources); wins over `prometheus`. */
   backend?: (deps: {
@@ -160,9 +163,10 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
 
     // --- metrics backend
     let backend: MetricsBackend;
+    let prometheusBackend: PrometheusBackend | undefined;
     if (options.backend !== undefined) backend = options.backend({ mapper, lister, logger, metrics });
     else if (options.prometheus !== undefined) {
-      backend = createPrometheusBackend({
+      backend = prometheusBackend = createPrometheusBackend({
         config: options.prometheus.config,
         prometheus: options.prometheus.options,
         relistIntervalMs: options.prometheus.relistIntervalMs,
@@ -175,6 +179,24 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
     } else throw new Error("startAdapter: give `prometheus` (config and Prometheus options) or `backend`");
     await backend.start?.();
     stops.push(async () => backend.stop?.());
+    let reloader: ConfigReloader | undefined;
+    const configFile = options.prometheus?.configFile;
+    if (configFile !== undefined && prometheusBackend !== undefined) {
+      const b = prometheusBackend;
+      reloader = watchConfigFile({
+        path: configFile.path,
+        initialText: configFile.text,
+        pollIntervalMs: configFile.pollIntervalMs,
+        logger: logger.child({ component: "rules-reload" }),
+        onResult: (result) => metrics.configReload(result),
+        apply: async (config) => {
+          const r = await b.reload(config);
+          return r.ok ? undefined : r.message;
+        },
+      });
+      const r = reloader;
+      stops.push(() => r.stop());
+    }
     const apis: ServedAPIs = {
       custom: options.apis?.custom ?? true,
       external: options.apis?.external ?? true,
@@ -244,6 +266,8 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
             : "series discovery has not succeeded or Prometheus is not answering",
       },
       { name: "shutdown", check: () => (shuttingDown ? "shutting down" : undefined) },
+      // A refused rules file is worth seeing, not worth taking the adapter out of service.
+      { name: "rules-reload", check: () => undefined, warning: () => reloader?.warning() },
     ];
     const isReady = (): boolean => readyz.every((c) => c.check() === undefined);
 

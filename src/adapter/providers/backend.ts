@@ -53,7 +53,14 @@ export interface PrometheusBackend {
   stats(): BackendStats;
   /** Runs one discovery now (also used by start); resolves when it is done. */
   relist(): Promise<void>;
+  /**
+   * Puts a new rules config in force without a failed request: its first discovery runs beside
+   * the old rules, which keep answering until it succeeds; on failure the old rules stay.
+   */
+  reload(config: MetricsDiscoveryConfig): Promise<ReloadOutcome>;
 }
+
+export type ReloadOutcome = { ok: true; seriesCount: number } | { ok: false; message: string };
 
 const DEFAULT_RELIST_MS = 60_000;
 const DEFAULT_RETRY_MS = 5_000;
@@ -102,30 +109,36 @@ export function createPrometheusBackend(options: PrometheusBackendOptions): Prom
     close: () => baseClient.close(),
   };
 
-  const { config, mapper, lister } = options;
-  const rules = config.rules.map((r, i) => new CompiledRule(`rules[${i}]`, r, mapper));
-  const externalRules = config.externalRules.map(
-    (r, i) => new CompiledRule(`externalRules[${i}]`, r, mapper),
-  );
-  const rr = config.resourceRules;
-  const resourceRules = rr
-    ? {
-        cpu: new CompiledResourceRule("resourceRules.cpu", rr.cpu, mapper),
-        memory: new CompiledResourceRule("resourceRules.memory", rr.memory, mapper),
-        windowSeconds: rr.windowSeconds,
-      }
-    : undefined;
-
-  const discovery = new SeriesDiscovery({
-    rules,
-    externalRules,
-    client,
-    maxAgeMs: options.metricsMaxAgeMs ?? relistMs,
-    logger,
-    metrics,
-    now: options.now,
-  });
-  const registry = () => discovery.registry();
+  const { mapper, lister } = options;
+  const maxAgeMs = options.metricsMaxAgeMs ?? relistMs;
+  // Everything a rules config decides, replaced whole by reload().
+  const compile = (config: MetricsDiscoveryConfig) => {
+    const rules = config.rules.map((r, i) => new CompiledRule(`rules[${i}]`, r, mapper));
+    const externalRules = config.externalRules.map(
+      (r, i) => new CompiledRule(`externalRules[${i}]`, r, mapper),
+    );
+    const rr = config.resourceRules;
+    const resourceRules = rr
+      ? {
+          cpu: new CompiledResourceRule("resourceRules.cpu", rr.cpu, mapper),
+          memory: new CompiledResourceRule("resourceRules.memory", rr.memory, mapper),
+          windowSeconds: rr.windowSeconds,
+        }
+      : undefined;
+    const discovery = new SeriesDiscovery({
+      rules,
+      externalRules,
+      client,
+      maxAgeMs,
+      logger,
+      metrics,
+      now: options.now,
+    });
+    return { discovery, resourceRules };
+  };
+  let state = compile(options.config);
+  const servesResourceMetrics = state.resourceRules !== undefined;
+  const registry = () => state.discovery.registry();
   const d = {
     runs: 0,
     failures: 0,
@@ -141,7 +154,7 @@ export function createPrometheusBackend(options: PrometheusBackendOptions): Prom
 
   const relist = (): Promise<void> => {
     running ??= (async () => {
-      const outcome = await discovery.run();
+      const outcome = await state.discovery.run();
       d.runs++;
       d.lastRunAt = new Date();
       d.lastDurationMs = outcome.durationMs;
@@ -200,8 +213,8 @@ export function createPrometheusBackend(options: PrometheusBackendOptions): Prom
   return {
     custom: new PrometheusCustomMetrics({ registry, client, mapper, lister }),
     external: new PrometheusExternalMetrics({ registry, client }),
-    resource: new PrometheusResourceMetrics({ rules: resourceRules, client, lister }),
-    servesResourceMetrics: resourceRules !== undefined,
+    resource: new PrometheusResourceMetrics({ rules: () => state.resourceRules, client, lister }),
+    servesResourceMetrics,
     async start() {
       stopped = false;
       await relist();
@@ -216,6 +229,17 @@ export function createPrometheusBackend(options: PrometheusBackendOptions): Prom
     },
     ready: healthy,
     relist,
+    async reload(config) {
+      const next = compile(config);
+      // Not while a relist of the old rules is running: it would swap its registry in after ours.
+      await running;
+      const outcome = await next.discovery.run();
+      if (!outcome.ok) return { ok: false, message: outcome.error.message };
+      state = next;
+      if (servesResourceMetrics && next.resourceRules === undefined)
+        logger.warn("the new rules have no resourceRules: metrics.k8s.io answers NotFound until they do");
+      return { ok: true, seriesCount: outcome.seriesCount };
+    },
     stats(): BackendStats {
       const reg = registry();
       const last = client.lastCall();

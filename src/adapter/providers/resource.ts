@@ -46,14 +46,15 @@ const memoryQuantity = (bytes: number): Quantity =>
 export class PrometheusResourceMetrics implements ResourceMetricsProvider {
   constructor(
     private readonly deps: {
-      rules: ResourceRulesCompiled | undefined;
+      /** Read per request: a rules reload may replace them. */
+      rules: () => ResourceRulesCompiled | undefined;
       client: PrometheusClient;
       lister: ObjectLister;
     },
   ) {}
 
   async getPodMetrics(req: PodMetricsRequest): Promise<Result<PodUsage[]>> {
-    const rules = this.deps.rules;
+    const rules = this.deps.rules();
     if (!rules) return notServed();
     const pods = await this.objects(PODS, req.namespace, req.selector, req.name);
     if (!pods.ok) return pods;
@@ -115,7 +116,7 @@ export class PrometheusResourceMetrics implements ResourceMetricsProvider {
   }
 
   async getNodeMetrics(req: NodeMetricsRequest): Promise<Result<NodeUsage[]>> {
-    const rules = this.deps.rules;
+    const rules = this.deps.rules();
     if (!rules) return notServed();
     const nodes = await this.objects(NODES, undefined, req.selector, req.name);
     if (!nodes.ok) return nodes;

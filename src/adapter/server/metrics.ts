@@ -19,6 +19,7 @@ export class AdapterMetrics {
   private readonly discoveryLatency: Histogram<"result">;
   private readonly discoverySeries: Gauge;
   private readonly resourceDiscovery: Histogram<"result">;
+  private readonly configReloads: Counter<"result">;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -81,6 +82,12 @@ export class AdapterMetrics {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
       registers,
     });
+    this.configReloads = new Counter({
+      name: "prom_hpa_adapter_config_reloads_total",
+      help: "Changes of the rules file seen while running, by result (applied, invalid: refused, failed: not applied yet).",
+      labelNames: ["result"],
+      registers,
+    });
   }
 
   observeRequest(
@@ -97,6 +104,11 @@ export class AdapterMetrics {
 
   authCacheLookup(cache: AuthCache, hit: boolean): void {
     this.authCache.inc({ cache, result: hit ? "hit" : "miss" });
+  }
+
+  /** A changed rules file: applied, refused as invalid, or valid but not applied yet. */
+  configReload(result: "applied" | "invalid" | "failed"): void {
+    this.configReloads.inc({ result });
   }
 
   apiDiscoveryRun(ok: boolean, seconds: number): void {

@@ -58,6 +58,8 @@ export interface RegisteredAdapterOptions {
   timeoutMs?: number;
   /** Default 2s, so new series show up quickly. */
   relistIntervalMs?: number;
+  /** The file `config` came from: watched and reloaded, as the CLI's --config is. */
+  configFile?: { path: string; text: string; pollIntervalMs?: number };
   /** A name for hpaControllerMetricsReader(), when kube-controller-manager's HPA controller reads through it. */
   hpaReaderRole?: string;
 }
@@ -82,6 +84,7 @@ export async function startServingAdapter(
       config: opts.config,
       options: { url: opts.prometheusUrl, timeoutMs: opts.timeoutMs ?? 5_000 },
       relistIntervalMs: opts.relistIntervalMs ?? 2_000,
+      configFile: opts.configFile,
     },
     logger: silentLogger,
   });

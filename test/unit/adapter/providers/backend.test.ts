@@ -318,6 +318,45 @@ describe("Prometheus backend: custom metrics", () => {
   });
 });
 
+describe("Prometheus backend: rules reload", () => {
+  const renamed = (as: string): MetricsDiscoveryConfig => {
+    const r = parseConfig(CONFIG.replace('as: "${1}_per_second"', `as: "\${1}_${as}"`));
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    return r.config;
+  };
+  const names = (b: PrometheusBackend) =>
+    b.custom
+      .listCustomMetrics()
+      .map((m) => m.metric)
+      .sort();
+
+  it("puts new rules in force once their discovery succeeds; the old ones answer meanwhile", async () => {
+    const { fake, backend } = await setup(() => ({
+      body: vector([{ metric: { pod: "web-0" }, value: "1" }]),
+    }));
+    expect(names(backend)).toContain("http_requests_per_second");
+    const healthy = (r: RecordedRequest) =>
+      r.path === "/api/v1/series"
+        ? { body: { status: "success", data: SERIES[r.form.get("match[]") ?? ""] ?? [] } }
+        : { body: vector([{ metric: { pod: "web-0" }, value: "1" }]) };
+    fake.handle(() => ({ status: 503, body: "down" }));
+    expect(await backend.reload(renamed("rate"))).toMatchObject({ ok: false });
+    expect(names(backend)).toContain("http_requests_per_second"); // old rules still in force
+    fake.handle(healthy);
+    expect(await backend.reload(renamed("rate"))).toMatchObject({ ok: true });
+    expect(names(backend)).toContain("http_requests_rate");
+    expect(names(backend)).not.toContain("http_requests_per_second");
+    const r = await backend.custom.getMetricByName({
+      namespace: "shop",
+      groupResource: pods,
+      name: "web-0",
+      metric: "http_requests_rate",
+      metricSelector: "",
+    });
+    expect(r.ok && r.value.value.toString()).toBe("1");
+  });
+});
+
 describe("Prometheus backend: relisting and hooks", () => {
   it("serves metrics that appear and stops serving those that disappear on relist", async () => {
     const { backend } = await setup();
