@@ -16,10 +16,10 @@ import {
 } from "./auth/kube.js";
 import type { Authorizer } from "./auth/types.js";
 import type { MetricsDiscoveryConfig } from "./config/types.js";
-import { KubeClient } from "./kube/client.js";
-import { InformerObjectLister } from "./kube/lister.js";
+import { KubeClient } from "../kube/client.js";
+import { RESTMapper } from "../kube/mapper.js";
+import { InformerObjectLister } from "./cache/lister.js";
 import { checkAdapterPermissions, resourcesNamedByRules } from "./permission-check.js";
-import { DiscoveryResourceMapper } from "./kube/mapper.js";
 import type { ObjectLister, ResourceMapper } from "./provider.js";
 import type { PrometheusOptions } from "./prometheus/options.js";
 import { watchConfigFile, type ConfigReloader } from "./config/reload.js";
@@ -135,11 +135,18 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
 
   try {
     // --- Kubernetes: discovery-backed mapper and informer-backed lister
-    const clientFor = (path: string | undefined): KubeClient =>
-      KubeClient.fromOptions({ kubeconfig: path ?? options.kubeconfig });
-    const listerClient = clientFor(options.listerKubeconfig);
+    const clientFor = async (path: string | undefined): Promise<KubeClient> => {
+      const client = await KubeClient.fromPath(path ?? options.kubeconfig, {
+        connections: 32,
+        timeoutMs: 10_000,
+        userAgent: "prom-hpa-adapter",
+      });
+      if (!client.ok) throw client.error;
+      return client.value;
+    };
+    const listerClient = await clientFor(options.listerKubeconfig);
     stops.push(() => listerClient.close());
-    const mapper = new DiscoveryResourceMapper({
+    const mapper = new RESTMapper({
       client: listerClient,
       logger,
       onRun: (ok, s) => metrics.apiDiscoveryRun(ok, s),
@@ -207,7 +214,7 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
     const authnClient =
       options.authenticationKubeconfig === undefined
         ? listerClient
-        : clientFor(options.authenticationKubeconfig);
+        : await clientFor(options.authenticationKubeconfig);
     if (authnClient !== listerClient) stops.push(() => authnClient.close());
     const authenticator = new DelegatingAuthenticator({
       tokenReviewer: kubeTokenReviewer(authnClient),
@@ -221,7 +228,7 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
         const r = await readAuthenticationConfigMap(authnClient);
         if (!r.ok) {
           logger.warn(
-            { err: r.message },
+            { err: r.error.message },
             "cannot read kube-system/extension-apiserver-authentication; front-proxy and client-certificate authentication wait for it",
           );
           return false;
@@ -238,7 +245,7 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
       const authzClient =
         options.authorizationKubeconfig === undefined
           ? authnClient
-          : clientFor(options.authorizationKubeconfig);
+          : await clientFor(options.authorizationKubeconfig);
       if (authzClient !== authnClient && authzClient !== listerClient) stops.push(() => authzClient.close());
       authorizer = new SubjectAccessReviewAuthorizer({
         reviewer: kubeAccessReviewer(authzClient),

@@ -1,11 +1,18 @@
 // The adapter's start-up permission check: which requirements apply under its flags, which
 // resources its rules name, and which kubeconfig each question is asked with.
 import type { Logger } from "../log/logger.js";
-import { selfSubjectAccessReviewer, selfSubjectReview, type AccessReviewer } from "../rbac/check.js";
+import type { KubeClient } from "../kube/client.js";
+import { loadKubeConfig } from "../kube/config.js";
+import { orThrow } from "../kube/errors.js";
+import {
+  permissionCheckClient,
+  selfSubjectAccessReviewer,
+  selfSubjectReview,
+  type AccessReviewer,
+} from "../rbac/check.js";
 import { adapterPermissions, type GroupResource, type ProgramPermissions } from "../rbac/permissions.js";
 import { ensurePermissions, type PermissionCheckSettings } from "../rbac/startup.js";
 import type { MetricsDiscoveryConfig } from "./config/types.js";
-import { loadKubeConfig } from "./kube/client.js";
 import type { ResourceMapper } from "./provider.js";
 import { resolveResource } from "./rules/resources.js";
 
@@ -69,20 +76,22 @@ export async function checkAdapterPermissions(input: AdapterPermissionCheckInput
       return true;
     }),
   };
-  const listerKc = loadKubeConfig(listerPath);
-  const reviewers = new Map<string, AccessReviewer>();
-  const reviewerFor = (path: string | undefined): AccessReviewer => {
+  const listerKc = orThrow(loadKubeConfig(listerPath));
+  // One client per kubeconfig asked with, opened on first use and closed when the check ends.
+  const clients = new Map<string, Promise<KubeClient>>();
+  const clientFor = (path: string | undefined): Promise<KubeClient> => {
     const key = path ?? "";
-    let r = reviewers.get(key);
-    if (r === undefined) {
-      r =
-        key === (listerPath ?? "")
-          ? selfSubjectAccessReviewer(listerKc)
-          : selfSubjectAccessReviewer(loadKubeConfig(path));
-      reviewers.set(key, r);
+    let c = clients.get(key);
+    if (c === undefined) {
+      c = permissionCheckClient(key === (listerPath ?? "") ? listerKc : orThrow(loadKubeConfig(path)));
+      clients.set(key, c);
     }
-    return r;
+    return c;
   };
+  const reviewerFor =
+    (path: string | undefined): AccessReviewer =>
+    async (check) =>
+      selfSubjectAccessReviewer(await clientFor(path))(check);
   // TokenReviews and the authentication ConfigMap go through the authentication kubeconfig,
   // SubjectAccessReviews through the authorization one, everything else through the lister's.
   const routed: AccessReviewer = (check) => {
@@ -94,11 +103,15 @@ export async function checkAdapterPermissions(input: AdapterPermissionCheckInput
     if (check.group === "authorization.k8s.io") return reviewerFor(authzPath)(check);
     return reviewerFor(listerPath)(check);
   };
-  await ensurePermissions(listerKc, "adapter", {
-    ...input.settings,
-    reviewer: input.settings.reviewer ?? routed,
-    whoAmI: input.settings.whoAmI ?? selfSubjectReview(listerKc),
-    permissions,
-    logger: input.logger,
-  });
+  try {
+    await ensurePermissions(listerKc, "adapter", {
+      ...input.settings,
+      reviewer: input.settings.reviewer ?? routed,
+      whoAmI: input.settings.whoAmI ?? (async () => selfSubjectReview(await clientFor(listerPath))()),
+      permissions,
+      logger: input.logger,
+    });
+  } finally {
+    for (const c of clients.values()) await c.then((client) => client.close()).catch(() => undefined);
+  }
 }

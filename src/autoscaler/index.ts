@@ -4,20 +4,20 @@
 // queue, finish in-flight syncs, release the lease, flush Events, stop the informers.
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { KubeConfig } from "@kubernetes/client-node";
+import { KubeClient } from "../kube/client.js";
+import { KubeConfig, loadKubeConfig } from "../kube/config.js";
+import { RESTMapper } from "../kube/mapper.js";
 import { createLogger, type Logger } from "../log/logger.js";
 import { ensurePermissions, type PermissionCheckSettings } from "../rbac/startup.js";
 import { withDefaults, type ControllerSettings } from "./algorithm/index.js";
 import { isOwned, parseOwnershipAnnotation } from "./controller/annotations.js";
 import { systemClock, type Clock } from "./controller/clock.js";
 import { HpaController } from "./controller/controller.js";
-import { Discovery } from "./kube/discovery.js";
-import { KubeEventRecorder } from "./kube/events.js";
-import { KubeHpaWriter } from "./kube/hpa.js";
-import { HpaInformer, PodInformer } from "./kube/informers.js";
-import { KubeLeaseStore } from "./kube/lease.js";
-import { KubeRest } from "./kube/rest.js";
-import { KubeScaleClient } from "./kube/scale.js";
+import { KubeEventRecorder } from "./api/events.js";
+import { KubeHpaWriter } from "./api/hpa.js";
+import { HpaInformer, PodInformer } from "./api/informers.js";
+import { KubeLeaseStore } from "./api/lease.js";
+import { KubeScaleClient } from "./api/scale.js";
 import { LeaderElector } from "./leader/election.js";
 import { ApiMetricsClient } from "./metrics/client.js";
 import { startHealthServer } from "./server.js";
@@ -100,14 +100,9 @@ export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<
   let kc: KubeConfig;
   if (options.kubeconfig instanceof KubeConfig) kc = options.kubeconfig;
   else {
-    kc = new KubeConfig();
-    try {
-      if (typeof options.kubeconfig === "string") kc.loadFromFile(options.kubeconfig);
-      else kc.loadFromDefault();
-    } catch (err) {
-      throw new Error(`kubeconfig ${typeof options.kubeconfig === "string" ? options.kubeconfig : "(default)"}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    if (kc.getCurrentCluster() === null) throw new Error("kubeconfig: no current cluster (set a context or pass --kubeconfig)");
+    const loaded = loadKubeConfig(options.kubeconfig);
+    if (!loaded.ok) throw loaded.error;
+    kc = loaded.value;
   }
   if (options.checkPermissions !== undefined && options.checkPermissions !== false) {
     await ensurePermissions(kc, "autoscaler", {
@@ -119,15 +114,19 @@ export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<
       ...(options.leaderElection ? { namespace: options.leaderElection.leaseNamespace ?? "kube-system" } : {}),
     });
   }
-  const http = await KubeRest.fromKubeConfig(kc, { connections: options.apiConnections ?? 2 * concurrentSyncs + 4 });
-  const discovery = new Discovery(http);
+  const client = await KubeClient.fromKubeConfig(kc, {
+    connections: options.apiConnections ?? 2 * concurrentSyncs + 4,
+    userAgent: "prom-hpa-autoscaler",
+  });
+  if (!client.ok) throw client.error;
+  const http = client.value;
+  const discovery = new RESTMapper({ client: http, logger: log });
   const telemetry = new Telemetry({ dryRun, defaultMetrics: true });
   const events = new KubeEventRecorder(http, clock, log);
 
   // the informer's handlers are wired before the controller exists
   const late: { controller?: HpaController } = {};
   const hpaInformer = new HpaInformer(
-    kc,
     http,
     { namespaces, labelSelector: options.hpaSelector },
     {
@@ -136,7 +135,7 @@ export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<
     },
     log,
   );
-  const podInformer = new PodInformer(kc, http, namespaces, log);
+  const podInformer = new PodInformer(http, namespaces, log);
   const ctl = new HpaController({
     clock,
     log,

@@ -1,7 +1,9 @@
 // Start-up self-check: ask the API server (SelfSubjectAccessReview) about every permission a
 // program needs and name each one it lacks, instead of failing later with a bare 403.
-import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { z } from "zod";
+import { KubeClient } from "../kube/client.js";
+import type { KubeConfig } from "../kube/config.js";
+import { orThrow } from "../kube/errors.js";
 import {
   checksOf,
   permissionsFor,
@@ -62,12 +64,12 @@ const ssarResponseSchema = z.object({
     .optional(),
 });
 
-/** A reviewer that creates SelfSubjectAccessReviews with the given client configuration. */
-export function selfSubjectAccessReviewer(kubeConfig: KubeConfig): AccessReviewer {
-  const api = kubeConfig.makeApiClient(AuthorizationV1Api);
+/** A reviewer that creates SelfSubjectAccessReviews with the given client. */
+export function selfSubjectAccessReviewer(client: KubeClient): AccessReviewer {
   return async (check) => {
-    const raw: unknown = await api.createSelfSubjectAccessReview({
-      body: {
+    const answer = await client.post(
+      "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+      {
         apiVersion: "authorization.k8s.io/v1",
         kind: "SelfSubjectAccessReview",
         spec: {
@@ -81,15 +83,22 @@ export function selfSubjectAccessReviewer(kubeConfig: KubeConfig): AccessReviewe
           },
         },
       },
-    });
-    const parsed = ssarResponseSchema.safeParse(raw);
-    if (!parsed.success || parsed.data.status === undefined) {
-      throw new Error("SelfSubjectAccessReview answered without a status");
-    }
-    const { allowed, reason, evaluationError } = parsed.data.status;
+      ssarResponseSchema,
+    );
+    // A review that could not be asked rejects: reviewPermissions reports it per check.
+    const status = orThrow(answer).status;
+    if (status === undefined) throw new Error("SelfSubjectAccessReview answered without a status");
+    const { allowed, reason, evaluationError } = status;
     const why = [reason, evaluationError].filter((s): s is string => s !== undefined && s !== "").join("; ");
     return { allowed, ...(why !== "" ? { reason: why } : {}) };
   };
+}
+
+/** A client for the permission check's few requests (closed by the caller). */
+export async function permissionCheckClient(kubeConfig: KubeConfig): Promise<KubeClient> {
+  return orThrow(
+    await KubeClient.fromKubeConfig(kubeConfig, { connections: 8, userAgent: "prom-hpa-permission-check" }),
+  );
 }
 
 export interface CheckOptions extends PermissionOptions {
@@ -110,13 +119,21 @@ export async function checkPermissions(
   program: ProgramName,
   options: CheckOptions = {},
 ): Promise<PermissionReport> {
-  const reviewer = options.reviewer ?? selfSubjectAccessReviewer(kubeConfig);
-  const whoAmI = options.whoAmI ?? selfSubjectReview(kubeConfig);
-  const [report, user] = await Promise.all([
-    reviewPermissions(permissionsFor(program, options), reviewer, options.concurrency),
-    whoAmI().catch(() => undefined),
-  ]);
-  return user === undefined ? report : { ...report, user };
+  const client =
+    options.reviewer === undefined || options.whoAmI === undefined
+      ? await permissionCheckClient(kubeConfig)
+      : undefined;
+  try {
+    const reviewer = options.reviewer ?? selfSubjectAccessReviewer(client as KubeClient);
+    const whoAmI = options.whoAmI ?? selfSubjectReview(client as KubeClient);
+    const [report, user] = await Promise.all([
+      reviewPermissions(permissionsFor(program, options), reviewer, options.concurrency),
+      whoAmI().catch(() => undefined),
+    ]);
+    return user === undefined ? report : { ...report, user };
+  } finally {
+    await client?.close();
+  }
 }
 
 const selfSubjectReviewSchema = z.object({
@@ -124,13 +141,14 @@ const selfSubjectReviewSchema = z.object({
 });
 
 /** The user name the API server authenticates us as (authentication.k8s.io/v1 SelfSubjectReview). */
-export function selfSubjectReview(kubeConfig: KubeConfig): () => Promise<string | undefined> {
+export function selfSubjectReview(client: KubeClient): () => Promise<string | undefined> {
   return async () => {
-    const api = kubeConfig.makeApiClient(AuthenticationV1Api);
-    const raw: unknown = await api.createSelfSubjectReview({
-      body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
-    });
-    const username = selfSubjectReviewSchema.safeParse(raw).data?.status?.userInfo?.username;
+    const answer = await client.post(
+      "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+      { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
+      selfSubjectReviewSchema,
+    );
+    const username = orThrow(answer).status?.userInfo?.username;
     return username === "" ? undefined : username;
   };
 }

@@ -24,6 +24,7 @@ export type {
 } from "./permissions.js";
 export {
   checkPermissions,
+  permissionCheckClient,
   reviewPermissions,
   selfSubjectAccessReviewer,
   selfSubjectReview,

@@ -1,7 +1,8 @@
 // The start-up gate both programs pass through: run the self-check, log its outcome once, and
 // refuse to start (with an error the CLI prints as is) when a permission is missing or the
 // check cannot be asked at all, rather than failing later with a bare 403.
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeClient } from "../kube/client.js";
+import type { KubeConfig } from "../kube/config.js";
 import type { Logger } from "../log/logger.js";
 import {
   checkPermissions,
@@ -9,6 +10,7 @@ import {
   isFullyPermitted,
   MissingPermissionsError,
   reviewPermissions,
+  permissionCheckClient,
   selfSubjectAccessReviewer,
   selfSubjectReview,
   type CheckOptions,
@@ -134,13 +136,21 @@ async function reviewGiven(
   permissions: ProgramPermissions,
   options: CheckOptions,
 ): Promise<PermissionReport> {
-  const [report, user] = await Promise.all([
-    reviewPermissions(
-      permissions,
-      options.reviewer ?? selfSubjectAccessReviewer(kubeConfig),
-      options.concurrency,
-    ),
-    (options.whoAmI ?? selfSubjectReview(kubeConfig))().catch(() => undefined),
-  ]);
-  return user === undefined ? report : { ...report, user };
+  const client =
+    options.reviewer === undefined || options.whoAmI === undefined
+      ? await permissionCheckClient(kubeConfig)
+      : undefined;
+  try {
+    const [report, user] = await Promise.all([
+      reviewPermissions(
+        permissions,
+        options.reviewer ?? selfSubjectAccessReviewer(client as KubeClient),
+        options.concurrency,
+      ),
+      (options.whoAmI ?? selfSubjectReview(client as KubeClient))().catch(() => undefined),
+    ]);
+    return user === undefined ? report : { ...report, user };
+  } finally {
+    await client?.close();
+  }
 }

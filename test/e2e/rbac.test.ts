@@ -12,6 +12,7 @@ import {
   checkPermissions,
   formatPermissionReport,
   INSTALL,
+  permissionCheckClient,
   reviewPermissions,
   rolesForProgram,
   selfSubjectAccessReviewer,
@@ -148,16 +149,17 @@ describe("a service account lacking one permission", () => {
       ]);
     }
     try {
-      const kc = await serviceAccountKubeConfig(ns.name, "lacking");
+      const client = await permissionCheckClient(await serviceAccountKubeConfig(ns.name, "lacking"));
       // Ask with the real reviewer about the real autoscaler list (Lease in this namespace).
       const permissions = await reviewPermissions(
         {
           ...autoscalerPermissions({ namespace: ns.name }),
           serviceAccount: { namespace: ns.name, name: "lacking" },
         },
-        selfSubjectAccessReviewer(kc),
+        selfSubjectAccessReviewer(client),
       );
-      const report = { ...permissions, user: await selfSubjectReview(kc)() };
+      const report = { ...permissions, user: await selfSubjectReview(client)() };
+      await client.close();
       expect(report.errors).toEqual([]);
       const message = formatPermissionReport(report);
       console.log(message);

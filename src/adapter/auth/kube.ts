@@ -2,7 +2,8 @@
 // kube-system/extension-apiserver-authentication ConfigMap in which kube-apiserver publishes
 // its client CA and front-proxy (requestheader) settings for extension servers.
 import { z } from "zod";
-import type { KubeClient, KubeResult } from "../kube/client.js";
+import type { KubeClient } from "../../kube/client.js";
+import { fail, KubeError, ok, type KubeResult } from "../../kube/errors.js";
 import type { AccessReviewer } from "./authz.js";
 import type { AuthenticationConfig, RequestHeaderConfig, TokenReviewer } from "./authn.js";
 import type { RequestAttributes } from "./types.js";
@@ -31,7 +32,7 @@ export function kubeTokenReviewer(client: KubeClient): TokenReviewer {
       { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token } },
       tokenReviewSchema,
     );
-    if (!r.ok) return { ok: false, message: r.message };
+    if (!r.ok) return { ok: false, message: r.error.message };
     const status = r.value.status;
     if (status?.authenticated !== true || status.user?.username === undefined)
       return { ok: true, authenticated: false, error: status?.error };
@@ -70,7 +71,7 @@ export function kubeAccessReviewer(client: KubeClient): AccessReviewer {
       { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec },
       accessReviewSchema,
     );
-    if (!r.ok) return { ok: false, message: r.message };
+    if (!r.ok) return { ok: false, message: r.error.message };
     const status = r.value.status;
     if (status === undefined) return { ok: false, message: "SubjectAccessReview answered without a status" };
     return {
@@ -126,10 +127,11 @@ export function authenticationConfigFromConfigMap(
       extraHeaderPrefixes: list("requestheader-extra-headers-prefix"),
     };
     for (const v of Object.values(fields))
-      if (typeof v === "string") return { ok: false, message: `extension-apiserver-authentication ${v}` };
+      if (typeof v === "string")
+        return fail(new KubeError("decode", `extension-apiserver-authentication ${v}`));
     config.requestHeader = { clientCA: ca, ...(fields as Omit<RequestHeaderConfig, "clientCA">) };
   }
-  return { ok: true, value: config };
+  return ok(config);
 }
 
 export async function readAuthenticationConfigMap(

@@ -1,5 +1,5 @@
 // The loop's boundary: everything a sync reads from or writes to the cluster, as small
-// interfaces. src/autoscaler/kube and src/autoscaler/metrics implement them on the API;
+// interfaces. src/autoscaler/api and src/autoscaler/metrics implement them on the API;
 // unit tests implement them with fakes.
 import type { CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerStatus, MetricResponse, MetricSpec, Pod } from "../../kube/objects.js";
 import type { ControllerEvent } from "../algorithm/index.js";

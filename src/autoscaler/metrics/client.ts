@@ -13,8 +13,8 @@ import {
 import { labelSelectorAsSelector, selectorToString } from "../../kube/selector.js";
 import type { LabelSelector } from "../../kube/objects.js";
 import type { MetricsClient } from "../controller/ports.js";
-import { parseGroupVersion, type ResourceMapper } from "../kube/discovery.js";
-import { seg, type KubeHttp } from "../kube/rest.js";
+import { seg, type KubeApi } from "../../kube/client.js";
+import { parseGroupVersion, type KindMapper } from "../../kube/mapper.js";
 
 const RESOURCE_API = "/apis/metrics.k8s.io/v1beta1";
 const CUSTOM_API = "/apis/custom.metrics.k8s.io/v1beta2";
@@ -42,8 +42,8 @@ function params(p: Record<string, string>): Record<string, string | undefined> {
 
 export class ApiMetricsClient implements MetricsClient {
   constructor(
-    private readonly http: KubeHttp,
-    private readonly mapper: ResourceMapper,
+    private readonly http: KubeApi,
+    private readonly mapper: KindMapper,
   ) {}
 
   async read(namespace: string, metric: MetricSpec, podSelector: string): Promise<MetricResponse> {
@@ -92,24 +92,21 @@ export class ApiMetricsClient implements MetricsClient {
     if ("error" in metricSelector) return metricSelector;
     const query = params({ metricLabelSelector: metricSelector.text });
     let path: string;
-    try {
-      const { group } = parseGroupVersion(ref.apiVersion);
-      if (ref.kind === "Namespace" && group === "") {
-        // a Namespace object is the HPA's own namespace (a reference cannot leave it)
-        path = `${CUSTOM_API}/namespaces/${seg(namespace)}/metrics/${metricName}`;
-      } else {
-        let resource: string;
-        try {
-          const info = await this.mapper.resolve(ref.apiVersion, ref.kind);
-          resource = info.group === "" ? info.resource : `${info.resource}.${info.group}`;
-        } catch (err) {
-          const gk = group === "" ? ref.kind : `${ref.kind}.${group}`;
-          throw new Error(`unable to map kind ${gk} to resource: ${message(err)}`);
-        }
-        path = `${CUSTOM_API}/namespaces/${seg(namespace)}/${seg(resource)}/${seg(ref.name)}/${metricName}`;
+    const gv = parseGroupVersion(ref.apiVersion);
+    if (!gv.ok) return { error: gv.error.message };
+    const { group } = gv.value;
+    if (ref.kind === "Namespace" && group === "") {
+      // a Namespace object is the HPA's own namespace (a reference cannot leave it)
+      path = `${CUSTOM_API}/namespaces/${seg(namespace)}/metrics/${metricName}`;
+    } else {
+      const info = await this.mapper.restMapping(ref.apiVersion, ref.kind);
+      if (!info.ok) {
+        const gk = group === "" ? ref.kind : `${ref.kind}.${group}`;
+        return { error: `unable to map kind ${gk} to resource: ${info.error.message}` };
       }
-    } catch (err) {
-      return { error: message(err) };
+      const { resource: plural, group: g } = info.value;
+      const resource = g === "" ? plural : `${plural}.${g}`;
+      path = `${CUSTOM_API}/namespaces/${seg(namespace)}/${seg(resource)}/${seg(ref.name)}/${metricName}`;
     }
     return this.get(path, query, (j) => metricValueListSchema.parse(j));
   }
@@ -119,12 +116,9 @@ export class ApiMetricsClient implements MetricsClient {
     query: Record<string, string | undefined>,
     parse: (json: unknown) => T,
   ): Promise<T | { error: string }> {
-    let json: unknown;
-    try {
-      json = await this.http.request("GET", path, { query });
-    } catch (err) {
-      return { error: message(err) };
-    }
+    const answer = await this.http.request("GET", path, { query });
+    if (!answer.ok) return { error: answer.error.message };
+    const json = answer.value;
     try {
       return parse(json);
     } catch (err) {

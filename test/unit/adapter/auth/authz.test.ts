@@ -109,17 +109,19 @@ describe("extension-apiserver-authentication ConfigMap", () => {
   });
 
   it("names the key that is not a JSON array", () => {
-    expect(
-      authenticationConfigFromConfigMap({ ...data, "requestheader-allowed-names": "front-proxy-client" }),
-    ).toEqual({
-      ok: false,
+    const r = authenticationConfigFromConfigMap({
+      ...data,
+      "requestheader-allowed-names": "front-proxy-client",
+    });
+    expect(r.ok ? undefined : { kind: r.error.kind, message: r.error.message }).toEqual({
+      kind: "decode",
       message: "extension-apiserver-authentication requestheader-allowed-names: not JSON",
     });
   });
 
   it("lets flags override single fields", () => {
     const r = authenticationConfigFromConfigMap(data);
-    if (!r.ok) throw new Error(r.message);
+    if (!r.ok) throw r.error;
     const merged = mergeAuthenticationConfig(r.value, { requestHeaderAllowedNames: ["aggregator"] });
     expect(merged.requestHeader?.allowedNames).toEqual(["aggregator"]);
     expect(merged.requestHeader?.clientCA).toBe("PROXY-CA");

@@ -6,7 +6,8 @@ import type { Logger } from "../../log/logger.js";
 import type { ControllerEvent } from "../algorithm/index.js";
 import type { Clock } from "../controller/clock.js";
 import type { EventObjectRef, EventRecorder } from "../controller/ports.js";
-import { isNotFound, seg, type KubeHttp } from "./rest.js";
+import { seg, type KubeApi } from "../../kube/client.js";
+import { isNotFound, orThrow } from "../../kube/errors.js";
 
 export const EVENT_SOURCE_COMPONENT = "horizontal-pod-autoscaler";
 
@@ -42,7 +43,7 @@ export class KubeEventRecorder implements EventRecorder {
   private readonly maxBacklog: number;
 
   constructor(
-    private readonly http: KubeHttp,
+    private readonly http: KubeApi,
     private readonly clock: Clock,
     private readonly log: Logger,
     opts: KubeEventRecorderOptions = {},
@@ -88,21 +89,20 @@ export class KubeEventRecorder implements EventRecorder {
     try {
       const prior = this.seen.get(key);
       if (prior !== undefined) {
-        try {
-          prior.count++;
-          await this.http.request("PATCH", `${base}/${seg(prior.name)}`, {
-            body: { count: prior.count, lastTimestamp: now },
-            patchType: "strategic",
-          });
+        prior.count++;
+        const patched = await this.http.request("PATCH", `${base}/${seg(prior.name)}`, {
+          body: { count: prior.count, lastTimestamp: now },
+          patchType: "strategic",
+        });
+        if (patched.ok) {
           this.touch(key, prior);
           return;
-        } catch (err) {
-          if (!isNotFound(err)) throw err;
-          this.seen.delete(key); // expired or deleted: start a new Event
         }
+        if (!isNotFound(patched.error)) throw patched.error;
+        this.seen.delete(key); // expired or deleted: start a new Event
       }
       const name = `${obj.name}.${(BigInt(this.clock.now()) * 1_000_000n + BigInt(this.seq++ % 1_000_000)).toString(16)}`;
-      await this.http.request("POST", base, {
+      const created = await this.http.request("POST", base, {
         body: {
           apiVersion: "v1",
           kind: "Event",
@@ -126,6 +126,7 @@ export class KubeEventRecorder implements EventRecorder {
           reportingInstance: "",
         },
       });
+      orThrow(created);
       this.touch(key, { name, count: 1, firstTimestamp: now });
     } catch (err) {
       this.log.warn({ err: err instanceof Error ? err.message : String(err), hpa: `${obj.namespace}/${obj.name}`, reason: event.reason }, "could not write event");

@@ -1,18 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { FakeClock } from "../../../src/autoscaler/controller/clock.js";
-import { Discovery } from "../../../src/autoscaler/kube/discovery.js";
-import { KubeEventRecorder } from "../../../src/autoscaler/kube/events.js";
-import { KubeHpaWriter } from "../../../src/autoscaler/kube/hpa.js";
-import { KubeLeaseStore } from "../../../src/autoscaler/kube/lease.js";
-import { KubeScaleClient } from "../../../src/autoscaler/kube/scale.js";
-import { statusError } from "../../../src/autoscaler/kube/rest.js";
-import { ApiMetricsClient } from "../../../src/autoscaler/metrics/client.js";
-import { metricSpecSchema, type MetricSpec } from "../../../src/kube/objects.js";
-import { silentLogger } from "../../../src/log/logger.js";
-import { FakeHttp, status } from "./fake-http.js";
-import { makeHpa } from "./fakes.js";
+import { FakeClock } from "../../../../src/autoscaler/controller/clock.js";
+import { KubeEventRecorder } from "../../../../src/autoscaler/api/events.js";
+import { KubeHpaWriter } from "../../../../src/autoscaler/api/hpa.js";
+import { KubeLeaseStore } from "../../../../src/autoscaler/api/lease.js";
+import { KubeScaleClient } from "../../../../src/autoscaler/api/scale.js";
+import { ApiMetricsClient } from "../../../../src/autoscaler/metrics/client.js";
+import type { KubeApi } from "../../../../src/kube/client.js";
+import { RESTMapper } from "../../../../src/kube/mapper.js";
+import { metricSpecSchema, type MetricSpec } from "../../../../src/kube/objects.js";
+import { silentLogger } from "../../../../src/log/logger.js";
+import { FakeApi, status } from "./fake-api.js";
+import { makeHpa } from "../fakes.js";
 
-function discoveryRoutes(http: FakeHttp): FakeHttp {
+const mapperOn = (client: KubeApi): RESTMapper => new RESTMapper({ client, logger: silentLogger });
+
+function discoveryRoutes(http: FakeApi): FakeApi {
   return http
     .on("GET", "/apis/apps", () => ({ name: "apps", versions: [{ groupVersion: "apps/v1", version: "v1" }], preferredVersion: { groupVersion: "apps/v1", version: "v1" } }))
     .on("GET", "/apis/apps/v1", () => ({
@@ -52,7 +54,7 @@ function discoveryRoutes(http: FakeHttp): FakeHttp {
 const metric = (m: unknown): MetricSpec => metricSpecSchema.parse(m);
 
 describe("metrics client: the paths and parameters kube-controller-manager uses", () => {
-  const http = discoveryRoutes(new FakeHttp())
+  const http = discoveryRoutes(new FakeApi())
     .on("GET", /^\/apis\/metrics\.k8s\.io\//, () => ({ kind: "PodMetricsList", apiVersion: "metrics.k8s.io/v1beta1", items: [] }))
     .on("GET", /^\/apis\/custom\.metrics\.k8s\.io\//, (c) =>
       c.path.includes("/pods/*/")
@@ -63,7 +65,7 @@ describe("metrics client: the paths and parameters kube-controller-manager uses"
           },
     )
     .on("GET", /^\/apis\/external\.metrics\.k8s\.io\//, () => ({ kind: "ExternalMetricValueList", items: [] }));
-  const client = new ApiMetricsClient(http, new Discovery(http));
+  const client = new ApiMetricsClient(http, mapperOn(http));
 
   it("Resource and ContainerResource: PodMetricsList of the pods the scale selects", async () => {
     http.calls.length = 0;
@@ -136,22 +138,22 @@ describe("metrics client: the paths and parameters kube-controller-manager uses"
   });
 
   it("a failed call becomes { error } with the API's message (the algorithm adds upstream's prefix)", async () => {
-    const h = new FakeHttp().on("GET", /external/, () => {
+    const h = new FakeApi().on("GET", /external/, () => {
       throw status(503, "ServiceUnavailable", "the server is currently unable to handle the request");
     });
-    const r = await new ApiMetricsClient(h, new Discovery(h)).read("ns1", metric({ type: "External", external: { metric: { name: "q" }, target: { type: "Value", value: "1" } } }), "");
+    const r = await new ApiMetricsClient(h, mapperOn(h)).read("ns1", metric({ type: "External", external: { metric: { name: "q" }, target: { type: "Value", value: "1" } } }), "");
     expect(r).toEqual({ error: "the server is currently unable to handle the request" });
   });
 
   it("an answer that is not the expected list becomes { error }", async () => {
-    const h = new FakeHttp().on("GET", /metrics\.k8s\.io/, () => ({ kind: "Status", message: "weird" }));
-    const r = await new ApiMetricsClient(h, new Discovery(h)).read("ns1", metric({ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 5 } } }), "");
+    const h = new FakeApi().on("GET", /metrics\.k8s\.io/, () => ({ kind: "Status", message: "weird" }));
+    const r = await new ApiMetricsClient(h, mapperOn(h)).read("ns1", metric({ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 5 } } }), "");
     expect("error" in r && r.error).toMatch(/^unexpected answer from \/apis\/metrics\.k8s\.io\/v1beta1\/namespaces\/ns1\/pods: /);
   });
 
   it("an unknown metric type is an error without any call", async () => {
-    const h = new FakeHttp();
-    const r = await new ApiMetricsClient(h, new Discovery(h)).read("ns1", metric({ type: "CheddarCheese" }), "");
+    const h = new FakeApi();
+    const r = await new ApiMetricsClient(h, mapperOn(h)).read("ns1", metric({ type: "CheddarCheese" }), "");
     expect(r).toEqual({ error: "unknown metric source type 'CheddarCheese': no metrics API is queried" });
     expect(h.calls).toHaveLength(0);
   });
@@ -167,8 +169,8 @@ describe("scale subresource through discovery", () => {
   });
 
   it("Deployment, a custom resource in another version than referenced, and ReplicationController", async () => {
-    const http = discoveryRoutes(new FakeHttp()).on("GET", /\/scale$/, scaleAnswer).on("PUT", /\/scale$/, (c) => c.body);
-    const client = new KubeScaleClient(http, new Discovery(http));
+    const http = discoveryRoutes(new FakeApi()).on("GET", /\/scale$/, scaleAnswer).on("PUT", /\/scale$/, (c) => c.body);
+    const client = new KubeScaleClient(http, mapperOn(http));
     const dep = await client.getScale("ns1", { apiVersion: "apps/v1", kind: "Deployment", name: "web" });
     expect(dep).toMatchObject({ replicas: 3, selector: "app=web" });
     await client.getScale("ns1", { apiVersion: "example.com/v1", kind: "Worker", name: "w" });
@@ -184,25 +186,25 @@ describe("scale subresource through discovery", () => {
   });
 
   it("a kind without a scale subresource or unknown to discovery is a FailedGetScale-worthy error", async () => {
-    const http = discoveryRoutes(new FakeHttp());
-    const client = new KubeScaleClient(http, new Discovery(http));
+    const http = discoveryRoutes(new FakeApi());
+    const client = new KubeScaleClient(http, mapperOn(http));
     await expect(client.getScale("ns1", { apiVersion: "v1", kind: "Service", name: "s" })).rejects.toThrowError("services has no scale subresource");
     await expect(client.getScale("ns1", { apiVersion: "apps/v1", kind: "Nope", name: "s" })).rejects.toThrowError('no matches for kind "Nope" in group "apps"');
     await expect(client.getScale("ns1", { apiVersion: "a/b/c", kind: "Nope", name: "s" })).rejects.toThrowError("unexpected GroupVersion string: a/b/c");
   });
 
   it("the target's NotFound message passes through", async () => {
-    const http = discoveryRoutes(new FakeHttp()).on("GET", /\/scale$/, () => {
+    const http = discoveryRoutes(new FakeApi()).on("GET", /\/scale$/, () => {
       throw status(404, "NotFound", 'deployments.apps "web" not found');
     });
-    await expect(new KubeScaleClient(http, new Discovery(http)).getScale("ns1", { apiVersion: "apps/v1", kind: "Deployment", name: "web" })).rejects.toThrowError(
+    await expect(new KubeScaleClient(http, mapperOn(http)).getScale("ns1", { apiVersion: "apps/v1", kind: "Deployment", name: "web" })).rejects.toThrowError(
       'deployments.apps "web" not found',
     );
   });
 
   it("discovery is cached: many syncs, one discovery call per group/version", async () => {
-    const http = discoveryRoutes(new FakeHttp()).on("GET", /\/scale$/, scaleAnswer);
-    const client = new KubeScaleClient(http, new Discovery(http));
+    const http = discoveryRoutes(new FakeApi()).on("GET", /\/scale$/, scaleAnswer);
+    const client = new KubeScaleClient(http, mapperOn(http));
     await Promise.all(Array.from({ length: 50 }, (_, i) => client.getScale("ns1", { apiVersion: "apps/v1", kind: "Deployment", name: `w${i}` })));
     expect(http.calls.filter((c) => c.path === "/apis/apps/v1")).toHaveLength(1);
   });
@@ -211,7 +213,7 @@ describe("scale subresource through discovery", () => {
 describe("HPA status writes", () => {
   it("re-reads and retries on a conflict, keeping the new status", async () => {
     let puts = 0;
-    const http = new FakeHttp()
+    const http = new FakeApi()
       .on("PUT", "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/a/status", (c) => {
         puts++;
         if (puts < 3) throw status(409, "Conflict", "the object has been modified; please apply your changes to the latest version and try again");
@@ -229,7 +231,7 @@ describe("HPA status writes", () => {
   });
 
   it("gives up after its attempts and reports the conflict", async () => {
-    const http = new FakeHttp()
+    const http = new FakeApi()
       .on("PUT", /\/status$/, () => {
         throw status(409, "Conflict", "the object has been modified");
       })
@@ -239,7 +241,7 @@ describe("HPA status writes", () => {
   });
 
   it("other failures are not retried", async () => {
-    const http = new FakeHttp().on("PUT", /\/status$/, () => {
+    const http = new FakeApi().on("PUT", /\/status$/, () => {
       throw status(403, "Forbidden", "forbidden");
     });
     await expect(new KubeHpaWriter(http).updateStatus(makeHpa("a"), {})).rejects.toThrowError("forbidden");
@@ -247,7 +249,7 @@ describe("HPA status writes", () => {
   });
 
   it("annotations go as a merge patch of metadata only", async () => {
-    const http = new FakeHttp().on("PATCH", /horizontalpodautoscalers\/a$/, () => ({}));
+    const http = new FakeApi().on("PATCH", /horizontalpodautoscalers\/a$/, () => ({}));
     await new KubeHpaWriter(http).patchAnnotations("default", "a", { x: "1", y: null });
     expect(http.calls[0]).toMatchObject({ patchType: "merge", body: { metadata: { annotations: { x: "1", y: null } } } });
   });
@@ -256,7 +258,7 @@ describe("HPA status writes", () => {
 describe("Events", () => {
   it("writes the built-in controller's shape and folds repeats into count/lastTimestamp", async () => {
     const clock = new FakeClock(Date.parse("2026-01-01T00:00:00Z"));
-    const http = new FakeHttp().on("POST", "/api/v1/namespaces/default/events", (c) => c.body).on("PATCH", /\/api\/v1\/namespaces\/default\/events\//, (c) => c.body);
+    const http = new FakeApi().on("POST", "/api/v1/namespaces/default/events", (c) => c.body).on("PATCH", /\/api\/v1\/namespaces\/default\/events\//, (c) => c.body);
     const rec = new KubeEventRecorder(http, clock, silentLogger);
     const ref = { namespace: "default", name: "web", uid: "u1", resourceVersion: "5" };
     rec.record(ref, { type: "Normal", reason: "SuccessfulRescale", message: "New size: 3; reason: cpu resource utilization (percentage of request) above target" });
@@ -282,7 +284,7 @@ describe("Events", () => {
 
   it("starts a new Event when the folded one has expired", async () => {
     const clock = new FakeClock(0);
-    const http = new FakeHttp().on("POST", /events$/, (c) => c.body).on("PATCH", /events\//, () => {
+    const http = new FakeApi().on("POST", /events$/, (c) => c.body).on("PATCH", /events\//, () => {
       throw status(404, "NotFound", "gone");
     });
     const rec = new KubeEventRecorder(http, clock, silentLogger);
@@ -295,7 +297,7 @@ describe("Events", () => {
   });
 
   it("a failed write never throws into the caller", async () => {
-    const http = new FakeHttp().on("POST", /events$/, () => {
+    const http = new FakeApi().on("POST", /events$/, () => {
       throw status(403, "Forbidden", "no");
     });
     const rec = new KubeEventRecorder(http, new FakeClock(0), silentLogger);
@@ -306,7 +308,7 @@ describe("Events", () => {
 
 describe("Lease store", () => {
   it("maps a coordination.k8s.io/v1 Lease to the election record, with MicroTime timestamps", async () => {
-    const http = new FakeHttp()
+    const http = new FakeApi()
       .on("GET", "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/l", () => ({
         metadata: { name: "l", resourceVersion: "9" },
         spec: { holderIdentity: "a", leaseDurationSeconds: 15, acquireTime: "2026-01-01T00:00:00.000000Z", renewTime: "2026-01-01T00:00:10.500000Z", leaseTransitions: 2 },
@@ -323,13 +325,6 @@ describe("Lease store", () => {
   });
 
   it("a missing lease reads as null", async () => {
-    expect(await new KubeLeaseStore(new FakeHttp(), "ns", "l").get()).toBeNull();
-  });
-});
-
-describe("API errors", () => {
-  it("use the Status message when the server sent one, else a client-go-like text", () => {
-    expect(statusError("GET", "/x", 404, { kind: "Status", message: 'deployments.apps "web" not found', reason: "NotFound" }, "").message).toBe('deployments.apps "web" not found');
-    expect(statusError("GET", "/apis/x", 503, undefined, "").message).toBe("the server is currently unable to handle the request (GET /apis/x)");
+    expect(await new KubeLeaseStore(new FakeApi(), "ns", "l").get()).toBeNull();
   });
 });

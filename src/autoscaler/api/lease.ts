@@ -1,7 +1,8 @@
 // The leader-election lease as a coordination.k8s.io/v1 Lease object.
 import { z } from "zod";
 import type { LeaseRecord, LeaseStore, StoredLease } from "../leader/election.js";
-import { isNotFound, seg, type KubeHttp } from "./rest.js";
+import { seg, type KubeApi } from "../../kube/client.js";
+import { isNotFound, orThrow } from "../../kube/errors.js";
 
 const leaseSchema = z.looseObject({
   metadata: z.looseObject({ name: z.string(), resourceVersion: z.string().optional() }),
@@ -42,7 +43,7 @@ export class KubeLeaseStore implements LeaseStore {
   private readonly path: string;
 
   constructor(
-    private readonly http: KubeHttp,
+    private readonly http: KubeApi,
     private readonly namespace: string,
     private readonly name: string,
   ) {
@@ -66,19 +67,16 @@ export class KubeLeaseStore implements LeaseStore {
   }
 
   async get(): Promise<StoredLease | null> {
-    try {
-      return toStored(await this.http.request("GET", `${this.path}/${seg(this.name)}`));
-    } catch (err) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
+    const r = await this.http.request("GET", `${this.path}/${seg(this.name)}`);
+    if (!r.ok && isNotFound(r.error)) return null;
+    return toStored(orThrow(r));
   }
 
   async create(record: LeaseRecord): Promise<StoredLease> {
-    return toStored(await this.http.request("POST", this.path, { body: this.body(record) }));
+    return toStored(orThrow(await this.http.request("POST", this.path, { body: this.body(record) })));
   }
 
   async update(record: LeaseRecord, resourceVersion: string): Promise<StoredLease> {
-    return toStored(await this.http.request("PUT", `${this.path}/${seg(this.name)}`, { body: this.body(record, resourceVersion) }));
+    return toStored(orThrow(await this.http.request("PUT", `${this.path}/${seg(this.name)}`, { body: this.body(record, resourceVersion) })));
   }
 }

@@ -1,10 +1,95 @@
-// ObjectLister over metadata reflectors: the first request for a resource starts its
-// list+watch and waits (bounded) for the first list; every later request reads the cache.
+// ObjectLister over metadata caches: the first request for a resource starts its list+watch
+// and waits (bounded) for the first list; every later request reads the cache.
+import { z } from "zod";
+import type { KubeClient } from "../../kube/client.js";
+import { Reflector, type RawObject } from "../../kube/reflector.js";
 import type { Logger } from "../../log/logger.js";
 import { parseSelector, selectorMatches, type ParsedSelector } from "../../kube/selector.js";
 import type { GroupResource, ObjectLister, ResourceMapper, Result, SelectorString } from "../provider.js";
-import type { KubeClient } from "./client.js";
-import { MetadataReflector, type ObjectMeta } from "./reflector.js";
+
+export interface ObjectMeta {
+  name: string;
+  namespace: string; // "" for cluster-scoped objects
+  labels: Readonly<Record<string, string>>;
+}
+
+// Only metadata is kept: the server sends PartialObjectMetadata when it can (full objects otherwise).
+const LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+const WATCH_ACCEPT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
+const labelsSchema = z.record(z.string(), z.string()).nullable().optional();
+
+/** Name, namespace and labels of one resource's objects, per namespace, from a reflector. */
+export class MetadataCache {
+  private readonly byNamespace = new Map<string, Map<string, ObjectMeta>>();
+  private readonly reflector: Reflector;
+
+  constructor(options: { client: KubeClient; path: string; logger: Logger }) {
+    const upsert = (obj: RawObject): void => {
+      const meta = toMeta(obj);
+      let m = this.byNamespace.get(meta.namespace);
+      if (m === undefined) this.byNamespace.set(meta.namespace, (m = new Map()));
+      m.set(meta.name, meta);
+    };
+    this.reflector = new Reflector({
+      ...options,
+      listAccept: LIST_ACCEPT,
+      watchAccept: WATCH_ACCEPT,
+      handlers: {
+        add: upsert,
+        update: upsert,
+        delete: (obj) => {
+          const ns = obj.metadata.namespace ?? "";
+          const m = this.byNamespace.get(ns);
+          m?.delete(obj.metadata.name);
+          if (m?.size === 0) this.byNamespace.delete(ns);
+        },
+      },
+    });
+  }
+
+  get synced(): boolean {
+    return this.reflector.synced;
+  }
+
+  get lastError(): string | undefined {
+    return this.reflector.lastError?.message;
+  }
+
+  start(): void {
+    this.reflector.start();
+  }
+
+  stop(): Promise<void> {
+    return this.reflector.stop();
+  }
+
+  waitForSync(timeoutMs: number): Promise<boolean> {
+    return this.reflector.waitForSync(timeoutMs);
+  }
+
+  /** Objects in `namespace`, or in every namespace when undefined. */
+  *objects(namespace?: string): Iterable<ObjectMeta> {
+    if (namespace !== undefined) {
+      const m = this.byNamespace.get(namespace);
+      if (m !== undefined) yield* m.values();
+      return;
+    }
+    for (const m of this.byNamespace.values()) yield* m.values();
+  }
+
+  get(namespace: string, name: string): ObjectMeta | undefined {
+    return this.byNamespace.get(namespace)?.get(name);
+  }
+}
+
+function toMeta(obj: RawObject): ObjectMeta {
+  const labels = labelsSchema.safeParse(obj.metadata.labels);
+  return {
+    name: obj.metadata.name,
+    namespace: obj.metadata.namespace ?? "",
+    labels: (labels.success ? labels.data : undefined) ?? {},
+  };
+}
 
 export interface InformerListerOptions {
   client: KubeClient;
@@ -15,13 +100,13 @@ export interface InformerListerOptions {
 }
 
 export class InformerObjectLister implements ObjectLister {
-  private readonly reflectors = new Map<string, MetadataReflector>();
+  private readonly reflectors = new Map<string, MetadataCache>();
   private readonly selectors = new Map<string, ParsedSelector | string>();
 
   constructor(private readonly options: InformerListerOptions) {}
 
   /** Starts watching a resource ahead of the first request (pods, at start-up). */
-  warm(groupResource: GroupResource): Result<MetadataReflector> {
+  warm(groupResource: GroupResource): Result<MetadataCache> {
     return this.reflectorFor(groupResource);
   }
 
@@ -32,7 +117,7 @@ export class InformerObjectLister implements ObjectLister {
   }
 
   stop(): void {
-    for (const r of this.reflectors.values()) r.stop();
+    for (const r of new Set(this.reflectors.values())) void r.stop();
     this.reflectors.clear();
   }
 
@@ -77,7 +162,7 @@ export class InformerObjectLister implements ObjectLister {
     return p;
   }
 
-  private reflectorFor(groupResource: GroupResource): Result<MetadataReflector> {
+  private reflectorFor(groupResource: GroupResource): Result<MetadataCache> {
     const k = key(groupResource);
     const existing = this.reflectors.get(k);
     if (existing !== undefined) return { ok: true, value: existing };
@@ -105,11 +190,7 @@ export class InformerObjectLister implements ObjectLister {
       gr.group === ""
         ? `/api/${mapping.version}/${gr.resource}`
         : `/apis/${gr.group}/${mapping.version}/${gr.resource}`;
-    const reflector = new MetadataReflector({
-      client: this.options.client,
-      path,
-      logger: this.options.logger,
-    });
+    const reflector = new MetadataCache({ client: this.options.client, path, logger: this.options.logger });
     reflector.start();
     this.reflectors.set(canonical, reflector);
     if (canonical !== k) this.reflectors.set(k, reflector);

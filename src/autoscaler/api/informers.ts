@@ -1,80 +1,30 @@
-// Informer caches of HPAs and pods (client-node's ListWatch: one list, then a watch), so a sync
-// never lists anything. Objects are parsed with zod once, when they arrive; pods are kept per
-// namespace and selected with a cached parsed selector.
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
+// Informer caches of HPAs and pods (the shared reflector: a paged list, then a watch), so a
+// sync never lists anything. Objects are parsed with zod once, when they arrive; pods are kept
+// per namespace and selected with a cached parsed selector.
+import { seg, type KubeClient } from "../../kube/client.js";
 import { horizontalPodAutoscalerSchema, podSchema, type Pod } from "../../kube/objects.js";
+import { Reflector, type RawObject, type ReflectorHandlers } from "../../kube/reflector.js";
 import type { Logger } from "../../log/logger.js";
 import type { CachedHpa, HpaLister, PodLister } from "../controller/ports.js";
-import { seg, type KubeHttp } from "./rest.js";
 import { parseSelector, selectorMatches, type ParsedSelector } from "../../kube/selector.js";
 
-type Raw = KubernetesObject & { metadata?: { name?: string; namespace?: string } };
+type Raw = RawObject;
 
-export interface InformerHandlers<T> {
-  add?(obj: T): void;
-  update?(obj: T): void;
-  delete?(obj: T): void;
+/** One reflector per collection path (cluster-wide or one namespace each). */
+function reflectors(
+  client: KubeClient,
+  paths: string[],
+  labelSelector: string | undefined,
+  handlers: ReflectorHandlers,
+  logger: Logger,
+): Reflector[] {
+  return paths.map((path) => new Reflector({ client, path, labelSelector, handlers, logger, initialBackoffMs: 500 }));
 }
 
-/** One list+watch of one collection path (cluster-wide or one namespace), restarted after errors. */
-class RestartingInformer {
-  private readonly lw: ListWatch<Raw>;
-  private stopped = false;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private failures = 0;
-
-  constructor(
-    kc: KubeConfig,
-    http: KubeHttp,
-    readonly path: string,
-    labelSelector: string | undefined,
-    handlers: InformerHandlers<Raw>,
-    private readonly log: Logger,
-  ) {
-    const list = async () =>
-      (await http.request("GET", path, { query: { labelSelector: labelSelector === "" ? undefined : labelSelector }, timeoutMs: 120_000 })) as KubernetesListObject<Raw>;
-    this.lw = new ListWatch<Raw>(path, new Watch(kc), list, false, labelSelector === "" ? undefined : labelSelector);
-    if (handlers.add) this.lw.on("add", handlers.add);
-    if (handlers.update) this.lw.on("update", handlers.update);
-    if (handlers.delete) this.lw.on("delete", handlers.delete);
-    this.lw.on("connect", () => {
-      this.failures = 0;
-    });
-    this.lw.on("error", (err: unknown) => this.restartLater(err));
-  }
-
-  /** List and watch again after a growing delay (a failed list or watch, or a watch that could not start). */
-  private restartLater(err: unknown): void {
-    if (this.stopped) return;
-    this.failures++;
-    const delay = Math.min(30_000, 500 * 2 ** Math.min(this.failures, 6));
-    this.log.warn({ path: this.path, err: err instanceof Error ? err.message : String(err), retryInMs: delay }, "informer failed; restarting");
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    this.restartTimer = setTimeout(() => {
-      if (!this.stopped) this.lw.start().catch((e: unknown) => this.restartLater(e));
-    }, delay);
-    this.restartTimer.unref();
-  }
-
-  /**
-   * Resolves once a list has been delivered (the cache is synced). ListWatch reports a failed
-   * list through its error callback rather than by rejecting, so "synced" is a list's
-   * resourceVersion having arrived; the error callback restarts it meanwhile.
-   */
-  async start(): Promise<void> {
-    try {
-      await this.lw.start();
-    } catch (err) {
-      this.restartLater(err);
-    }
-    while (!this.stopped && this.lw.latestResourceVersion() === "") await new Promise((r) => setTimeout(r, 100));
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    await this.lw.stop();
-  }
+/** Starts every reflector and resolves once each has listed (its cache is synced). */
+async function startAll(rs: Reflector[]): Promise<void> {
+  for (const r of rs) r.start();
+  await Promise.all(rs.map((r) => r.waitForSync()));
 }
 
 function key(ns: string | undefined, name: string | undefined): string {
@@ -89,11 +39,10 @@ export interface HpaInformerOptions {
 /** HPAs, parsed; handlers get the `namespace/name` key. */
 export class HpaInformer implements HpaLister {
   private readonly byKey = new Map<string, CachedHpa>();
-  private readonly informers: RestartingInformer[];
+  private readonly informers: Reflector[];
 
   constructor(
-    kc: KubeConfig,
-    http: KubeHttp,
+    client: KubeClient,
     opts: HpaInformerOptions,
     handlers: { changed(key: string, before: CachedHpa | undefined, after: CachedHpa): void; deleted(key: string): void },
     log: Logger,
@@ -117,7 +66,7 @@ export class HpaInformer implements HpaLister {
       this.byKey.delete(k);
       handlers.deleted(k);
     };
-    this.informers = paths.map((p) => new RestartingInformer(kc, http, p, opts.labelSelector, { add: upsert, update: upsert, delete: remove }, log));
+    this.informers = reflectors(client, paths, opts.labelSelector, { add: upsert, update: upsert, delete: remove }, log);
   }
 
   get(namespace: string, name: string): CachedHpa | undefined {
@@ -131,7 +80,7 @@ export class HpaInformer implements HpaLister {
   }
 
   async start(): Promise<void> {
-    await Promise.all(this.informers.map((i) => i.start()));
+    await startAll(this.informers);
   }
   async stop(): Promise<void> {
     await Promise.all(this.informers.map((i) => i.stop()));
@@ -142,9 +91,9 @@ export class HpaInformer implements HpaLister {
 export class PodInformer implements PodLister {
   private readonly byNamespace = new Map<string, Map<string, Pod>>();
   private readonly selectors = new Map<string, ParsedSelector | null>();
-  private readonly informers: RestartingInformer[];
+  private readonly informers: Reflector[];
 
-  constructor(kc: KubeConfig, http: KubeHttp, namespaces: string[], log: Logger) {
+  constructor(client: KubeClient, namespaces: string[], log: Logger) {
     const paths = namespaces.length === 0 ? ["/api/v1/pods"] : namespaces.map((ns) => `/api/v1/namespaces/${seg(ns)}/pods`);
     const upsert = (raw: Raw) => {
       const parsed = podSchema.safeParse(raw);
@@ -160,7 +109,7 @@ export class PodInformer implements PodLister {
     const remove = (raw: Raw) => {
       this.byNamespace.get(raw.metadata?.namespace ?? "")?.delete(raw.metadata?.name ?? "");
     };
-    this.informers = paths.map((p) => new RestartingInformer(kc, http, p, undefined, { add: upsert, update: upsert, delete: remove }, log));
+    this.informers = reflectors(client, paths, undefined, { add: upsert, update: upsert, delete: remove }, log);
   }
 
   list(namespace: string, selector: string): Pod[] {
@@ -179,7 +128,7 @@ export class PodInformer implements PodLister {
   }
 
   async start(): Promise<void> {
-    await Promise.all(this.informers.map((i) => i.start()));
+    await startAll(this.informers);
   }
   async stop(): Promise<void> {
     await Promise.all(this.informers.map((i) => i.stop()));

@@ -3,8 +3,9 @@ import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../../../src/log/logger.js";
-import { KubeClient } from "../../../../src/adapter/kube/client.js";
-import { InformerObjectLister } from "../../../../src/adapter/kube/lister.js";
+import { InformerObjectLister } from "../../../../src/adapter/cache/lister.js";
+import { KubeClient } from "../../../../src/kube/client.js";
+import { orThrow } from "../../../../src/kube/errors.js";
 import type { ResourceMapper } from "../../../../src/adapter/provider.js";
 
 // A fake API server at the HTTP boundary: pages a pod list, then streams watch events the
@@ -79,13 +80,13 @@ beforeAll(async () => {
     contexts: [{ name: "fake", cluster: "fake", user: "u" }],
     currentContext: "fake",
   });
-  client = new KubeClient(kc);
+  client = orThrow(await KubeClient.fromKubeConfig(kc));
 });
 afterAll(async () => {
   for (const w of watchers.splice(0)) w.end();
   server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
-  client.close();
+  await client.close();
 });
 
 const mapper: ResourceMapper = {
