@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/adapter/config/index.js";
 import type { PodRunner } from "../../scripts/cluster/podrunner/runner.js";
-import { startRegisteredAdapter, type RegisteredAdapter } from "./support/adapter.js";
+import { resourceRulesYaml, startRegisteredAdapter, type RegisteredAdapter } from "./support/adapter.js";
 import { printLogsOnFailure, useCluster } from "./support/cluster.js";
 import { getRaw, sampleDeployment } from "./support/kube.js";
 import { useNamespace } from "./support/namespace.js";
@@ -22,8 +22,9 @@ const rule = (as: string) => `- seriesQuery: 'up{job="pods",namespace!="",pod!="
   name: {matches: "^up$", as: "${as}"}
   metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)'
 `;
-const V1 = `rules:\n${rule("pod_up")}`;
-const V2 = `rules:\n${rule("pod_up")}${rule("pod_alive")}`;
+// resourceRules too: the registration waits for all four APIServices, metrics.k8s.io included.
+const V1 = `rules:\n${rule("pod_up")}${resourceRulesYaml()}`;
+const V2 = `rules:\n${rule("pod_up")}${rule("pod_alive")}${resourceRulesYaml()}`;
 
 function get(
   port: number,
