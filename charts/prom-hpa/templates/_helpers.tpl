@@ -128,3 +128,18 @@ maxUnavailable: {{ .maxUnavailable }}
 unhealthyPodEvictionPolicy: {{ . }}
 {{- end -}}
 {{- end -}}
+
+{{/*
+prometheus-adapter flags prom-hpa's adapter does not take (klog's logging flags, --cert-dir):
+stop at render time rather than leave the pods crash-looping on "unknown option".
+*/}}
+{{- define "prom-hpa.checkExtraArguments" -}}
+{{- range .Values.extraArguments -}}
+{{- $flag := regexFind "^--[a-z-]+" (toString .) -}}
+{{- if has $flag (list "--v" "--vmodule" "--logtostderr" "--alsologtostderr" "--stderrthreshold" "--log-dir" "--log-file" "--log-file-max-size" "--skip-headers" "--add-dir-header" "--one-output" "--skip-log-headers") -}}
+{{- fail (printf "extraArguments: %s is a klog flag of prometheus-adapter; prom-hpa takes --log-level: set logLevel (info, debug, trace or a --v number) instead" $flag) -}}
+{{- else if eq $flag "--cert-dir" -}}
+{{- fail "extraArguments: --cert-dir is not a prom-hpa flag; without tls.enable or certManager.enabled the adapter keeps its self-signed certificate in memory" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}

@@ -455,6 +455,19 @@ ${container.replace(/^ {2}/gm, "")}  seriesFilters:
     ]);
   });
 
+  it("refuses prometheus-adapter's klog flags and --cert-dir in extraArguments, naming the value to use", () => {
+    const error = (arg: string): string => {
+      const r = spawnSync(helmPath, ["template", "prom-hpa", chart, "--set", `extraArguments[0]=${arg}`], {
+        encoding: "utf8",
+      });
+      return r.status === 0 ? "rendered" : r.stderr;
+    };
+    expect(error("--v=6")).toContain("extraArguments: --v is a klog flag of prometheus-adapter");
+    expect(error("--logtostderr=true")).toContain("set logLevel");
+    expect(error("--cert-dir=/tmp/cert")).toContain("extraArguments: --cert-dir is not a prom-hpa flag");
+    expect(error("--prometheus-verb=GET")).toBe("rendered");
+  });
+
   describe("with tls.enable", () => {
     const objects = render(["tls.yaml"]);
     const values = parse(readFileSync(fixture("tls.yaml"), "utf8")) as {
