@@ -444,6 +444,29 @@ ${container.replace(/^ {2}/gm, "")}  seriesFilters:
     expect(apiServiceNames(objects)).toEqual([]);
   });
 
+  it("runs on the host network with the given DNS settings when asked", () => {
+    const spec = at(
+      find(
+        render(
+          [],
+          [
+            "hostNetwork.enabled=true",
+            "dnsPolicy=ClusterFirstWithHostNet",
+            "dnsConfig.searches[0]=my.dns.search.suffix",
+          ],
+        ),
+        "Deployment",
+        "prom-hpa-adapter",
+      ),
+      "spec.template.spec",
+    );
+    expect([at(spec, "hostNetwork"), at(spec, "dnsPolicy"), at(spec, "dnsConfig")]).toEqual([
+      true,
+      "ClusterFirstWithHostNet",
+      { searches: ["my.dns.search.suffix"] },
+    ]);
+  });
+
   it("maps a numeric logLevel (klog --v) to a log level", () => {
     const level = (v: string): string | undefined =>
       adapterArgs(render([], [`logLevel=${v}`])).find((a) => a.startsWith("--log-level="));
