@@ -78,7 +78,7 @@ function kustomizeObjects(file: string): Obj[] {
   return parseAllDocuments(readFileSync(`${root}manifests/${file}`, "utf8")).map((d) => d.toJS() as Obj);
 }
 
-describe.skipIf("error" in helm)("charts/prom-hpa", () => {
+function chartSuite(): void {
   describe("helm lint", () => {
     const files = [
       [],
@@ -631,4 +631,13 @@ ${container.replace(/^ {2}/gm, "")}  seriesFilters:
       expect(at(containers[1], "args")).not.toContain("--leader-elect");
     });
   });
-});
+}
+
+// Without helm every test below would fail on collection; say once why they did not run.
+if ("error" in helm) {
+  describe("charts/prom-hpa", () => {
+    it.skip(`skipped: helm could not be built (${helm.error.split("\n")[0]})`, () => {});
+  });
+} else {
+  describe("charts/prom-hpa", chartSuite);
+}
