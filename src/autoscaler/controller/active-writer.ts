@@ -14,8 +14,8 @@ import { serializeHistory } from "./history.js";
 import type { EventObjectRef, EventRecorder, HpaWriter, ScaleClient } from "./ports.js";
 import type { SyncInputs } from "./read.js";
 import { stableJson } from "./stable-json.js";
+import { errorMessage } from "./error-message.js";
 import {
-  errorMessage,
   FAILED_PERSIST_HISTORY,
   FAILED_UPDATE_STATUS,
   INVALID_SPEC,

@@ -37,7 +37,8 @@ import type {
 import { WorkQueue } from "./queue.js";
 import { readSyncInputs, type SyncInputs, type SyncReaders } from "./read.js";
 import { stableJson } from "./stable-json.js";
-import { errorMessage, INVALID_ANNOTATION, INVALID_SPEC, type SyncWriter } from "./writer.js";
+import { errorMessage } from "./error-message.js";
+import { INVALID_ANNOTATION, INVALID_SPEC, type SyncWriter } from "./writer.js";
 
 export interface ControllerOptions {
   clock: Clock;

@@ -15,7 +15,8 @@ import { DRY_RUN_DECISION_ANNOTATION } from "./annotations.js";
 import type { EventObjectRef, EventRecorder, HpaWriter } from "./ports.js";
 import type { SyncInputs } from "./read.js";
 import { stableJson } from "./stable-json.js";
-import { errorMessage, FAILED_PERSIST_HISTORY, type SyncWriter, type WriteOutcome } from "./writer.js";
+import { errorMessage } from "./error-message.js";
+import { FAILED_PERSIST_HISTORY, type SyncWriter, type WriteOutcome } from "./writer.js";
 
 export interface DryRunWriterOptions {
   log: Logger;

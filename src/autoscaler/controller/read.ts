@@ -5,6 +5,7 @@
 import type { HorizontalPodAutoscaler, MetricResponse, Pod } from "../../kube/objects.js";
 import type { ControllerSettings, HpaHistory, ReconcileInput } from "../algorithm/index.js";
 import { HISTORY_ANNOTATION, readOverrides, type HpaOverrides } from "./annotations.js";
+import { errorMessage } from "./error-message.js";
 import { parseHistory } from "./history.js";
 import type { CurrentScale, EventObjectRef, MetricsClient, PodLister, ScaleClient } from "./ports.js";
 
@@ -52,10 +53,6 @@ export interface SyncInputs {
   /** the history annotation as the last leader saved it, and parsed (null if absent or unreadable) */
   savedHistoryText: string | undefined;
   savedHistory: HpaHistory | null;
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 export async function readSyncInputs(

@@ -41,7 +41,3 @@ export interface SyncWriter {
   /** Drop everything remembered (a new term as leader: another replica may have led meanwhile). */
   forgetAll(): void;
 }
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
