@@ -64,7 +64,8 @@ export interface RealNodeOptions {
 
 export class RealNodeSetupError extends SetupError {}
 
-function snapshotter(): "overlayfs" | "native" {
+/** overlayfs where the kernel has it (containerd's default), else the copying snapshotter. */
+export function snapshotter(): "overlayfs" | "native" {
   try {
     return /\toverlay\n/.test(`${readFileSync("/proc/filesystems", "utf8")}\n`) ? "overlayfs" : "native";
   } catch {
@@ -73,7 +74,10 @@ function snapshotter(): "overlayfs" | "native" {
 }
 
 /** Imports an OCI archive into the node's containerd, into the namespace kubelet's CRI uses. */
-export async function importImage(info: RealNodeInfo, archive: string): Promise<void> {
+export async function importImage(
+  info: Pick<RealNodeInfo, "ctr" | "containerdSocket" | "snapshotter">,
+  archive: string,
+): Promise<void> {
   await run(info.ctr, [
     "--address",
     info.containerdSocket,
