@@ -346,12 +346,13 @@ export function fromDelegateAnswer(name: string, answer: DelegateAnswer): Result
         },
       };
     default:
+      // Its 5xx message may name its own backends' addresses: logged, not passed on.
       return {
         ok: false,
         error: {
           kind: "Unavailable",
-          message: `delegate ${name} unavailable: ${said}`,
-          cause: `HTTP ${answer.status}`,
+          message: `delegate ${name} unavailable (HTTP ${answer.status})`,
+          cause: said,
         },
       };
   }
