@@ -1,5 +1,6 @@
 // startAdapter: the whole adapter in-process — HTTPS server, delegated authn/authz, API
 // discovery + informer caches, and the Prometheus backend — for the CLI, tests and the demo.
+import { readFile } from "node:fs/promises";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
@@ -15,14 +16,17 @@ import {
   type AuthenticationOverrides,
 } from "./auth/kube.js";
 import type { Authorizer } from "./auth/types.js";
-import type { MetricsDiscoveryConfig } from "./config/types.js";
+import type { DelegateConfig, MetricsDiscoveryConfig } from "./config/types.js";
+import { createDelegateTransport } from "./delegates/client.js";
+import { DelegatingProvider } from "./delegates/provider.js";
+import { compileRoute } from "./delegates/routing.js";
 import { KubeClient } from "../kube/client.js";
 import { RESTMapper } from "../kube/mapper.js";
 import { InformerObjectLister } from "./cache/lister.js";
 import { checkAdapterPermissions, resourcesNamedByRules } from "./permission-check.js";
 import type { ObjectLister, ResourceMapper } from "./provider.js";
 import type { PrometheusOptions } from "./prometheus/options.js";
-import { createPrometheusBackend } from "./providers/index.js";
+import { createPrometheusBackend, createPrometheusBackends } from "./providers/index.js";
 import type { ServedAPIs } from "./server/discovery.js";
 import { answerClientError, MAX_HEADER_BYTES } from "./server/client-error.js";
 import { createRequestHandler, type Providers } from "./server/handler.js";
@@ -46,6 +50,8 @@ export interface MetricsBackend extends Providers {
   ready?(): boolean;
   /** False when the backend cannot answer metrics.k8s.io (no resourceRules). */
   servesResourceMetrics?: boolean;
+  /** Parts failing without failing readiness (secondary Prometheus backends), one line each. */
+  warnings?(): string[];
 }
 
 export interface AdapterOptions {
@@ -73,6 +79,15 @@ export interface AdapterOptions {
     logger: Logger;
     metrics: AdapterMetrics;
   }) => MetricsBackend;
+  /**
+   * Our front-proxy client certificate and key (PEM files) for forwarding to the config's
+   * delegates: signed by the CA the delegates trust for request headers (the cluster's
+   * front-proxy CA), with a CN in their allowed names. Required when the config has delegates.
+   */
+  delegateClientCertFile?: string;
+  delegateClientKeyFile?: string;
+  /** How often the delegates' discovery lists are fetched; default 30 s. */
+  delegateRefreshIntervalMs?: number;
   /** Which API groups to serve; default all three (metrics.k8s.io only with resourceRules). */
   apis?: Partial<ServedAPIs>;
 
@@ -114,6 +129,50 @@ export interface RunningAdapter {
   /** The same answer /readyz gives. */
   ready(): boolean;
   stop(): Promise<void>;
+}
+
+function hasBackends(config: MetricsDiscoveryConfig): boolean {
+  return (config.backends?.length ?? 0) > 0;
+}
+
+function joinWarnings(lines: string[]): string | undefined {
+  return lines.length === 0 ? undefined : lines.join("; ");
+}
+
+async function createDelegatingProvider(
+  ours: MetricsBackend,
+  configs: DelegateConfig[],
+  options: AdapterOptions,
+  logger: Logger,
+): Promise<DelegatingProvider> {
+  if (options.delegateClientCertFile === undefined || options.delegateClientKeyFile === undefined) {
+    throw new Error(
+      "the config has delegates: give --delegate-client-cert-file and --delegate-client-key-file (a client certificate the delegates trust for front-proxy headers)",
+    );
+  }
+  const readPem = async (path: string, flag: string): Promise<string> => {
+    try {
+      return await readFile(path, "utf8");
+    } catch (err) {
+      throw new Error(`${flag} ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  const clientCert = {
+    certPem: await readPem(options.delegateClientCertFile, "--delegate-client-cert-file"),
+    keyPem: await readPem(options.delegateClientKeyFile, "--delegate-client-key-file"),
+  };
+  const delegates = await Promise.all(
+    configs.map(async (c) => ({
+      route: compileRoute(c),
+      transport: await createDelegateTransport(c, clientCert),
+    })),
+  );
+  return new DelegatingProvider({
+    ours,
+    delegates,
+    refreshIntervalMs: options.delegateRefreshIntervalMs,
+    logger: logger.child({ component: "delegates" }),
+  });
 }
 
 export async function startAdapter(options: AdapterOptions): Promise<RunningAdapter> {
@@ -168,7 +227,18 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
     // --- metrics backend
     let backend: MetricsBackend;
     if (options.backend !== undefined) backend = options.backend({ mapper, lister, logger, metrics });
-    else if (options.prometheus !== undefined) {
+    else if (options.prometheus !== undefined && hasBackends(options.prometheus.config)) {
+      backend = await createPrometheusBackends({
+        config: options.prometheus.config,
+        prometheus: options.prometheus.options,
+        relistIntervalMs: options.prometheus.relistIntervalMs,
+        metricsMaxAgeMs: options.prometheus.metricsMaxAgeMs,
+        mapper,
+        lister,
+        logger: logger.child({ component: "backend" }),
+        metrics: metrics.backendHooks(),
+      });
+    } else if (options.prometheus !== undefined) {
       backend = createPrometheusBackend({
         config: options.prometheus.config,
         prometheus: options.prometheus.options,
@@ -180,8 +250,30 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
         metrics: metrics.backendHooks(),
       });
     } else throw new Error("startAdapter: give `prometheus` (config and Prometheus options) or `backend`");
+    const delegateConfigs = options.prometheus?.config.delegates ?? [];
+    let delegating: DelegatingProvider | undefined;
+    if (delegateConfigs.length > 0) {
+      delegating = await createDelegatingProvider(backend, delegateConfigs, options, logger);
+      const ours = backend;
+      backend = {
+        custom: delegating,
+        external: delegating,
+        resource: ours.resource,
+        start: async () => ours.start?.(),
+        stop: async () => ours.stop?.(),
+        ready: () => ours.ready?.() ?? true,
+        warnings: () => ours.warnings?.() ?? [],
+      };
+      if (ours.servesResourceMetrics !== undefined)
+        backend.servesResourceMetrics = ours.servesResourceMetrics;
+    }
     await backend.start?.();
     stops.push(async () => backend.stop?.());
+    if (delegating !== undefined) {
+      const d = delegating;
+      await d.start();
+      stops.push(() => d.stop());
+    }
     const apis: ServedAPIs = {
       custom: options.apis?.custom ?? true,
       external: options.apis?.external ?? true,
@@ -249,7 +341,17 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
           backend.ready === undefined || backend.ready()
             ? undefined
             : "series discovery has not succeeded or Prometheus is not answering",
+        warning: () => joinWarnings(backend.warnings?.() ?? []),
       },
+      ...(delegating === undefined
+        ? []
+        : [
+            {
+              name: "delegates",
+              check: () => undefined,
+              warning: () => joinWarnings(delegating!.warnings()),
+            },
+          ]),
       { name: "shutdown", check: () => (shuttingDown ? "shutting down" : undefined) },
     ];
     const isReady = (): boolean => readyz.every((c) => c.check() === undefined);

@@ -36,6 +36,11 @@ export interface PrometheusBackendOptions {
   now?: () => Date;
   /** A ready-made client instead of one built from `prometheus` (tests, benchmarks). */
   client?: PrometheusClient;
+  /**
+   * Where each rule sits in the config file ("rules[3]"), for messages, when `config` holds a
+   * subset of the file's rules (one backend's); default their index in `config`.
+   */
+  rulePaths?: { rules: string[]; externalRules: string[] };
 }
 
 export interface PrometheusBackend {
@@ -103,9 +108,10 @@ export function createPrometheusBackend(options: PrometheusBackendOptions): Prom
   };
 
   const { config, mapper, lister } = options;
-  const rules = config.rules.map((r, i) => new CompiledRule(`rules[${i}]`, r, mapper));
+  const paths = options.rulePaths;
+  const rules = config.rules.map((r, i) => new CompiledRule(paths?.rules[i] ?? `rules[${i}]`, r, mapper));
   const externalRules = config.externalRules.map(
-    (r, i) => new CompiledRule(`externalRules[${i}]`, r, mapper),
+    (r, i) => new CompiledRule(paths?.externalRules[i] ?? `externalRules[${i}]`, r, mapper),
   );
   const rr = config.resourceRules;
   const resourceRules = rr

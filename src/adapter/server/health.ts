@@ -7,6 +7,8 @@ import type { HealthEndpoint } from "./routes.js";
 export interface HealthCheck {
   name: string;
   check(): string | undefined;
+  /** Something wrong that does not fail the check (shown with ?verbose), or undefined. */
+  warning?(): string | undefined;
 }
 
 export interface HealthChecks {
@@ -39,7 +41,7 @@ export function runHealth(
     if (one === undefined) return undefined;
     selected = [one];
   }
-  const results = selected.map((c) => ({ name: c.name, failure: c.check() }));
+  const results = selected.map((c) => ({ name: c.name, failure: c.check(), warning: c.warning?.() }));
   const failed = results.some((r) => r.failure !== undefined);
   const verbose = query?.has("verbose") ?? false;
   if (only !== undefined) {
@@ -50,7 +52,11 @@ export function runHealth(
   }
   if (!failed && !verbose) return { code: 200, body: "ok" };
   const lines = results.map((r) =>
-    r.failure === undefined ? `[+]${r.name} ok` : `[-]${r.name} failed: reason withheld`,
+    r.failure !== undefined
+      ? `[-]${r.name} failed: reason withheld`
+      : r.warning !== undefined
+        ? `[+]${r.name} ok (warning: ${r.warning})`
+        : `[+]${r.name} ok`,
   );
   for (const name of excluded) {
     lines.push(
