@@ -18,7 +18,12 @@ import { freePort } from "../../scripts/cluster/ports.js";
 import { startProcess, type Component } from "../../scripts/cluster/process.js";
 import { okProbe } from "../../scripts/cluster/http.js";
 import { prometheusArgs } from "../../scripts/cluster/render.js";
-import { startRegisteredAdapter, startServingAdapter, type RegisteredAdapter } from "./support/adapter.js";
+import {
+  resourceRulesYaml,
+  startRegisteredAdapter,
+  startServingAdapter,
+  type RegisteredAdapter,
+} from "./support/adapter.js";
 import { printLogsOnFailure, useCluster } from "./support/cluster.js";
 import { getRaw } from "./support/kube.js";
 import { useNamespace } from "./support/namespace.js";
@@ -160,6 +165,7 @@ externalRules:
   resources: {namespaced: false}
   metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>})'
   backend: tenant-b
+${resourceRulesYaml()}
 `),
       extra: {
         delegateClientCertFile: cluster.info.pki.frontProxyClient.certFile,
