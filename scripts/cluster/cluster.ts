@@ -7,7 +7,8 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ApiException, CoreV1Api, type V1Node } from "@kubernetes/client-node";
-import { ensureKubeBinaries, findPrometheus, runRoot } from "./binaries.js";
+import { ensureKubeBinaries, runRoot } from "./binaries.js";
+import { DEFAULT_BACKEND, ensureBackend, type PrometheusBackend } from "./backends.js";
 import {
   connectCluster,
   PORT_NAMES,
@@ -35,6 +36,7 @@ import {
   kwokNode,
   prometheusArgs,
   prometheusConfig,
+  victoriaMetricsArgs,
   schedulerArgs,
   type HpaControllerFlags,
 } from "./render.js";
@@ -63,6 +65,8 @@ export interface ClusterOptions {
   ports?: Partial<Record<PortName, number>>;
   /** Run folder (default `<repo>/.run/<timestamp>`). */
   runDir?: string;
+  /** What answers the Prometheus HTTP API (default: Debian's Prometheus 2.42 on PATH). */
+  prometheus?: PrometheusBackend;
   /** Prometheus scrape interval in whole seconds (default 2). */
   scrapeIntervalSeconds?: number;
   /** Per-component health timeouts in ms. */
@@ -121,7 +125,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
 
   // Fail fast on a bad setup before anything starts: ports, Prometheus, then the (maybe long) build.
   const ports = await allocatePorts(PORT_NAMES, opts.ports ?? {});
-  const prometheusBin = findPrometheus();
+  const backend = opts.prometheus ?? DEFAULT_BACKEND;
+  const prometheusBin = await ensureBackend(backend);
   const binDir = await ensureKubeBinaries();
   // HPA flags are checked before any process starts.
   if (!hpaController && opts.hpaFlags !== undefined && Object.keys(opts.hpaFlags).length > 0) {
@@ -204,6 +209,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     controllerManagerKubeconfigPath: kcmKubeconfig,
     apiserverUrl,
     prometheusUrl: `http://127.0.0.1:${ports.prometheus}`,
+    prometheusBackend: backend,
     sdDir,
     caCertPath: pki.ca.certFile,
     frontProxyCaCertPath: pki.frontProxyCa.certFile,
@@ -228,14 +234,15 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       promConfig,
       prometheusConfig({ scrapeIntervalSeconds: opts.scrapeIntervalSeconds ?? 2, sdDir }),
     );
+    const promInputs = {
+      configFile: promConfig,
+      dataDir: join(runDir, "prometheus", "data"),
+      port: ports.prometheus,
+    };
     const prometheus = launch(
       "prometheus",
       prometheusBin,
-      prometheusArgs({
-        configFile: promConfig,
-        dataDir: join(runDir, "prometheus", "data"),
-        port: ports.prometheus,
-      }),
+      backend === "victoriametrics" ? victoriaMetricsArgs(promInputs) : prometheusArgs(promInputs),
     );
     await Promise.all([
       healthy(etcd, {
