@@ -27,5 +27,5 @@ for b in $backends; do bash scripts/backends/build.sh "$b" >/dev/null; done
 npx vitest run --project e2e
 for b in $backends; do
   echo "== e2e adapter against $b"
-  PROM_HPA_E2E_BACKEND=$b npx vitest run --project e2e test/e2e/adapter.test.ts
+  PROM_HPA_E2E_BACKEND=$b npx vitest run --project e2e test/e2e/adapter.test.ts test/e2e/utf8-names.test.ts
 done
