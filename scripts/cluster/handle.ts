@@ -52,6 +52,8 @@ export interface ClusterInfo {
   controllerManagerKubeconfigPath: string;
   apiserverUrl: string;
   prometheusUrl: string;
+  /** What answers at prometheusUrl (scripts/cluster/backends.ts); absent means Debian's Prometheus. */
+  prometheusBackend?: string;
   /** Prometheus file_sd folder the pod runners write into. */
   sdDir: string;
   /** CA of the apiserver's serving certificate and of client certificates. */

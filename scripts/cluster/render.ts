@@ -310,6 +310,28 @@ export function prometheusArgs(i: PrometheusInputs): string[] {
   ];
 }
 
+/**
+ * VictoriaMetrics single-node in Prometheus' place: it scrapes the same config with its own
+ * promscrape and answers the Prometheus HTTP API on the same port.
+ */
+export function victoriaMetricsArgs(i: PrometheusInputs): string[] {
+  return [
+    `-promscrape.config=${i.configFile}`,
+    // The config is Prometheus' own: VM has no rules (evaluation_interval) and polls file_sd
+    // files on its own timer (refresh_interval), so it skips those two fields.
+    "-promscrape.config.strictParse=false",
+    `-storageDataPath=${i.dataDir}`,
+    `-httpListenAddr=127.0.0.1:${i.port}`,
+    "-retentionPeriod=1d",
+    // The file_sd target lists are re-read on this timer.
+    "-promscrape.fileSDCheckInterval=2s",
+    // By default the newest 30s are hidden from queries (for late samples in clusters); tests
+    // read what was just scraped, as from Prometheus.
+    "-search.latencyOffset=0s",
+    "-loggerLevel=WARN",
+  ];
+}
+
 export interface PrometheusConfigInputs {
   scrapeIntervalSeconds: number;
   /** Folder the pod runners write their file_sd target lists into. */
