@@ -25,7 +25,11 @@ backends=${PROM_HPA_E2E_BACKENDS-prometheus3}
 echo "== e2e (installing and building the local control plane and backends when missing)"
 bash scripts/install-deps.sh
 bash scripts/kube/build.sh >/dev/null
+# The real node's kubelet, containerd and CNI plugins (about 8 minutes cold, containerd 6 of them).
+bash scripts/kube/build-node.sh >/dev/null
 for b in $backends; do bash scripts/backends/build.sh "$b" >/dev/null; done
+echo "== the replica calculator against kube-controller-manager v1.37.2's, linked in a Go program"
+npm run -s differential -- --oracle go --cases 2000 --seed 1 --show 1
 npx vitest run --project e2e
 for b in $backends; do
   echo "== e2e adapter against $b"
