@@ -3,7 +3,7 @@ import { parseConfig } from "../../../../src/adapter/config/load.js";
 import type { MetricsDiscoveryConfig } from "../../../../src/adapter/config/types.js";
 import type { PrometheusClient, PromResult } from "../../../../src/adapter/prometheus/client.js";
 import type { SeriesLabels } from "../../../../src/adapter/prometheus/schema.js";
-import { SeriesDiscovery, buildRegistry } from "../../../../src/adapter/rules/discovery.js";
+import { SeriesDiscovery, buildRegistry } from "../../../../src/adapter/rules/series-discovery.js";
 import { CompiledRule } from "../../../../src/adapter/rules/rule.js";
 import { fakeMapper } from "./fake-kube.js";
 
