@@ -106,6 +106,9 @@ export interface PromSample {
 
 export interface HpaControllerHandle {
   logFile: string;
+  pid: number;
+  /** its secure port (/healthz, /metrics) on 127.0.0.1 */
+  port: number;
   stop(): Promise<void>;
 }
 
@@ -243,5 +246,5 @@ async function startExtraHpaController(
     await component.stop();
     throw err;
   }
-  return { logFile, stop: () => component.stop() };
+  return { logFile, pid: component.pid, port, stop: () => component.stop() };
 }

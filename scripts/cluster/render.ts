@@ -106,6 +106,11 @@ export interface HpaControllerFlags {
   cpuInitializationPeriodSeconds?: number;
   /** --horizontal-pod-autoscaler-initial-readiness-delay (upstream default 30s). */
   initialReadinessDelaySeconds?: number;
+  /** --concurrent-horizontal-pod-autoscaler-syncs (upstream default 5). */
+  concurrentSyncs?: number;
+  /** --kube-api-qps and --kube-api-burst of the whole controller-manager (upstream 20 and 30). */
+  kubeApiQps?: number;
+  kubeApiBurst?: number;
 }
 
 export const BASE_CONTROLLERS = [
@@ -165,6 +170,15 @@ export function hpaFlagArgs(flags: HpaControllerFlags = {}): string[] {
       `${prefix}initial-readiness-delay=${seconds("initialReadinessDelaySeconds", flags.initialReadinessDelaySeconds)}`,
     );
   }
+  const whole = (field: string, v: number | undefined, flag: string) => {
+    if (v === undefined) return;
+    if (!Number.isInteger(v) || v < 1)
+      throw new Error(`hpaFlags.${field} must be a whole number >= 1, got ${v}`);
+    out.push(`--${flag}=${v}`);
+  };
+  whole("concurrentSyncs", flags.concurrentSyncs, "concurrent-horizontal-pod-autoscaler-syncs");
+  whole("kubeApiQps", flags.kubeApiQps, "kube-api-qps");
+  whole("kubeApiBurst", flags.kubeApiBurst, "kube-api-burst");
   return out;
 }
 
