@@ -36,6 +36,12 @@ export interface Decision {
   /** KCM's outcomes within the window, in time order */
   kcm: string[];
   agreed: boolean;
+  /**
+   * within `fluxMs` after a step began or KCM resized the target: pods and samples were still
+   * moving (a new pod without samples yet, a counter with one scrape), so the two syncs may have
+   * read different inputs
+   */
+  inFlux: boolean;
 }
 
 export interface SyncComparison {
@@ -56,6 +62,7 @@ export function compareSyncs(
   kcm: readonly SyncRecord[],
   windowMs: number,
   stepOf: (at: number) => number,
+  flux: { stepStarts: readonly number[]; fluxMs: number } = { stepStarts: [], fluxMs: 0 },
 ): SyncComparison {
   const byHpa = new Map<string, SyncRecord[]>();
   for (const r of kcm) byHpa.set(r.hpa, [...(byHpa.get(r.hpa) ?? []), r]);
@@ -70,7 +77,12 @@ export function compareSyncs(
     }
     const mine = outcomeText(o.outcome);
     const theirs = near.map((k) => outcomeText(k.outcome));
+    const changes = [
+      ...flux.stepStarts,
+      ...(byHpa.get(o.hpa) ?? []).filter((k) => k.outcome.kind === "rescale").map((k) => k.at),
+    ];
     decisions.push({
+      inFlux: changes.some((c) => o.at >= c && o.at - c <= flux.fluxMs),
       hpa: o.hpa,
       step: stepOf(o.at),
       at: o.at,
