@@ -69,7 +69,10 @@ async function main(): Promise<void> {
   const int = (v: string) => Number.parseInt(v, 10);
   const program = new Command("differential")
     .addOption(
-      new Option("--oracle <kind>", "the oracle to compare with: kube-controller-manager on the local cluster, or the Go replica calculator")
+      new Option(
+        "--oracle <kind>",
+        "the oracle to compare with: kube-controller-manager on the local cluster, or the Go replica calculator",
+      )
         .choices(["cluster", "go"])
         .default("cluster"),
     )
@@ -77,7 +80,10 @@ async function main(): Promise<void> {
     .option("--steps <n>", "cluster: steps of metric levels and pod disturbances", int, 5)
     .option("--seeds <n>", "cluster: seeds run one after another, from --seed", int, 1)
     .option("--step-seconds <n>", "cluster: seconds each step lasts", int, 24)
-    .option("--cluster <file>", "cluster: a running cluster's cluster.json (npm run cluster:up) instead of a fresh one")
+    .option(
+      "--cluster <file>",
+      "cluster: a running cluster's cluster.json (npm run cluster:up) instead of a fresh one",
+    )
     .option("--cases <n>", "random cases", (v) => Number.parseInt(v, 10), 1000)
     .option("--seed <s>", "PRNG seed; the same seed gives the same cases", (v) => Number.parseInt(v, 10), 1)
     .option("--no-succeeded", "generate no pods in phase Succeeded (the known deviation)")

@@ -124,7 +124,8 @@ function kvs(rest: string): Map<string, string> {
   return out;
 }
 
-const COMPUTE_FAILED = /^failed to compute desired number of replicas based on listed metrics for \w+\/([^/]+)\/(\S+): (.*)$/s;
+const COMPUTE_FAILED =
+  /^failed to compute desired number of replicas based on listed metrics for \w+\/([^/]+)\/(\S+): (.*)$/s;
 
 /**
  * kube-controller-manager's sync outcomes in `namespace` from its log at -v=4 (horizontal.go:
@@ -137,7 +138,15 @@ export function parseKcmLog(text: string, namespace: string, year: number): Sync
     const m = KLOG_LINE.exec(line);
     if (!m) continue;
     const [, , mo, d, h, mi, s, us, msg, rest] = m;
-    const at = new Date(year, Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Math.floor(Number(us) / 1000)).getTime();
+    const at = new Date(
+      year,
+      Number(mo) - 1,
+      Number(d),
+      Number(h),
+      Number(mi),
+      Number(s),
+      Math.floor(Number(us) / 1000),
+    ).getTime();
     const f = kvs(rest ?? "");
     if (msg === "Decided not to scale") {
       const [, ns, name] = /^\w+\/([^/]+)\/(.+)$/.exec(f.get("scaleTarget") ?? "") ?? [];

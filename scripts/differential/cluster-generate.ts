@@ -89,12 +89,18 @@ function metricSpec(rng: Rng, v: ClusterVariant, app: string): object {
     case "ContainerResource/Utilization":
     case "ContainerResource/AverageValue": {
       const name = rng.pick(["cpu", "memory"] as const);
-      return { type: "ContainerResource", containerResource: { name, container: "web", target: resource(name) } };
+      return {
+        type: "ContainerResource",
+        containerResource: { name, container: "web", target: resource(name) },
+      };
     }
     case "Pods/AverageValue":
       return {
         type: "Pods",
-        pods: { metric: { name: "e2e_load" }, target: { type: "AverageValue", averageValue: milli(UNIT.load * factor) } },
+        pods: {
+          metric: { name: "e2e_load" },
+          target: { type: "AverageValue", averageValue: milli(UNIT.load * factor) },
+        },
       };
     case "Object/Value":
     case "Object/AverageValue":
@@ -141,11 +147,18 @@ function stepPlan(rng: Rng, families: Set<Family>, maxReplicas: number, canBeZer
   for (const f of families) {
     // now and then a family is not served for a step: each metric of it fails
     if (rng.chance(0.08)) continue;
-    const u = canBeZero && (f === "object" || f === "queue") && rng.chance(0.2) ? 0 : rng.next() * (maxReplicas + 1);
+    const u =
+      canBeZero && (f === "object" || f === "queue") && rng.chance(0.2) ? 0 : rng.next() * (maxReplicas + 1);
     levels[f] = Math.round(u * UNIT[f] * 1000) / 1000;
   }
   const some = (p: number) => (rng.chance(p) ? 1 : 0);
-  return { levels, missingPods: some(0.2), unready: some(0.2), justStarted: some(0.2), deletePods: some(0.15) };
+  return {
+    levels,
+    missingPods: some(0.2),
+    unready: some(0.2),
+    justStarted: some(0.2),
+    deletePods: some(0.15),
+  };
 }
 
 export function generateHpa(rng: Rng, name: string, steps: number): HpaCase {
@@ -160,7 +173,8 @@ export function generateHpa(rng: Rng, name: string, steps: number): HpaCase {
         target: { type: "AverageValue", averageValue: "100m" },
       },
     });
-  const objectOrExternal = unserved || variants.some((v) => v.startsWith("Object") || v.startsWith("External"));
+  const objectOrExternal =
+    unserved || variants.some((v) => v.startsWith("Object") || v.startsWith("External"));
   const minReplicas = objectOrExternal && rng.chance(0.35) ? 0 : rng.int(1, 2);
   const maxReplicas = Math.max(minReplicas, 1) + rng.int(1, 5);
   const behavior = rng.chance(0.6)

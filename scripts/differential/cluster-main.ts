@@ -38,7 +38,10 @@ export function renderReport(r: SeedReport): string {
       cond ? (cond.agreed ? "same" : `ours ${cond.ours} | kcm ${cond.kcm}`) : "-",
     ]);
   }
-  return textTable(["hpa", "step", "agreed", "ours (dry-run)", "kube-controller-manager", "conditions at step end"], rows);
+  return textTable(
+    ["hpa", "step", "agreed", "ours (dry-run)", "kube-controller-manager", "conditions at step end"],
+    rows,
+  );
 }
 
 export function disagreements(r: SeedReport): string[] {
@@ -51,7 +54,9 @@ export function disagreements(r: SeedReport): string[] {
       ),
     ...r.conditions
       .filter((c) => !c.agreed)
-      .map((c) => `seed ${r.seed} ${c.hpa} end of step ${c.step + 1}: conditions ours ${c.ours}; KCM ${c.kcm}`),
+      .map(
+        (c) => `seed ${r.seed} ${c.hpa} end of step ${c.step + 1}: conditions ours ${c.ours}; KCM ${c.kcm}`,
+      ),
   ];
 }
 
@@ -60,7 +65,10 @@ export async function runClusterDifferential(o: ClusterDifferentialOptions): Pro
   let stop = async () => {};
   if (o.cluster) cluster = connectCluster(JSON.parse(readFileSync(o.cluster, "utf8")) as ClusterInfo);
   else {
-    const started = await startCluster({ hpaController: false, onProgress: (m) => console.error(`[cluster] ${m}`) });
+    const started = await startCluster({
+      hpaController: false,
+      onProgress: (m) => console.error(`[cluster] ${m}`),
+    });
     cluster = started;
     stop = () => started.stop();
   }
@@ -71,7 +79,10 @@ export async function runClusterDifferential(o: ClusterDifferentialOptions): Pro
   try {
     for (let seed = o.seed; seed < o.seed + o.seeds; seed++) {
       const scenario = generateScenario(seed, o.hpas, o.steps);
-      const r = await runScenario(cluster, scenario, { stepSeconds: o.stepSeconds, progress: (l) => console.error(l) });
+      const r = await runScenario(cluster, scenario, {
+        stepSeconds: o.stepSeconds,
+        progress: (l) => console.error(l),
+      });
       console.log(`\nseed ${seed} (${r.namespace}), ${r.seconds.toFixed(0)} s:\n${renderReport(r)}`);
       console.log(
         `seed ${seed}: ${r.decisions.length} sync decisions + ${r.conditions.length} step-end condition checks (${r.conditionsSkipped} step ends skipped: last outcomes differed); ${r.unpaired} syncs of ours had no KCM sync within the window (not counted); we made ${r.anticipated} of KCM's ${r.kcmRescales} rescales ahead of or with it`,

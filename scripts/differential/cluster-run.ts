@@ -19,7 +19,14 @@ import {
   startMetricsEnv,
   type MetricsEnv,
 } from "../../test/e2e/support/autoscaler-env.js";
-import { compareSyncs, outcomeText, parseKcmLog, type Decision, type Outcome, type SyncRecord } from "./cluster-compare.js";
+import {
+  compareSyncs,
+  outcomeText,
+  parseKcmLog,
+  type Decision,
+  type Outcome,
+  type SyncRecord,
+} from "./cluster-compare.js";
 import type { ClusterScenario, HpaCase } from "./cluster-generate.js";
 
 /** Every setting both controllers take, equal on both sides. */
@@ -74,7 +81,9 @@ function ourOutcome(result: ReconcileResult): Outcome {
 }
 
 /** The conditions as `Type=Status/Reason`, in a fixed order (ScaledToZero left out: only at zero). */
-function conditionsText(cs: readonly { type: string; status: string; reason?: string | null }[] | null | undefined): string {
+function conditionsText(
+  cs: readonly { type: string; status: string; reason?: string | null }[] | null | undefined,
+): string {
   return ["AbleToScale", "ScalingActive", "ScalingLimited"]
     .map((t) => {
       const c = cs?.find((x) => x.type === t);
@@ -87,25 +96,40 @@ async function disturb(cluster: ClusterHandle, ns: string, c: HpaCase, step: num
   const plan = c.steps[step];
   if (!plan) return;
   const out = await cluster.kubectl(
-    ["get", "pods", "-l", `app=${c.name}`, "-o", "jsonpath={range .items[?(@.status.phase=='Running')]}{.metadata.name}{'\\n'}{end}"],
+    [
+      "get",
+      "pods",
+      "-l",
+      `app=${c.name}`,
+      "-o",
+      "jsonpath={range .items[?(@.status.phase=='Running')]}{.metadata.name}{'\\n'}{end}",
+    ],
     { namespace: ns },
   );
-  const pods = out.split("\n").filter((p) => p !== "").sort();
+  const pods = out
+    .split("\n")
+    .filter((p) => p !== "")
+    .sort();
   // from the end of the list: the first pods are the ones whose samples go missing
   const pick = (i: number) => pods[pods.length - 1 - i];
   const now = new Date();
   const iso = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");
   const patchStatus = async (pod: string, status: object) =>
     cluster
-      .kubectl(["patch", "pod", pod, "--subresource=status", "--type=strategic", "-p", JSON.stringify({ status })], {
-        namespace: ns,
-      })
+      .kubectl(
+        ["patch", "pod", pod, "--subresource=status", "--type=strategic", "-p", JSON.stringify({ status })],
+        {
+          namespace: ns,
+        },
+      )
       .catch(() => undefined);
   let i = 0;
   for (let n = 0; n < plan.unready; n++, i++) {
     const pod = pick(i);
     if (pod)
-      await patchStatus(pod, { conditions: [{ type: "Ready", status: "False", lastTransitionTime: iso(now) }] });
+      await patchStatus(pod, {
+        conditions: [{ type: "Ready", status: "False", lastTransitionTime: iso(now) }],
+      });
   }
   for (let n = 0; n < plan.justStarted; n++, i++) {
     const pod = pick(i);
@@ -141,7 +165,8 @@ export async function runScenario(
   const conditions: ConditionCheck[] = [];
   try {
     env = await startMetricsEnv(cluster, ns);
-    for (const c of scenario.hpas) env.setLevels(c.name, { ...c.steps[0]?.levels, missingPods: c.steps[0]?.missingPods });
+    for (const c of scenario.hpas)
+      env.setLevels(c.name, { ...c.steps[0]?.levels, missingPods: c.steps[0]?.missingPods });
     await k.apply([
       ...scenario.hpas.map((c) => deployment(c.name, c.initialReplicas)),
       ...scenario.hpas.map((c) => service(c.name)),
@@ -177,7 +202,9 @@ export async function runScenario(
       }
       return outcome;
     };
-    say(`seed ${scenario.seed}: ${scenario.hpas.length} HPAs in ${ns}, setup ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+    say(
+      `seed ${scenario.seed}: ${scenario.hpas.length} HPAs in ${ns}, setup ${((Date.now() - t0) / 1000).toFixed(0)}s`,
+    );
     await k.apply(scenario.hpas.map((c) => hpa(c.name, { name: c.name }, c.spec)));
     const steps = Math.max(...scenario.hpas.map((c) => c.steps.length));
     for (let step = 0; step < steps; step++) {
@@ -214,7 +241,10 @@ export async function runScenario(
   // KCM and ours read the same metrics up to a scrape apart and sync at different instants
   const windowMs = (CLUSTER_SETTINGS.syncPeriodSeconds + 3) * 1000;
   const inRun = (r: SyncRecord) => r.at >= (stepStarts[0] ?? 0) && r.at <= end;
-  const cmp = compareSyncs(ours.filter(inRun), kcm.filter(inRun), windowMs, stepOf, { stepStarts, fluxMs: FLUX_MS });
+  const cmp = compareSyncs(ours.filter(inRun), kcm.filter(inRun), windowMs, stepOf, {
+    stepStarts,
+    fluxMs: FLUX_MS,
+  });
   // A step-end condition check counts only when both sides' last syncs had the same outcome: after
   // KCM's own rescale its AbleToScale says SucceededRescale, which a dry run never writes.
   const lastBefore = (list: SyncRecord[], name: string, at: number) =>
