@@ -111,6 +111,8 @@ export interface HpaControllerFlags {
   /** --kube-api-qps and --kube-api-burst of the whole controller-manager (upstream 20 and 30). */
   kubeApiQps?: number;
   kubeApiBurst?: number;
+  /** klog's -v (4 logs every sync's outcome: "Decided not to scale", read by the cluster differential) */
+  logVerbosity?: number;
 }
 
 export const BASE_CONTROLLERS = [
@@ -144,6 +146,11 @@ function seconds(field: string, value: number): string {
 
 export function hpaFlagArgs(flags: HpaControllerFlags = {}): string[] {
   const out: string[] = [];
+  if (flags.logVerbosity !== undefined) {
+    if (!Number.isInteger(flags.logVerbosity) || flags.logVerbosity < 0)
+      throw new Error(`hpaFlags.logVerbosity must be a whole number >= 0, got ${String(flags.logVerbosity)}`);
+    out.push(`--v=${flags.logVerbosity}`);
+  }
   const prefix = "--horizontal-pod-autoscaler-";
   if (flags.syncPeriodSeconds !== undefined) {
     if (flags.syncPeriodSeconds <= 0)
