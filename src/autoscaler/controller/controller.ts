@@ -102,7 +102,11 @@ export class HpaController {
     };
     // every write to an HPA is remembered, so its next sync waits until the cache has seen it
     const hpas = o.writer;
-    const wroteAt = (namespace: string, name: string, w: { uid?: string | undefined; resourceVersion?: string | undefined } | void) => {
+    const wroteAt = (
+      namespace: string,
+      name: string,
+      w: { uid?: string | undefined; resourceVersion?: string | undefined } | void,
+    ) => {
       if (w) this.consistency.wroteAt(`${namespace}/${name}`, w.uid, w.resourceVersion);
     };
     const writer: HpaWriter = {
@@ -255,7 +259,11 @@ export class HpaController {
     }
     if (stale !== undefined) {
       this.o.log.debug({ hpa: key, ...stale }, "the HPA cache has not seen our last write yet");
-      return { status: "deferred", why: "stale-cache", nextSyncMs: resyncPeriodMs(cached, this.o.syncPeriodMs) };
+      return {
+        status: "deferred",
+        why: "stale-cache",
+        nextSyncMs: resyncPeriodMs(cached, this.o.syncPeriodMs),
+      };
     }
     const started = performance.now();
     try {
@@ -294,7 +302,7 @@ export class HpaController {
       syncPeriodMs: o.syncPeriodMs,
       metricsSelectorHint: this.metricSelectors.get(key),
     });
-    const { namespace, current, now } = inputs;
+    const { now } = inputs;
     if (inputs.metricsSelector !== undefined) this.metricSelectors.set(key, inputs.metricsSelector);
     else this.metricSelectors.delete(key);
 

@@ -5,7 +5,7 @@ import {
   UPSCALE_DELAY_ANNOTATION,
 } from "../../../src/autoscaler/controller/annotations.js";
 import { HpaController } from "../../../src/autoscaler/controller/controller.js";
-import { podSchema } from "../../../src/kube/objects.js";
+import { metricSpecSchema, podSchema } from "../../../src/kube/objects.js";
 import { fakeReconcile, makeController, makeHpa } from "./fakes.js";
 
 const SECOND = 1000;
@@ -252,10 +252,10 @@ describe("one sync", () => {
 
   it("at zero reads metrics only where upstream computes them: the HPA scaled it there itself (ScaledToZero=True)", async () => {
     const h = makeController();
-    const external = {
-      type: "External" as const,
-      external: { metric: { name: "q" }, target: { type: "AverageValue" as const, averageValue: "1" } },
-    };
+    const external = metricSpecSchema.parse({
+      type: "External",
+      external: { metric: { name: "q" }, target: { type: "AverageValue", averageValue: "1" } },
+    });
     const scaledToZero = {
       conditions: [{ type: "ScaledToZero", status: "True" as const, reason: "ScaledToZero", message: "" }],
     };
