@@ -206,7 +206,11 @@ export function registerAutoscalerCommand(program: Command): void {
       "--no-scale-to-zero",
       "turn HPAScaleToZero off: a target at zero replicas is left alone (ScalingDisabled)",
     )
-    .option("--max-backoff <duration>", "longest wait between syncs of an HPA whose syncs fail", "2m")
+    .option(
+      "--max-backoff <duration>",
+      "back off between syncs of an HPA whose syncs fail, doubling its period up to this long; 0 (default) = resync every period whatever happened, as kube-controller-manager",
+      "0",
+    )
     .option("--leader-elect", "run with leader election on a coordination.k8s.io/v1 Lease")
     .option("--leader-elect-lease-name <name>", "name of the Lease", "prom-hpa-autoscaler")
     .option("--leader-elect-lease-namespace <ns>", "namespace of the Lease", "kube-system")

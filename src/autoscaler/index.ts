@@ -56,7 +56,7 @@ export interface AutoscalerOptions {
    * and then (it uses a plain update); off by default.
    */
   dryRunAnnotate?: boolean;
-  /** longest back-off between syncs of a failing HPA (default 2m; never below its sync period) */
+  /** ours: back off between syncs of a failing HPA up to this long (default 0 = off, as upstream; effective only above the sync period) */
   maxBackoffMs?: number;
   /** leader election on a Lease; off when undefined */
   leaderElection?: LeaderElectionOptions;
@@ -94,7 +94,8 @@ export interface AutoscalerHandle {
 
 export const DEFAULT_SYNC_PERIOD_MS = 15_000;
 export const DEFAULT_CONCURRENT_SYNCS = 5;
-export const DEFAULT_MAX_BACKOFF_MS = 120_000;
+/** 0: no back-off; every HPA is synced at its period whatever happened, as upstream */
+export const DEFAULT_MAX_BACKOFF_MS = 0;
 export const DEFAULT_METRICS_WINDOW_MS = 1000;
 
 export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<AutoscalerHandle> {

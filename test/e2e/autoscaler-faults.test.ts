@@ -244,7 +244,7 @@ describe("faults: our autoscaler reports upstream's conditions and Events and ca
           type: "ScalingActive",
           status: "False",
           reason: "AmbiguousSelector",
-          message: /are controlled by multiple HPAs/,
+          message: /are controlled by more than one HPA/,
         },
       ],
       "f-amb2": [{ type: "ScalingActive", status: "False", reason: "AmbiguousSelector" }],

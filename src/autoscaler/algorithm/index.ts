@@ -2,6 +2,7 @@
 export {
   reconcile,
   applyScaleResult,
+  needsMetricComputation,
   type ReconcileInput,
   type ReconcileResult,
   type ControllerEvent,

@@ -276,7 +276,7 @@ function computeReplicasForMetrics(
  * ScaledToZero condition) and that has an Object or External metric (pod metrics need pods) is
  * woken from zero by its metrics.
  */
-function scaleToZeroState(input: ReconcileInput) {
+function scaleToZeroState(input: Pick<ReconcileInput, "hpa" | "settings">) {
   const enabled = input.settings.scaleToZero === true;
   const hasObjectOrExternalMetrics = (input.hpa.spec.metrics ?? []).some(
     (m) => m.type === "Object" || m.type === "External",
@@ -292,6 +292,20 @@ function scaleToZeroState(input: ReconcileInput) {
     /** whether a target at zero still gets its metrics computed */
     computeFromZero: (minReplicas: number) => (minReplicas !== 0 && scaledToZero) || canScaleFromZero,
   };
+}
+
+/**
+ * Whether a sync of this HPA computes its metrics at this size (upstream's needsMetricComputation):
+ * inside [minReplicas, maxReplicas], and at zero only where shouldComputeMetricsForZeroReplicas
+ * says so. The controller reads pods and metrics only then.
+ */
+export function needsMetricComputation(
+  input: Pick<ReconcileInput, "hpa" | "settings">,
+  currentReplicas: number,
+): boolean {
+  const minReplicas = input.hpa.spec.minReplicas ?? 1;
+  if (currentReplicas === 0) return scaleToZeroState(input).computeFromZero(minReplicas);
+  return currentReplicas <= input.hpa.spec.maxReplicas && currentReplicas >= minReplicas;
 }
 
 /** reconcileAutoscaler for one HPA. */

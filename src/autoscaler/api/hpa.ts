@@ -1,37 +1,40 @@
-// Writes to HorizontalPodAutoscaler objects: the status subresource (optimistic, re-read and
-// retried on conflicts) and merge patches of our annotations (no resourceVersion, no conflicts).
+// Writes to HorizontalPodAutoscaler objects: the status subresource (one optimistic update, as
+// upstream's updateStatus: a conflict is reported, not retried) and merge patches of our
+// annotations (no resourceVersion, no conflicts). Each answers the uid and resourceVersion the
+// server wrote, so the loop can wait until its cache has seen its own write.
 // The HpaWriter port rejects on failure: the KubeError is thrown as is.
-import { horizontalPodAutoscalerSchema, type HorizontalPodAutoscaler, type HorizontalPodAutoscalerStatus } from "../../kube/objects.js";
-import type { HpaWriter } from "../controller/ports.js";
+import { z } from "zod";
+import type { HorizontalPodAutoscaler, HorizontalPodAutoscalerStatus } from "../../kube/objects.js";
+import type { HpaWriter, WrittenHpa } from "../controller/ports.js";
 import { seg, type KubeApi } from "../../kube/client.js";
-import { isConflict, orThrow } from "../../kube/errors.js";
+import { orThrow } from "../../kube/errors.js";
 
 export function hpaPath(namespace: string, name: string): string {
   return `/apis/autoscaling/v2/namespaces/${seg(namespace)}/horizontalpodautoscalers/${seg(name)}`;
 }
 
-export class KubeHpaWriter implements HpaWriter {
-  constructor(
-    private readonly http: KubeApi,
-    /** attempts of a status update before giving up on conflicts */
-    private readonly conflictAttempts = 4,
-  ) {}
+const writtenSchema = z.looseObject({
+  metadata: z.looseObject({ uid: z.string().optional(), resourceVersion: z.string().optional() }).optional(),
+});
 
-  async updateStatus(hpa: HorizontalPodAutoscaler, status: HorizontalPodAutoscalerStatus): Promise<void> {
+function written(body: unknown): WrittenHpa {
+  const parsed = writtenSchema.safeParse(body);
+  const meta = parsed.success ? parsed.data.metadata : undefined;
+  return { uid: meta?.uid, resourceVersion: meta?.resourceVersion };
+}
+
+export class KubeHpaWriter implements HpaWriter {
+  constructor(private readonly http: KubeApi) {}
+
+  async updateStatus(hpa: HorizontalPodAutoscaler, status: HorizontalPodAutoscalerStatus): Promise<WrittenHpa> {
     const ns = hpa.metadata.namespace ?? "default";
     const path = `${hpaPath(ns, hpa.metadata.name)}/status`;
-    let current = hpa;
-    for (let attempt = 1; ; attempt++) {
-      const put = await this.http.request("PUT", path, { body: { ...current, apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", status } });
-      if (put.ok) return;
-      if (!isConflict(put.error) || attempt >= this.conflictAttempts) throw put.error;
-      // someone else wrote the HPA since our informer saw it: take theirs, keep our status
-      current = horizontalPodAutoscalerSchema.parse(orThrow(await this.http.request("GET", hpaPath(ns, hpa.metadata.name))));
-    }
+    const body = { ...hpa, apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", status };
+    return written(orThrow(await this.http.request("PUT", path, { body })));
   }
 
-  async patchAnnotations(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void> {
-    orThrow(await this.http.request("PATCH", hpaPath(namespace, name), { body: { metadata: { annotations } }, patchType: "merge" }));
+  async patchAnnotations(namespace: string, name: string, annotations: Record<string, string | null>): Promise<WrittenHpa> {
+    return written(orThrow(await this.http.request("PATCH", hpaPath(namespace, name), { body: { metadata: { annotations } }, patchType: "merge" })));
   }
 
   async patchStatusConditions(namespace: string, name: string, conditions: unknown[]): Promise<void> {

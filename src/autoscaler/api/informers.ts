@@ -40,6 +40,8 @@ export interface HpaInformerOptions {
 export class HpaInformer implements HpaLister {
   private readonly byKey = new Map<string, CachedHpa>();
   private readonly informers: Reflector[];
+  /** namespace → its reflector when watching listed namespaces; undefined = one cluster-wide */
+  private readonly byNamespace: Map<string, Reflector> | undefined;
 
   constructor(
     client: KubeClient,
@@ -67,10 +69,16 @@ export class HpaInformer implements HpaLister {
       handlers.deleted(k);
     };
     this.informers = reflectors(client, paths, opts.labelSelector, { add: upsert, update: upsert, delete: remove }, log);
+    this.byNamespace =
+      opts.namespaces.length === 0 ? undefined : new Map(opts.namespaces.map((ns, i) => [ns, this.informers[i] as Reflector]));
   }
 
   get(namespace: string, name: string): CachedHpa | undefined {
     return this.byKey.get(`${namespace}/${name}`);
+  }
+  lastSyncResourceVersion(namespace: string): string {
+    const r = this.byNamespace === undefined ? this.informers[0] : this.byNamespace.get(namespace);
+    return r?.lastSyncResourceVersion ?? "";
   }
   keys(): string[] {
     return [...this.byKey.keys()];

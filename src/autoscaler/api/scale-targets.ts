@@ -30,10 +30,13 @@ const targetSchema = z.looseObject({
       selector: labelSelectorSchema.nullable().optional(),
     })
     .optional(),
+  status: z.looseObject({ replicas: z.number().nullable().optional() }).nullable().optional(),
 });
 
 interface Entry {
   replicas: number;
+  /** status.replicas, as the scale subresource reports it */
+  statusReplicas: number;
   selector: string;
   /** the replicas we wrote and when, until the watch shows them */
   pending?: { replicas: number; at: number };
@@ -145,7 +148,12 @@ export class ScaleTargetCache implements ScaleClient {
     const entry = this.cached(namespace, target);
     if (entry === undefined) return this.o.fallback.getScale(namespace, target);
     const handle: CachedHandle = { cached: true, namespace, target };
-    return { replicas: entry.replicas, selector: entry.selector, handle };
+    return {
+      replicas: entry.replicas,
+      statusReplicas: entry.statusReplicas,
+      selector: entry.selector,
+      handle,
+    };
   }
 
   async updateScale(current: CurrentScale, replicas: number): Promise<void> {
@@ -165,5 +173,9 @@ function scaleOf(raw: RawObject): Entry | undefined {
   if (!parsed.success) return undefined;
   const selector = labelSelectorAsSelector(parsed.data.spec?.selector);
   if (!selector.ok) return undefined;
-  return { replicas: parsed.data.spec?.replicas ?? 0, selector: selectorToString(selector.selector) };
+  return {
+    replicas: parsed.data.spec?.replicas ?? 0,
+    statusReplicas: parsed.data.status?.replicas ?? 0,
+    selector: selectorToString(selector.selector),
+  };
 }

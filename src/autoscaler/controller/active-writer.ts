@@ -92,6 +92,8 @@ export class ActiveWriter implements SyncWriter {
       try {
         await o.hpas.updateStatus(hpa, result.status);
       } catch (err) {
+        // upstream's updateStatus: one update, a Warning Event on failure, no retry before the next sync
+        this.event(inputs.ref, { type: "Warning", reason: FAILED_UPDATE_STATUS, message: errorMessage(err) });
         errorReasons.push(FAILED_UPDATE_STATUS);
         o.log.warn({ hpa: key, err: errorMessage(err) }, "could not update the HPA status");
       }

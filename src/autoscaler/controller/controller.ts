@@ -1,5 +1,5 @@
 // The control loop: a work queue of HPA keys, each synced every sync period (or its own, by
-// annotation) by a bounded number of workers, with back-off after failed syncs. One sync reads
+// annotation) by a bounded number of workers, whatever the last sync's outcome (requeue.ts). One sync reads
 // (read.ts: the scale subresource, the pods, every metric), computes (the pure algorithm) and
 // writes through the writer picked at construction: active-writer.ts scales and writes the HPA,
 // dry-run-writer.ts only reports what it would have done.
@@ -14,14 +14,9 @@ import {
 } from "../algorithm/index.js";
 import type { Telemetry } from "../telemetry.js";
 import { ActiveWriter } from "./active-writer.js";
-import {
-  DRY_RUN_DECISION_ANNOTATION,
-  HISTORY_ANNOTATION,
-  OVERRIDE_ANNOTATIONS,
-  isOwned,
-  type OwnershipAnnotation,
-} from "./annotations.js";
+import { isOwned, type OwnershipAnnotation } from "./annotations.js";
 import type { Clock } from "./clock.js";
+import { ConsistencyStore } from "./consistency.js";
 import { DryRunWriter } from "./dry-run-writer.js";
 import { HpaSelectors } from "./hpa-selectors.js";
 import type {
@@ -36,7 +31,7 @@ import type {
 } from "./ports.js";
 import { WorkQueue } from "./queue.js";
 import { readSyncInputs, type SyncInputs, type SyncReaders } from "./read.js";
-import { stableJson } from "./stable-json.js";
+import { delayAfterSync, onUpdate, resyncPeriodMs } from "./requeue.js";
 import { errorMessage } from "./error-message.js";
 import { INVALID_ANNOTATION, INVALID_SPEC, type SyncWriter } from "./writer.js";
 
@@ -60,7 +55,10 @@ export interface ControllerOptions {
    * (a plain update) conflicts now and then; off by default.
    */
   dryRunAnnotate?: boolean;
-  /** the longest wait between syncs of a failing HPA (never shorter than its sync period) */
+  /**
+   * Ours, off unless above the sync period: back off between syncs of a failing HPA up to this
+   * long. Upstream (and the default) syncs every HPA at its period whatever happened.
+   */
   maxBackoffMs: number;
   ownership?: OwnershipAnnotation | undefined;
   /** the algorithm; replaceable in tests */
@@ -70,7 +68,9 @@ export interface ControllerOptions {
 
 export type SyncOutcome =
   | { status: "synced"; ok: boolean; errorReasons: string[]; nextSyncMs: number; result?: ReconcileResult }
-  | { status: "skipped"; why: "gone" | "not-owned" };
+  | { status: "skipped"; why: "gone" | "not-owned" }
+  /** StaleControllerConsistencyHPA: the cache has not seen our last write yet; tried again next period */
+  | { status: "deferred"; why: "stale-cache"; nextSyncMs: number };
 
 export class HpaController {
   private queue: WorkQueue;
@@ -82,6 +82,7 @@ export class HpaController {
   /** key → the selector the last sync read metrics with (metrics of the next sync start early with it) */
   private readonly metricSelectors = new Map<string, string>();
   private readonly selectors = new HpaSelectors();
+  private readonly consistency = new ConsistencyStore();
   private readonly readers: SyncReaders;
   /** where a sync's result goes: the cluster, or (dry-run) Events and memory only */
   private readonly out: SyncWriter;
@@ -93,19 +94,46 @@ export class HpaController {
       scales: o.scales,
       pods: o.pods,
       metrics: o.metrics,
-      overlapping: (namespace, name, pods) => this.selectors.overlapping(namespace, name, pods),
+      // upstream's validateAndParseSelector: record the selector, then match; a deleted HPA matches nothing
+      overlapping: (namespace, name, pods, selector) =>
+        this.selectors.putIfPresent(namespace, name, selector)
+          ? this.selectors.overlapping(namespace, name, pods)
+          : [],
+    };
+    // every write to an HPA is remembered, so its next sync waits until the cache has seen it
+    const hpas = o.writer;
+    const wroteAt = (
+      namespace: string,
+      name: string,
+      w: { uid?: string | undefined; resourceVersion?: string | undefined } | void,
+    ) => {
+      if (w) this.consistency.wroteAt(`${namespace}/${name}`, w.uid, w.resourceVersion);
+    };
+    const writer: HpaWriter = {
+      updateStatus: async (hpa, status) => {
+        const w = await hpas.updateStatus(hpa, status);
+        wroteAt(hpa.metadata.namespace ?? "default", hpa.metadata.name, w);
+        return w;
+      },
+      patchAnnotations: async (namespace, name, annotations) => {
+        const w = await hpas.patchAnnotations(namespace, name, annotations);
+        wroteAt(namespace, name, w);
+        return w;
+      },
+      patchStatusConditions: (namespace, name, conditions) =>
+        hpas.patchStatusConditions(namespace, name, conditions),
     };
     this.out = o.dryRun
       ? new DryRunWriter({
           log: o.log,
-          hpas: o.writer,
+          hpas: writer,
           events: o.events,
           annotate: o.dryRunAnnotate === true,
         })
       : new ActiveWriter({
           log: o.log,
           scales: o.scales,
-          hpas: o.writer,
+          hpas: writer,
           events: o.events,
           applyScaleResult: o.applyScaleResult ?? algorithmApplyScaleResult,
         });
@@ -129,8 +157,10 @@ export class HpaController {
     this.out.forgetAll();
     this.failures.clear();
     this.metricSelectors.clear();
+    this.selectors.clear();
+    this.consistency.clearAll();
     this.queue = new WorkQueue(this.o.clock);
-    for (const key of this.o.hpas.keys()) this.queue.add(key);
+    for (const key of this.o.hpas.keys()) this.enqueue(key);
     const n = Math.max(1, this.o.concurrentSyncs);
     this.workers = Array.from({ length: n }, () => this.worker(this.queue));
     this.o.log.info({ hpas: this.queue.size, workers: n, dryRun: this.o.dryRun }, "controller started");
@@ -146,16 +176,29 @@ export class HpaController {
     this.o.log.info("controller stopped");
   }
 
-  /** Informer: an HPA appeared or changed. Sync at once when something we act on changed. */
+  /**
+   * Informer: an HPA appeared or changed. A new one, or a spec change, is synced at once; any
+   * other update (a status write, an annotation) waits for the HPA's period (upstream's updateHPA).
+   */
   onHpaChanged(key: string, before: CachedHpa | undefined, after: CachedHpa): void {
     if (!this.running) return;
-    if (before === undefined || relevantChange(before, after)) this.queue.add(key);
+    if (before === undefined || onUpdate(before, after, this.o.settings.hpaGeneration) === "now")
+      this.enqueue(key);
+    else this.queue.addAfter(key, resyncPeriodMs(after, this.o.syncPeriodMs));
+  }
+
+  /** upstream's enqueueHPA: register the HPA's selector (selecting nothing yet), sync it now */
+  private enqueue(key: string): void {
+    const slash = key.indexOf("/");
+    this.selectors.register(key.slice(0, slash), key.slice(slash + 1));
+    this.queue.add(key);
   }
 
   onHpaDeleted(key: string): void {
     this.out.forget(key);
     this.metricSelectors.delete(key);
     this.failures.delete(key);
+    this.consistency.clear(key);
     const [namespace = "", name = ""] = key.split("/");
     this.selectors.forget(namespace, name);
     this.o.telemetry.forgetHpa(namespace, name);
@@ -186,6 +229,7 @@ export class HpaController {
       }
       if (outcome.status === "synced")
         queue.addAfter(key, this.nextDelay(key, outcome.ok, outcome.nextSyncMs));
+      else if (outcome.status === "deferred") queue.addAfter(key, outcome.nextSyncMs);
       else {
         this.out.forget(key);
         this.failures.delete(key);
@@ -196,13 +240,10 @@ export class HpaController {
   }
 
   private nextDelay(key: string, ok: boolean, periodMs: number): number {
-    if (ok) {
-      this.failures.delete(key);
-      return periodMs;
-    }
-    const n = (this.failures.get(key) ?? 0) + 1;
-    this.failures.set(key, n);
-    return Math.min(periodMs * 2 ** (n - 1), Math.max(periodMs, this.o.maxBackoffMs));
+    const n = ok ? 0 : (this.failures.get(key) ?? 0) + 1;
+    if (n === 0) this.failures.delete(key);
+    else this.failures.set(key, n);
+    return delayAfterSync(periodMs, n, this.o.maxBackoffMs);
   }
 
   /** One sync of one HPA. Public for tests; the workers call it. */
@@ -210,8 +251,20 @@ export class HpaController {
     const slash = key.indexOf("/");
     const namespace = key.slice(0, slash);
     const name = key.slice(slash + 1);
+    const stale = this.consistency.ensureReady(key, this.o.hpas.lastSyncResourceVersion?.(namespace));
     const cached = this.o.hpas.get(namespace, name);
-    if (cached === undefined) return { status: "skipped", why: "gone" };
+    if (cached === undefined) {
+      this.consistency.clear(key);
+      return { status: "skipped", why: "gone" };
+    }
+    if (stale !== undefined) {
+      this.o.log.debug({ hpa: key, ...stale }, "the HPA cache has not seen our last write yet");
+      return {
+        status: "deferred",
+        why: "stale-cache",
+        nextSyncMs: resyncPeriodMs(cached, this.o.syncPeriodMs),
+      };
+    }
     const started = performance.now();
     try {
       if (!cached.ok) return await this.syncUnparsable(cached);
@@ -249,10 +302,9 @@ export class HpaController {
       syncPeriodMs: o.syncPeriodMs,
       metricsSelectorHint: this.metricSelectors.get(key),
     });
-    const { namespace, current, now } = inputs;
+    const { now } = inputs;
     if (inputs.metricsSelector !== undefined) this.metricSelectors.set(key, inputs.metricsSelector);
     else this.metricSelectors.delete(key);
-    if (current !== undefined) this.selectors.remember(namespace, hpa.metadata.name, current.selector);
 
     // compute
     const input: ReconcileInput = {
@@ -319,23 +371,4 @@ function holdReason(status: HorizontalPodAutoscalerStatus): string {
   if (active?.status === "False") return active.reason ?? "Unknown";
   if (limited?.status === "True") return limited.reason ?? "Unknown";
   return able?.reason ?? "Unknown";
-}
-
-function relevantChange(before: CachedHpa, after: CachedHpa): boolean {
-  if (before.ok !== after.ok) return true;
-  if (!before.ok || !after.ok) return true;
-  const a = before.hpa.metadata;
-  const b = after.hpa.metadata;
-  if (a.uid !== b.uid || a.generation !== b.generation) return true;
-  for (const k of OVERRIDE_ANNOTATIONS) if (a.annotations?.[k] !== b.annotations?.[k]) return true;
-  // ownership by annotation may have changed; any non-history annotation change counts
-  const strip = (x: Record<string, string> | null | undefined) =>
-    stableJson(
-      Object.fromEntries(
-        Object.entries(x ?? {}).filter(
-          ([k]) => k !== HISTORY_ANNOTATION && k !== DRY_RUN_DECISION_ANNOTATION,
-        ),
-      ),
-    );
-  return strip(a.annotations) !== strip(b.annotations);
 }

@@ -5,7 +5,10 @@ import type { CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPo
 import type { ControllerEvent } from "../algorithm/index.js";
 
 export interface CurrentScale {
+  /** spec.replicas */
   replicas: number;
+  /** status.replicas (per-pod averages of Object/External metrics divide by it) */
+  statusReplicas?: number | undefined;
   /** status.selector of the scale subresource ("" when the target reports none) */
   selector: string;
   /** what updateScale needs to write it back (the Scale object and its path) */
@@ -31,6 +34,11 @@ export interface HpaLister {
   get(namespace: string, name: string): CachedHpa | undefined;
   /** every cached HPA as `namespace/name` */
   keys(): string[];
+  /**
+   * The resourceVersion the cache of this namespace's HPAs has caught up with (its last list,
+   * watch event or bookmark); "" or absent when unknown.
+   */
+  lastSyncResourceVersion?(namespace: string): string;
 }
 
 export interface PodLister {
@@ -38,11 +46,21 @@ export interface PodLister {
   list(namespace: string, selector: string): Pod[];
 }
 
+/** What a write returned about the HPA, when the writer knows it. */
+export interface WrittenHpa {
+  uid?: string | undefined;
+  resourceVersion?: string | undefined;
+}
+
 export interface HpaWriter {
-  /** Write the status subresource; re-reads and retries on conflicts. */
-  updateStatus(hpa: HorizontalPodAutoscaler, status: HorizontalPodAutoscalerStatus): Promise<void>;
+  /** Write the status subresource: one update, based on the HPA as given (a conflict is an error). */
+  updateStatus(hpa: HorizontalPodAutoscaler, status: HorizontalPodAutoscalerStatus): Promise<WrittenHpa | void>;
   /** Merge-patch annotations (null deletes one); never conflicts. */
-  patchAnnotations(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void>;
+  patchAnnotations(
+    namespace: string,
+    name: string,
+    annotations: Record<string, string | null>,
+  ): Promise<WrittenHpa | void>;
   /** Merge-patch status conditions of an HPA we could not parse. */
   patchStatusConditions(namespace: string, name: string, conditions: unknown[]): Promise<void>;
 }

@@ -3,17 +3,26 @@
 // API), keeps no state and does not know whether the caller will act: a sync and a read-only
 // explanation share it.
 import type { HorizontalPodAutoscaler, MetricResponse, Pod } from "../../kube/objects.js";
-import type { ControllerSettings, HpaHistory, ReconcileInput } from "../algorithm/index.js";
+import {
+  needsMetricComputation,
+  type ControllerSettings,
+  type HpaHistory,
+  type ReconcileInput,
+} from "../algorithm/index.js";
 import { HISTORY_ANNOTATION, readOverrides, type HpaOverrides } from "./annotations.js";
 import { errorMessage } from "./error-message.js";
 import { parseHistory } from "./history.js";
 import type { CurrentScale, EventObjectRef, MetricsClient, PodLister, ScaleClient } from "./ports.js";
 
-/** Other HPAs of a namespace whose scale selector also selects one of the given pods. */
+/**
+ * Other HPAs of a namespace whose scale selector also selects one of the given pods. Called with
+ * this HPA's scale selector just before matching, as upstream's validateAndParseSelector records it.
+ */
 export type OverlappingSelectors = (
   namespace: string,
   name: string,
   pods: Pod[],
+  selector: string,
 ) => { name: string; selector: string }[];
 
 export interface SyncReaders {
@@ -87,29 +96,27 @@ export async function readSyncInputs(
   let scale: ReconcileInput["scale"];
   try {
     current = await r.scales.getScale(namespace, hpa.spec.scaleTargetRef);
-    scale = { replicas: current.replicas, selector: current.selector };
+    scale = {
+      replicas: current.replicas,
+      selector: current.selector,
+      ...(current.statusReplicas !== undefined ? { statusReplicas: current.statusReplicas } : {}),
+    };
   } catch (err) {
     scale = { error: errorMessage(err) };
   }
 
-  // pods and metrics, only when the algorithm may look at them: upstream computes metrics for a
-  // target inside [minReplicas, maxReplicas], and for one at zero only with scale-to-zero
+  // pods and metrics, only when the algorithm looks at them (upstream's needsMetricComputation)
   let pods: Pod[] = [];
   let metricResponses: MetricResponse[];
   let metricsSelector: string | undefined;
-  const minReplicas = hpa.spec.minReplicas ?? 1;
-  const n = current?.replicas;
-  const computes =
-    n !== undefined &&
-    (n === 0
-      ? settings.scaleToZero === true || minReplicas === 0
-      : n <= hpa.spec.maxReplicas && n >= minReplicas);
-  if (current !== undefined && computes) {
+  let otherHpaSelectors: { name: string; selector: string }[] = [];
+  if (current !== undefined && needsMetricComputation({ hpa, settings }, current.replicas)) {
     const sel = current.selector;
     pods = r.pods.list(namespace, sel);
     metricResponses =
       early !== undefined && early.selector === sel ? await early.responses : await readMetrics(sel);
     metricsSelector = sel;
+    otherHpaSelectors = r.overlapping(namespace, hpa.metadata.name, pods, sel);
   } else {
     if (early !== undefined) await early.responses; // never rejects; do not leave it dangling
     metricResponses = specMetrics.map(() => ({
@@ -131,7 +138,7 @@ export async function readSyncInputs(
     pods,
     metricResponses,
     metricsSelector,
-    otherHpaSelectors: current !== undefined ? r.overlapping(namespace, hpa.metadata.name, pods) : [],
+    otherHpaSelectors,
     savedHistoryText,
     savedHistory: parseHistory(savedHistoryText, o.now),
   };

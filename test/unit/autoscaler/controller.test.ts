@@ -5,7 +5,7 @@ import {
   UPSCALE_DELAY_ANNOTATION,
 } from "../../../src/autoscaler/controller/annotations.js";
 import { HpaController } from "../../../src/autoscaler/controller/controller.js";
-import { podSchema } from "../../../src/kube/objects.js";
+import { metricSpecSchema, podSchema } from "../../../src/kube/objects.js";
 import { fakeReconcile, makeController, makeHpa } from "./fakes.js";
 
 const SECOND = 1000;
@@ -250,12 +250,28 @@ describe("one sync", () => {
     expect(h.rec.inputs[0]?.metricResponses[0]).toHaveProperty("error");
   });
 
-  it("with --scale-to-zero reads the metrics of a target at zero, so it can be woken", async () => {
-    const h = makeController({ settings: { ...makeController().options.settings, scaleToZero: true } });
-    h.hpas.set(makeHpa("a"));
-    h.scales.replicas.set("a", 0);
-    await h.controller.syncKey("default/a");
-    expect(h.metrics.calls).toHaveLength(1);
+  it("at zero reads metrics only where upstream computes them: the HPA scaled it there itself (ScaledToZero=True)", async () => {
+    const h = makeController();
+    const external = metricSpecSchema.parse({
+      type: "External",
+      external: { metric: { name: "q" }, target: { type: "AverageValue", averageValue: "1" } },
+    });
+    const scaledToZero = {
+      conditions: [{ type: "ScaledToZero", status: "True" as const, reason: "ScaledToZero", message: "" }],
+    };
+    const zeroHpa = (name: string, minReplicas: number, withExternal: boolean, status?: typeof scaledToZero) => {
+      const hpa = makeHpa(name, status ? { status } : {});
+      hpa.spec.minReplicas = minReplicas;
+      if (withExternal) hpa.spec.metrics = [external];
+      h.hpas.set(hpa);
+      h.scales.replicas.set(name, 0);
+    };
+    zeroHpa("by-hand", 0, true); // scaled to zero by someone else: ScalingDisabled, nothing read
+    zeroHpa("woken", 0, true, scaledToZero); // canScaleFromZero
+    zeroHpa("raised-min", 2, false, scaledToZero); // minReplicas raised after it scaled to zero
+    zeroHpa("pods-only", 0, false, scaledToZero); // pod metrics cannot wake it
+    for (const n of ["by-hand", "woken", "raised-min", "pods-only"]) await h.controller.syncKey(`default/${n}`);
+    expect(h.metrics.calls.map((c) => c.selector)).toEqual(["app=woken", "app=raised-min"]);
   });
 
   it("hands a scale read failure to the algorithm as { error } and writes its condition", async () => {
@@ -302,8 +318,8 @@ describe("one sync", () => {
 });
 
 describe("HPAs selecting the same pods", () => {
-  it("tells the algorithm which other HPAs' last-seen selectors select this HPA's pods", async () => {
-    const h = makeController();
+  it("tells the algorithm which other HPAs' selectors select this HPA's pods (upstream's selector store)", async () => {
+    const h = makeController({ concurrentSyncs: 1 });
     h.pods.pods.push(
       podSchema.parse({
         metadata: { name: "p", namespace: "default", labels: { app: "shared" } },
@@ -313,17 +329,22 @@ describe("HPAs selecting the same pods", () => {
     h.scales.selectors.set("a", "app=shared");
     h.scales.selectors.set("b", "app=shared");
     h.hpas.set(makeHpa("a"));
-    h.hpas.set(makeHpa("b"));
     h.hpas.set(makeHpa("c"));
-    await h.controller.syncKey("default/a");
-    await h.controller.syncKey("default/c");
-    await h.controller.syncKey("default/b");
+    h.hpas.set(makeHpa("b"));
+    // registered when queued, selecting nothing until their own sync records their selector
+    h.controller.start();
+    await h.clock.advance(0);
     expect(h.rec.inputs.map((i) => [i.hpa.metadata.name, i.otherHpaSelectors])).toEqual([
       ["a", []],
       ["c", []],
       ["b", [{ name: "a", selector: "app=shared" }]],
     ]);
+    await h.controller.stop();
     h.controller.onHpaDeleted("default/a");
+    await h.controller.syncKey("default/b");
+    expect(h.rec.inputs.at(-1)?.otherHpaSelectors).toEqual([]);
+    // a sync of a deleted HPA does not register it again (upstream's PutIfPresent)
+    await h.controller.syncKey("default/a");
     await h.controller.syncKey("default/b");
     expect(h.rec.inputs.at(-1)?.otherHpaSelectors).toEqual([]);
   });

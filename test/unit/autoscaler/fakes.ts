@@ -255,7 +255,7 @@ export function makeController(over: Partial<ControllerOptions> = {}) {
     syncPeriodMs: 15_000,
     concurrentSyncs: 5,
     dryRun: false,
-    maxBackoffMs: 120_000,
+    maxBackoffMs: 0,
     reconcile: rec.fn,
     applyScaleResult: (_input, result, outcome) =>
       outcome.ok

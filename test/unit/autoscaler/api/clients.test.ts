@@ -185,6 +185,41 @@ describe("scale subresource through discovery", () => {
     expect(http.calls.at(-1)?.body).toMatchObject({ kind: "Scale", metadata: { resourceVersion: "7" }, spec: { replicas: 5 } });
   });
 
+  it("reads status.replicas, and retries a conflicting update on the scale read again (RetryOnConflict, 5 attempts)", async () => {
+    let gets = 0;
+    let puts = 0;
+    const http = discoveryRoutes(new FakeApi())
+      .on("GET", /\/scale$/, (c) => ({ ...scaleAnswer(c), metadata: { name: "web", namespace: "ns1", resourceVersion: String(7 + gets++) }, status: { replicas: 2, selector: "app=web" } }))
+      .on("PUT", /\/scale$/, (c) => {
+        if (++puts < 3) throw status(409, "Conflict", "the object has been modified");
+        return c.body;
+      });
+    const client = new KubeScaleClient(http, mapperOn(http));
+    const dep = await client.getScale("ns1", { apiVersion: "apps/v1", kind: "Deployment", name: "web" });
+    expect(dep).toMatchObject({ replicas: 3, statusReplicas: 2 });
+    await client.updateScale(dep, 5);
+    const scaleCalls = http.calls.filter((c) => c.path.endsWith("/scale"));
+    expect(scaleCalls.map((c) => c.method)).toEqual(["GET", "PUT", "GET", "PUT", "GET", "PUT"]);
+    const puts_ = scaleCalls.filter((c) => c.method === "PUT").map((c) => c.body as { metadata: { resourceVersion: string }; spec: { replicas: number } });
+    expect(puts_.map((b) => [b.metadata.resourceVersion, b.spec.replicas])).toEqual([["7", 5], ["8", 5], ["9", 5]]);
+
+    puts = -100; // conflicts every time
+    await expect(client.updateScale(dep, 4)).rejects.toThrowError("the object has been modified");
+    expect(http.calls.filter((c) => c.method === "PUT").length - 3).toBe(5);
+  });
+
+  it("a scale update failing otherwise is not retried", async () => {
+    const http = discoveryRoutes(new FakeApi())
+      .on("GET", /\/scale$/, scaleAnswer)
+      .on("PUT", /\/scale$/, () => {
+        throw status(403, "Forbidden", "forbidden");
+      });
+    const client = new KubeScaleClient(http, mapperOn(http));
+    const dep = await client.getScale("ns1", { apiVersion: "apps/v1", kind: "Deployment", name: "web" });
+    await expect(client.updateScale(dep, 4)).rejects.toThrowError("forbidden");
+    expect(http.calls.filter((c) => c.method === "PUT")).toHaveLength(1);
+  });
+
   it("a kind without a scale subresource or unknown to discovery is a FailedGetScale-worthy error", async () => {
     const http = discoveryRoutes(new FakeApi());
     const client = new KubeScaleClient(http, mapperOn(http));
@@ -211,33 +246,25 @@ describe("scale subresource through discovery", () => {
 });
 
 describe("HPA status writes", () => {
-  it("re-reads and retries on a conflict, keeping the new status", async () => {
-    let puts = 0;
-    const http = new FakeApi()
-      .on("PUT", "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/a/status", (c) => {
-        puts++;
-        if (puts < 3) throw status(409, "Conflict", "the object has been modified; please apply your changes to the latest version and try again");
-        return c.body;
-      })
-      .on("GET", "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/a", () => ({
-        ...JSON.parse(JSON.stringify(makeHpa("a"))),
-        metadata: { name: "a", namespace: "default", resourceVersion: `fresh-${puts}` },
-      }));
-    await new KubeHpaWriter(http).updateStatus(makeHpa("a"), { currentReplicas: 2, desiredReplicas: 4 });
-    const writes = http.calls.filter((c) => c.method === "PUT");
-    expect(writes).toHaveLength(3);
-    expect(writes.map((w) => (w.body as { metadata: { resourceVersion: string } }).metadata.resourceVersion)).toEqual(["1", "fresh-1", "fresh-2"]);
-    expect((writes[2]?.body as { status: unknown }).status).toEqual({ currentReplicas: 2, desiredReplicas: 4 });
+  it("one update with the HPA as given; answers the written uid and resourceVersion", async () => {
+    const http = new FakeApi().on("PUT", "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/a/status", (c) => ({
+      ...(c.body as object),
+      metadata: { name: "a", namespace: "default", uid: "u-a", resourceVersion: "42" },
+    }));
+    const w = await new KubeHpaWriter(http).updateStatus(makeHpa("a"), { currentReplicas: 2, desiredReplicas: 4 });
+    expect(w).toEqual({ uid: "u-a", resourceVersion: "42" });
+    expect(http.calls).toHaveLength(1);
+    expect(http.calls[0]?.body).toMatchObject({ metadata: { resourceVersion: "1" }, status: { currentReplicas: 2, desiredReplicas: 4 } });
   });
 
-  it("gives up after its attempts and reports the conflict", async () => {
+  it("a conflict is reported, not retried (upstream's updateStatus)", async () => {
     const http = new FakeApi()
       .on("PUT", /\/status$/, () => {
         throw status(409, "Conflict", "the object has been modified");
       })
       .on("GET", /horizontalpodautoscalers\/a$/, () => JSON.parse(JSON.stringify(makeHpa("a"))));
-    await expect(new KubeHpaWriter(http, 3).updateStatus(makeHpa("a"), {})).rejects.toThrowError("the object has been modified");
-    expect(http.calls.filter((c) => c.method === "PUT")).toHaveLength(3);
+    await expect(new KubeHpaWriter(http).updateStatus(makeHpa("a"), {})).rejects.toThrowError("the object has been modified");
+    expect(http.calls.map((c) => c.method)).toEqual(["PUT"]);
   });
 
   it("other failures are not retried", async () => {
