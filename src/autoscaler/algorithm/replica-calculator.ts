@@ -54,6 +54,26 @@ export interface MetricProposal {
   utilization?: number;
   /** the per-pod average, or the object/external value */
   rawValue: Quantity;
+  /** what the calculation saw on its way, for explanations; no decision reads it */
+  detail?: ProposalDetail;
+}
+
+/** The intermediate results of one metric's calculation (names as in upstream's replica calculator). */
+export interface ProposalDetail {
+  /** usage over target on the samples counted first (before missing/unready pods were filled in) */
+  usageRatio: number;
+  /** the ratio again after missing and unready pods were filled in; only when they were */
+  adjustedUsageRatio?: number;
+  /** pods with a sample that counted as ready (per-pod metrics) */
+  readyPodCount?: number;
+  /** pod names, per-pod metrics only: not ready (Pending, or CPU still initializing) */
+  unreadyPods?: string[];
+  /** pods without a sample */
+  missingPods?: string[];
+  /** pods being deleted, Failed or Succeeded */
+  ignoredPods?: string[];
+  /** Object/External Value targets: the Running and Ready pods the ratio multiplies */
+  readyPods?: number;
 }
 
 export type ProposalResult =
@@ -351,7 +371,7 @@ function resourceReplicas(
   targetUtilization: number,
   resource: string,
   container: string,
-): Calc<{ replicas: number; utilization: number; rawUtilization: bigint; timestamp: number }> {
+): Calc<{ replicas: number; utilization: number; rawUtilization: bigint; timestamp: number; detail: ProposalDetail }> {
   const readings = resourceMetricReadings(response, resource, container);
   if (!readings.ok) return { ok: false, error: `unable to get metrics for resource ${resource}: ${readings.error}` };
   const { metrics, timestamp } = readings.value;
@@ -369,7 +389,8 @@ function resourceReplicas(
   const first = resourceUtilizationRatio(metrics, requests, targetUtilization);
   if (!first.ok) return first;
   const { ratio: usageRatio, utilization, rawAverage: rawUtilization } = first;
-  const result = (replicas: number) => ({ ok: true as const, replicas, utilization, rawUtilization, timestamp });
+  const detail = podDetail(usageRatio, readyPodCount, unreadyPods, missingPods, ignoredPods);
+  const result = (replicas: number) => ({ ok: true as const, replicas, utilization, rawUtilization, timestamp, detail });
 
   const scaleUpWithUnready = unreadyPods.size > 0 && usageRatio > 1.0;
   if (!scaleUpWithUnready && missingPods.size === 0) {
@@ -394,6 +415,7 @@ function resourceReplicas(
   const second = resourceUtilizationRatio(metrics, requests, targetUtilization);
   if (!second.ok) return second;
   const newUsageRatio = second.ratio;
+  detail.adjustedUsageRatio = newUsageRatio;
   // no change when the adjusted ratio is within tolerance or would reverse the direction
   if (isWithinTolerance(ctx.tolerances, newUsageRatio) || (usageRatio < 1.0 && newUsageRatio > 1.0) || (usageRatio > 1.0 && newUsageRatio < 1.0)) {
     return result(currentReplicas);
@@ -406,7 +428,7 @@ function resourceReplicas(
 }
 
 /** calcPlainMetricReplicas: an average-value target over the pods' samples (Pods metrics, resource AverageValue). */
-function plainMetricReplicas(ctx: CalcContext, metrics: PodMetricsInfo, currentReplicas: number, targetUsage: bigint, resource: string): Calc<{ replicas: number; usage: bigint }> {
+function plainMetricReplicas(ctx: CalcContext, metrics: PodMetricsInfo, currentReplicas: number, targetUsage: bigint, resource: string): Calc<{ replicas: number; usage: bigint; detail: ProposalDetail }> {
   if (ctx.pods.length === 0) return { ok: false, error: NO_PODS };
   const { readyPodCount, unreadyPods, missingPods, ignoredPods } = groupPods(ctx, metrics, resource);
   removeMetricsForPods(metrics, ignoredPods);
@@ -414,7 +436,8 @@ function plainMetricReplicas(ctx: CalcContext, metrics: PodMetricsInfo, currentR
   if (metrics.size === 0) return { ok: false, error: NO_TARGETED_METRICS };
 
   const { ratio: usageRatio, usage } = metricUsageRatio(metrics, targetUsage);
-  const result = (replicas: number) => ({ ok: true as const, replicas, usage });
+  const detail = podDetail(usageRatio, readyPodCount, unreadyPods, missingPods, ignoredPods);
+  const result = (replicas: number) => ({ ok: true as const, replicas, usage, detail });
 
   const scaleUpWithUnready = unreadyPods.size > 0 && usageRatio > 1.0;
   if (!scaleUpWithUnready && missingPods.size === 0) {
@@ -435,6 +458,7 @@ function plainMetricReplicas(ctx: CalcContext, metrics: PodMetricsInfo, currentR
   }
 
   const newUsageRatio = metricUsageRatio(metrics, targetUsage).ratio;
+  detail.adjustedUsageRatio = newUsageRatio;
   if (isWithinTolerance(ctx.tolerances, newUsageRatio) || (usageRatio < 1.0 && newUsageRatio > 1.0) || (usageRatio > 1.0 && newUsageRatio < 1.0)) {
     return result(currentReplicas);
   }
@@ -443,6 +467,10 @@ function plainMetricReplicas(ctx: CalcContext, metrics: PodMetricsInfo, currentR
     return result(currentReplicas);
   }
   return result(newReplicas);
+}
+
+function podDetail(usageRatio: number, readyPodCount: number, unready: Set<string>, missing: Set<string>, ignored: Set<string>): ProposalDetail {
+  return { usageRatio, readyPodCount, unreadyPods: [...unready], missingPods: [...missing], ignoredPods: [...ignored] };
 }
 
 /** getReadyPodsCount: Running pods whose Ready condition is True. */
@@ -455,13 +483,13 @@ function readyPodsCount(ctx: CalcContext): Calc<{ count: number }> {
  * getUsageRatioReplicaCount: a whole-workload ratio (Object and External Value targets) times
  * the ready pods; from zero replicas, the ratio alone decides (so a workload can leave zero).
  */
-function usageRatioReplicaCount(ctx: CalcContext, currentReplicas: number, usageRatio: number): Calc<{ replicas: number }> {
-  if (currentReplicas === 0) return { ok: true, replicas: ceilInt32(usageRatio) };
-  if (isWithinTolerance(ctx.tolerances, usageRatio)) return { ok: true, replicas: currentReplicas };
+function usageRatioReplicaCount(ctx: CalcContext, currentReplicas: number, usageRatio: number): Calc<{ replicas: number; detail: ProposalDetail }> {
+  if (currentReplicas === 0) return { ok: true, replicas: ceilInt32(usageRatio), detail: { usageRatio } };
+  if (isWithinTolerance(ctx.tolerances, usageRatio)) return { ok: true, replicas: currentReplicas, detail: { usageRatio } };
   const ready = readyPodsCount(ctx);
   if (!ready.ok) return { ok: false, error: `unable to calculate ready pods: ${ready.error}` };
   const replicaCountFloat = usageRatio * ready.count;
-  return { ok: true, replicas: replicaCountFloat > INT32_MAX ? INT32_MAX : ceilInt32(replicaCountFloat) };
+  return { ok: true, replicas: replicaCountFloat > INT32_MAX ? INT32_MAX : ceilInt32(replicaCountFloat), detail: { usageRatio, readyPods: ready.count } };
 }
 
 /**
@@ -475,14 +503,14 @@ function perPodAverage(usage: bigint, statusReplicas: number): bigint {
 }
 
 /** GetObjectPerPodMetricReplicas / GetExternalPerPodMetricReplicas: total ÷ per-pod target. */
-function perPodReplicas(ctx: CalcContext, usage: bigint, statusReplicas: number, targetAverage: bigint): { replicas: number; average: bigint } {
+function perPodReplicas(ctx: CalcContext, usage: bigint, statusReplicas: number, targetAverage: bigint): { replicas: number; average: bigint; detail: ProposalDetail } {
   let replicas = statusReplicas;
   const usageRatio = Number(usage) / (Number(targetAverage) * statusReplicas);
   if (!isWithinTolerance(ctx.tolerances, usageRatio)) {
     const count = Math.ceil(Number(usage) / Number(targetAverage));
     replicas = count > INT32_MAX ? INT32_MAX : ceilInt32(count);
   }
-  return { replicas, average: perPodAverage(usage, statusReplicas) };
+  return { replicas, average: perPodAverage(usage, statusReplicas), detail: { usageRatio } };
 }
 
 /** The external metric's total: the sum of its series, capped at int64's maximum. */
@@ -513,14 +541,22 @@ function resourceProposal(
   name: string,
   target: MetricTarget,
   container: string,
-): Calc<{ replicas: number; current: MetricValueStatus; timestamp: number; metricName: string; utilization?: number; raw: bigint }> {
+): Calc<{ replicas: number; current: MetricValueStatus; timestamp: number; metricName: string; utilization?: number; raw: bigint; detail: ProposalDetail }> {
   const averageValue = targetMilli(target.averageValue);
   if (averageValue !== undefined) {
     const readings = resourceMetricReadings(input.response, name, container);
     if (!readings.ok) return { ok: false, error: `failed to get ${name} usage: unable to get metrics for resource ${name}: ${readings.error}` };
     const calc = plainMetricReplicas(ctx, readings.value.metrics, specReplicas, averageValue, name);
     if (!calc.ok) return { ok: false, error: `failed to get ${name} usage: ${calc.error}` };
-    return { ok: true, replicas: calc.replicas, current: { averageValue: milliQuantity(calc.usage) }, timestamp: readings.value.timestamp, metricName: `${name} resource`, raw: calc.usage };
+    return {
+      ok: true,
+      replicas: calc.replicas,
+      current: { averageValue: milliQuantity(calc.usage) },
+      timestamp: readings.value.timestamp,
+      metricName: `${name} resource`,
+      raw: calc.usage,
+      detail: calc.detail,
+    };
   }
   if (target.averageUtilization === undefined) {
     return { ok: false, error: "invalid resource metric source: neither an average utilization target nor an average value (usage) target was set" };
@@ -536,6 +572,7 @@ function resourceProposal(
     metricName,
     utilization: calc.utilization,
     raw: calc.rawUtilization,
+    detail: calc.detail,
   };
 }
 
@@ -581,6 +618,7 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
         status,
         ...(r.utilization !== undefined ? { utilization: r.utilization } : {}),
         rawValue: milliQuantity(r.raw),
+        detail: r.detail,
       });
     }
 
@@ -602,6 +640,7 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
         metricName: `pods metric ${source.metric.name}`,
         status: { type: "Pods", pods: { metric: identifier(source.metric.name, source.metric.selector), current: { averageValue: milliQuantity(calc.usage) } } },
         rawValue: milliQuantity(calc.usage),
+        detail: calc.detail,
       });
     }
 
@@ -627,6 +666,7 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
           metricName: `${describedObject.kind} metric ${source.metric.name}`,
           status: { type: "Object", object: { describedObject, metric: identifier(source.metric.name, source.metric.selector), current: { value: milliQuantity(usage) } } },
           rawValue: milliQuantity(usage),
+          detail: calc.detail,
         });
       }
       if (target.type === "AverageValue" && averageValue !== undefined) {
@@ -635,7 +675,7 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
           const message = unableToGet(reading.error);
           return fail("FailedGetObjectMetric", message, `failed to get ${source.metric.name} object metric: ${message}`);
         }
-        const { replicas, average } = perPodReplicas(ctx, reading.value.value, statusReplicas, averageValue);
+        const { replicas, average, detail } = perPodReplicas(ctx, reading.value.value, statusReplicas, averageValue);
         return ok({
           replicas,
           timestamp: reading.value.timestamp,
@@ -644,6 +684,7 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
           // upstream leaves describedObject empty here; we keep the spec's, which is what it describes
           status: { type: "Object", object: { describedObject, metric: identifier(source.metric.name, source.metric.selector), current: { averageValue: milliQuantity(average) } } },
           rawValue: milliQuantity(average),
+          detail,
         });
       }
       return fail("FailedGetObjectMetric", "invalid object metric source: neither a value target nor an average value target was set");
@@ -679,13 +720,14 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
             break;
           }
         }
-        const { replicas, average } = perPodReplicas(ctx, usage, statusReplicas, averageValue);
+        const { replicas, average, detail } = perPodReplicas(ctx, usage, statusReplicas, averageValue);
         return ok({
           replicas,
           timestamp: readings.value.timestamp,
           metricName,
           status: { type: "External", external: { metric: identifier(name, metricSelector), current: { averageValue: milliQuantity(average) } } },
           rawValue: milliQuantity(average),
+          detail,
         });
       }
       const usage = externalTotal(readings.value.values);
@@ -698,6 +740,7 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
         metricName,
         status: { type: "External", external: { metric: identifier(name, metricSelector), current: { value: milliQuantity(usage) } } },
         rawValue: milliQuantity(usage),
+        detail: calc.detail,
       });
     }
 
