@@ -9,6 +9,7 @@ import { registerAutoscalerCommand } from "./autoscaler/command.js";
 import { registerConformanceCommand } from "./conformance/command.js";
 import { registerManifestsCommand } from "./manifests/command.js";
 import { registerRulesCommand } from "./rules-check/command.js";
+import { registerReplayCommand } from "./replay/command.js";
 import { registerSimulateCommand } from "./simulate/command.js";
 
 export function buildCli(): Command {
@@ -22,6 +23,7 @@ export function buildCli(): Command {
   registerManifestsCommand(program);
   registerRulesCommand(program);
   registerSimulateCommand(program);
+  registerReplayCommand(program);
   return program;
 }
 
