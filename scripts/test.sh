@@ -7,6 +7,8 @@ shared=${PROM_HPA_SHARED:-../shared}
 
 echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
 echo "== lint"; npx eslint .
+# The chart tests render charts/prom-hpa with the pinned helm: build it first (cached; 63 s after the Kubernetes build, 432 s with empty Go caches).
+echo "== helm (built when missing)"; bash scripts/helm/build.sh >/dev/null
 echo "== unit"; npx vitest run --project unit
 echo "== conformance"
 if compgen -G "$shared/conformance/*.json" >/dev/null; then

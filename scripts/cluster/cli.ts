@@ -29,6 +29,7 @@ import type { ClusterInfo, PortName } from "./handle.js";
 import { allocatePorts } from "./ports.js";
 import { parseUpFlags, readyLines, type RawUpFlags, type UpOptions } from "./options.js";
 import { groupAlive, killGroup, leaveSignalsToCaller } from "./process.js";
+import { cleanupHost } from "./realnode/host.js";
 import type { PodRunner } from "./podrunner/runner.js";
 
 const RUN_ROOT = runRoot();
@@ -197,6 +198,7 @@ async function serve(runDir: string, optsJson: string): Promise<void> {
       hpaController: opts.hpaController,
       ...(opts.hpaFlags ? { hpaFlags: opts.hpaFlags } : {}),
       nodes: opts.nodes,
+      realNode: opts.realNode,
       ports: opts.ports,
       scrapeIntervalSeconds: opts.scrapeIntervalSeconds,
       runDir,
@@ -258,6 +260,9 @@ async function down(): Promise<number> {
       killGroup(pid, "SIGKILL");
     }
   }
+  // A real node whose supervisor died leaves host changes behind; undo them from its record.
+  const problems = await cleanupHost(join(state.runDir, "node"));
+  if (problems.length > 0) console.error(`real node cleanup left: ${problems.join("; ")}`);
   rmSync(CURRENT, { force: true });
   console.log(
     `cluster stopped${leftovers > 0 ? ` (${leftovers} leftover process groups killed)` : ""}; logs stay in ${state.runDir}/logs`,
@@ -302,6 +307,10 @@ function buildCli(): Command {
       "run the sample workload for each Running pod matching this, e.g. default/app=hello-world",
     )
     .option("--burn-ms <ms>", "CPU milliseconds each sample-workload request burns (with --pods)")
+    .option(
+      "--real-node",
+      "add a real node (containerd, runc, CNI bridge, kubelet; needs root) beside the kwok nodes",
+    )
     .action(async (flags: RawUpFlags) => {
       process.exitCode = await up(flags);
     });

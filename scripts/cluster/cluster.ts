@@ -18,9 +18,12 @@ import {
 } from "./handle.js";
 import { okProbe, httpGet } from "./http.js";
 import { ADMIN_USER, createPki } from "./pki.js";
-import { allocatePorts } from "./ports.js";
+import { allocatePorts, freePort } from "./ports.js";
+import { startRealNode, type RealNode } from "./realnode/node.js";
+import { ensureNodeBinaries } from "./realnode/binaries.js";
 import type { Component } from "./process.js";
 import { ComponentError, startProcess, track, type Probe } from "./process.js";
+import { BRIDGE, REAL_NODE_NAME } from "./realnode/render.js";
 import {
   BASE_CONTROLLERS,
   HPA_CONTROLLER,
@@ -66,9 +69,14 @@ export interface ClusterOptions {
   /** Prometheus scrape interval in whole seconds (default 2). */
   scrapeIntervalSeconds?: number;
   /** Per-component health timeouts in ms. */
-  timeoutsMs?: Partial<Record<ComponentName | "nodes", number>>;
+  timeoutsMs?: Partial<Record<ComponentName | "nodes" | "real-node", number>>;
   /** Started in order after everything is healthy, stopped first. */
   addons?: Addon[];
+  /**
+   * Add a real node (containerd, runc, the CNI bridge, kubelet) beside the kwok nodes; needs
+   * root and cgroups. Prometheus then scrapes its kubelet's cAdvisor and resource metrics.
+   */
+  realNode?: boolean;
   /** Progress lines (component started, healthy, how long it took). */
   onProgress?: (message: string) => void;
 }
@@ -78,7 +86,7 @@ export interface Cluster extends ClusterHandle {
   stop(): Promise<void>;
 }
 
-const DEFAULT_TIMEOUTS: Record<ComponentName | "nodes", number> = {
+const DEFAULT_TIMEOUTS: Record<ComponentName | "nodes" | "real-node", number> = {
   etcd: 30_000,
   "kube-apiserver": 120_000,
   "kube-controller-manager": 90_000,
@@ -86,6 +94,7 @@ const DEFAULT_TIMEOUTS: Record<ComponentName | "nodes", number> = {
   kwok: 60_000,
   prometheus: 30_000,
   nodes: 60_000,
+  "real-node": 120_000,
 };
 
 function timestamp(): string {
@@ -123,6 +132,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const ports = await allocatePorts(PORT_NAMES, opts.ports ?? {});
   const prometheusBin = findPrometheus();
   const binDir = await ensureKubeBinaries();
+  const nodeBinaries = opts.realNode ? await ensureNodeBinaries() : undefined;
+  // kubelet listens on the bridge, but a free loopback port is free there too.
+  const kubeletPorts = opts.realNode ? { port: await freePort(), healthz: await freePort() } : undefined;
   // HPA flags are checked before any process starts.
   if (!hpaController && opts.hpaFlags !== undefined && Object.keys(opts.hpaFlags).length > 0) {
     throw new Error(
@@ -216,6 +228,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   };
 
   const addons: Array<{ name: string; handle: AddonHandle }> = [];
+  let realNode: RealNode | undefined;
+  const stopRealNode = async () => {
+    const problems = (await realNode?.stop()) ?? [];
+    if (problems.length > 0) progress(`real node cleanup left: ${problems.join("; ")}`);
+  };
   try {
     // etcd and Prometheus depend on nothing: start both at once.
     const etcd = launch(
@@ -230,6 +247,17 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         scrapeIntervalSeconds: opts.scrapeIntervalSeconds ?? 2,
         sdDir,
         programsClientCert: pki.admin,
+        ...(kubeletPorts
+          ? {
+              kubelet: {
+                address: `${BRIDGE.hostIp}:${kubeletPorts.port}`,
+                node: REAL_NODE_NAME,
+                caFile: pki.ca.certFile,
+                certFile: pki.admin.certFile,
+                keyFile: pki.admin.keyFile,
+              },
+            }
+          : {}),
       }),
     );
     const prometheus = launch(
@@ -255,7 +283,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     const apiserver = launch(
       "kube-apiserver",
       join(binDir, "kube-apiserver"),
-      apiserverArgs({ port: ports["kube-apiserver"], etcdClientPort: ports.etcd, pki }),
+      apiserverArgs({
+        port: ports["kube-apiserver"],
+        etcdClientPort: ports.etcd,
+        pki,
+        ...(opts.realNode ? { kubeletClient: pki.apiserverKubeletClient } : {}),
+      }),
     );
     await healthy(apiserver, { check: okProbe(`${apiserverUrl}/readyz`, adminTls), intervalMs: 500 });
 
@@ -348,6 +381,26 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     );
     progress(`control plane ready after ${since()}`);
 
+    if (opts.realNode && kubeletPorts) {
+      realNode = await startRealNode({
+        runDir,
+        logsDir,
+        apiserverUrl,
+        ca: pki.ca,
+        kubeletPort: kubeletPorts.port,
+        healthzPort: kubeletPorts.healthz,
+        ...(nodeBinaries ? { binaries: nodeBinaries } : {}),
+        kubeConfig: handle.kubeConfig(),
+        timeoutMs: timeouts["real-node"],
+        progress,
+      });
+      info.realNode = realNode.info;
+      info.components.push(
+        ...realNode.components.map((c) => ({ name: c.name, pid: c.pid, logFile: c.logFile })),
+      );
+      progress(`real node ${realNode.info.name} Ready after ${since()}`);
+    }
+
     for (const addon of opts.addons ?? []) {
       const h = await addon.start(handle);
       addons.push({ name: addon.name, handle: h });
@@ -367,6 +420,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
               progress(`stopping ${a.name} failed: ${err instanceof Error ? err.message : String(err)}`);
             }
           }
+          await stopRealNode();
           await stopComponents();
           // Data is throwaway; the logs stay for a look afterwards.
           await rm(join(runDir, "etcd"), { recursive: true, force: true });
@@ -377,6 +431,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     };
   } catch (err) {
     for (const a of [...addons].reverse()) await a.handle.stop().catch(() => undefined);
+    await stopRealNode().catch(() => undefined);
     await stopComponents();
     throw err;
   }

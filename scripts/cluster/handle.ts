@@ -12,6 +12,7 @@ import { allocatePorts } from "./ports.js";
 import { startProcess, tailFile, track, type Component } from "./process.js";
 import { okProbe } from "./http.js";
 import { HPA_CONTROLLER, controllerManagerArgs, type HpaControllerFlags } from "./render.js";
+import type { RealNodeInfo } from "./realnode/node.js";
 import { startPodRunner, type PodRunner, type PodRunnerOptions } from "./podrunner/runner.js";
 
 export const COMPONENT_NAMES = [
@@ -64,6 +65,8 @@ export interface ClusterInfo {
   hpaController: boolean;
   ports: Record<PortName, number>;
   components: ComponentInfo[];
+  /** Set when the cluster runs a real node (startCluster's `realNode`). */
+  realNode?: RealNodeInfo;
 }
 
 export class KubectlError extends Error {

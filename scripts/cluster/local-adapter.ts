@@ -11,6 +11,8 @@ export interface LocalAdapterOptions {
   service: string;
   prometheus: NonNullable<AdapterOptions["prometheus"]>;
   logger: Logger;
+  /** More adapter options (e.g. the delegate client certificate). */
+  extra?: Partial<AdapterOptions>;
 }
 
 export async function startLocalAdapter(
@@ -26,6 +28,7 @@ export async function startLocalAdapter(
     kubeconfig: cluster.kubeconfigPath,
     prometheus: opts.prometheus,
     logger: opts.logger,
+    ...opts.extra,
   });
   return { adapter, caPem: cert.caPem };
 }

@@ -11,6 +11,8 @@ export interface UpOptions {
   ports: Partial<Record<PortName, number>>;
   scrapeIntervalSeconds: number;
   addons: string[];
+  /** A real node (containerd + kubelet) beside the kwok nodes. */
+  realNode: boolean;
   /** Run the sample workload for the pods of `<namespace>/<label selector>`. */
   pods?: { namespace: string; labelSelector: string; burnMs: number };
 }
@@ -30,6 +32,7 @@ export interface RawUpFlags {
   with?: string;
   pods?: string;
   burnMs?: string;
+  realNode?: boolean;
 }
 
 function num(
@@ -131,6 +134,7 @@ export function parseUpFlags(raw: RawUpFlags): UpOptions {
             .split(",")
             .map((s) => s.trim())
             .filter((s) => s.length > 0),
+    realNode: raw.realNode ?? false,
     ...(pods ? { pods } : {}),
   };
 }

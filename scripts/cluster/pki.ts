@@ -100,6 +100,8 @@ export interface PkiFiles {
   controllerManager: CertFiles;
   scheduler: CertFiles;
   kwok: CertFiles;
+  /** What kube-apiserver presents to a real kubelet (logs, exec, port-forward). */
+  apiserverKubeletClient: CertFiles;
   /** Serving certificate for loopback health/metrics endpoints (controller-manager, scheduler). */
   loopbackServing: CertFiles;
   serviceAccountKeyFile: string;
@@ -124,27 +126,40 @@ export async function createPki(dir: string, serviceClusterIp: string): Promise<
     createCa("prom-hpa-local-front-proxy-ca"),
     createCa("prom-hpa-local-serving-ca"),
   ]);
-  const [frontProxyClient, apiserver, admin, controllerManager, scheduler, kwok, loopbackServing] =
-    await Promise.all([
-      issueCert(frontProxyCa, { commonName: FRONT_PROXY_CLIENT_NAME, usage: "client" }),
-      issueCert(ca, {
-        commonName: "kube-apiserver",
-        dnsNames: APISERVER_DNS_NAMES,
-        ips: ["127.0.0.1", serviceClusterIp],
-        usage: "server",
-      }),
-      issueCert(ca, { commonName: ADMIN_USER, organizations: ["system:masters"], usage: "client" }),
-      issueCert(ca, { commonName: "system:kube-controller-manager", usage: "client" }),
-      issueCert(ca, { commonName: "system:kube-scheduler", usage: "client" }),
-      // kwok writes node and pod status and node leases for many nodes; an admin identity keeps it simple.
-      issueCert(ca, { commonName: "kwok", organizations: ["system:masters"], usage: "client" }),
-      issueCert(ca, {
-        commonName: "localhost",
-        dnsNames: ["localhost"],
-        ips: ["127.0.0.1"],
-        usage: "server",
-      }),
-    ]);
+  const [
+    frontProxyClient,
+    apiserver,
+    admin,
+    controllerManager,
+    scheduler,
+    kwok,
+    loopbackServing,
+    apiserverKubeletClient,
+  ] = await Promise.all([
+    issueCert(frontProxyCa, { commonName: FRONT_PROXY_CLIENT_NAME, usage: "client" }),
+    issueCert(ca, {
+      commonName: "kube-apiserver",
+      dnsNames: APISERVER_DNS_NAMES,
+      ips: ["127.0.0.1", serviceClusterIp],
+      usage: "server",
+    }),
+    issueCert(ca, { commonName: ADMIN_USER, organizations: ["system:masters"], usage: "client" }),
+    issueCert(ca, { commonName: "system:kube-controller-manager", usage: "client" }),
+    issueCert(ca, { commonName: "system:kube-scheduler", usage: "client" }),
+    // kwok writes node and pod status and node leases for many nodes; an admin identity keeps it simple.
+    issueCert(ca, { commonName: "kwok", organizations: ["system:masters"], usage: "client" }),
+    issueCert(ca, {
+      commonName: "localhost",
+      dnsNames: ["localhost"],
+      ips: ["127.0.0.1"],
+      usage: "server",
+    }),
+    issueCert(ca, {
+      commonName: "kube-apiserver-kubelet-client",
+      organizations: ["system:masters"],
+      usage: "client",
+    }),
+  ]);
   const sa = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const serviceAccountKeyFile = join(dir, "sa.key");
   const serviceAccountPubFile = join(dir, "sa.pub");
@@ -164,6 +179,7 @@ export async function createPki(dir: string, serviceClusterIp: string): Promise<
     controllerManager: await writeKeyPair(dir, "controller-manager", controllerManager),
     scheduler: await writeKeyPair(dir, "scheduler", scheduler),
     kwok: await writeKeyPair(dir, "kwok", kwok),
+    apiserverKubeletClient: await writeKeyPair(dir, "apiserver-kubelet-client", apiserverKubeletClient),
     loopbackServing: await writeKeyPair(dir, "loopback-serving", loopbackServing),
     serviceAccountKeyFile,
     serviceAccountPubFile,

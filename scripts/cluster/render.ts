@@ -45,6 +45,8 @@ export interface ApiserverInputs {
   port: number;
   etcdClientPort: number;
   pki: PkiFiles;
+  /** With a real kubelet: the client certificate kube-apiserver presents to it (logs, exec). */
+  kubeletClient?: { certFile: string; keyFile: string };
 }
 
 export function apiserverArgs(i: ApiserverInputs): string[] {
@@ -77,6 +79,15 @@ export function apiserverArgs(i: ApiserverInputs): string[] {
     "--endpoint-reconciler-type=none",
     "--allow-privileged=true",
     "--profiling=false",
+    ...(i.kubeletClient
+      ? [
+          `--kubelet-client-certificate=${i.kubeletClient.certFile}`,
+          `--kubelet-client-key=${i.kubeletClient.keyFile}`,
+          `--kubelet-certificate-authority=${p.ca.certFile}`,
+          // A node name would go to DNS, and off this machine; its InternalIP is on the bridge.
+          "--kubelet-preferred-address-types=InternalIP",
+        ]
+      : []),
   ];
 }
 
@@ -308,7 +319,12 @@ export interface PrometheusConfigInputs {
    * authenticated, authorized client); without it there is no `prom-hpa` job.
    */
   programsClientCert?: { certFile: string; keyFile: string };
+  /** A real kubelet to scrape, as on a user's cluster: its cAdvisor and resource endpoints. */
+  kubelet?: { address: string; node: string; caFile: string; certFile: string; keyFile: string };
 }
+
+/** Scrape jobs of a real kubelet. */
+export const KUBELET_JOBS = { cadvisor: "kubelet-cadvisor", resource: "kubelet-resource" } as const;
 
 /**
  * The file_sd file names per job: pod runners write `<sdDir>/<job>-<runner id>.json`; tests
@@ -360,6 +376,24 @@ export function prometheusConfig(i: PrometheusConfigInputs): string {
               file_sd_configs: [{ files: [`${i.sdDir}/${SD_JOBS.programs}-*.json`], refresh_interval: "5s" }],
             },
           ]),
+      ...(i.kubelet
+        ? [
+            [KUBELET_JOBS.cadvisor, "/metrics/cadvisor"],
+            [KUBELET_JOBS.resource, "/metrics/resource"],
+          ].map(([job, path]) => ({
+            job_name: job,
+            scheme: "https",
+            metrics_path: path,
+            // The series carry their own namespace/pod/container labels.
+            honor_labels: true,
+            tls_config: {
+              ca_file: i.kubelet?.caFile,
+              cert_file: i.kubelet?.certFile,
+              key_file: i.kubelet?.keyFile,
+            },
+            static_configs: [{ targets: [i.kubelet?.address], labels: { node: i.kubelet?.node } }],
+          }))
+        : []),
     ],
     rule_files: [`${i.sdDir}/${RULE_FILES_GLOB}`],
   });

@@ -29,6 +29,8 @@ export interface AdapterFlags {
   prometheusHeader: string[];
   metricsRelistInterval: string;
   config?: string;
+  delegateClientCertFile?: string;
+  delegateClientKeyFile?: string;
   kubeconfig?: string;
   listerKubeconfig?: string;
   authenticationKubeconfig?: string;
@@ -153,6 +155,8 @@ export async function optionsFromFlags(f: AdapterFlags): Promise<AdapterOptions>
       relistIntervalMs: relistMs,
       metricsMaxAgeMs: maxAgeMs,
     },
+    delegateClientCertFile: f.delegateClientCertFile,
+    delegateClientKeyFile: f.delegateClientKeyFile,
     kubeconfig: f.kubeconfig,
     listerKubeconfig: f.listerKubeconfig,
     authenticationKubeconfig: f.authenticationKubeconfig,
@@ -256,6 +260,11 @@ export function registerAdapterCommand(program: Command): void {
       "--config <path>",
       "prometheus-adapter configuration file (rules, externalRules, resourceRules); default: the built-in default rules",
     )
+    .option(
+      "--delegate-client-cert-file <path>",
+      "client certificate (PEM) presented to the config's delegates with the caller's identity in front-proxy headers: in a cluster, signed by the front-proxy CA with a CN in the delegates' requestheader allowed names",
+    )
+    .option("--delegate-client-key-file <path>", "key of --delegate-client-cert-file (PEM)")
     .option(
       "--kubeconfig <path>",
       "kubeconfig for talking to the cluster (default: in-cluster, then KUBECONFIG / ~/.kube/config)",

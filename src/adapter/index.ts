@@ -1,5 +1,6 @@
 // startAdapter: the whole adapter in-process — HTTPS server, delegated authn/authz, API
 // discovery + informer caches, and the Prometheus backend — for the CLI, tests and the demo.
+import { readFile } from "node:fs/promises";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
@@ -15,7 +16,10 @@ import {
   type AuthenticationOverrides,
 } from "./auth/kube.js";
 import type { Authorizer } from "./auth/types.js";
-import type { MetricsDiscoveryConfig } from "./config/types.js";
+import type { DelegateConfig, MetricsDiscoveryConfig } from "./config/types.js";
+import { createDelegateTransport } from "./delegates/client.js";
+import { DelegatingProvider } from "./delegates/provider.js";
+import { compileRoute } from "./delegates/routing.js";
 import { KubeClient } from "../kube/client.js";
 import { RESTMapper } from "../kube/mapper.js";
 import { InformerObjectLister } from "./cache/lister.js";
@@ -23,7 +27,11 @@ import { checkAdapterPermissions, resourcesNamedByRules } from "./permission-che
 import type { ObjectLister, ResourceMapper } from "./provider.js";
 import type { PrometheusOptions } from "./prometheus/options.js";
 import { watchConfigFile, type ConfigReloader } from "./config/reload.js";
-import { createPrometheusBackend, type PrometheusBackend } from "./providers/index.js";
+import {
+  createPrometheusBackend,
+  createPrometheusBackends,
+  type PrometheusBackend,
+} from "./providers/index.js";
 import type { ServedAPIs } from "./server/discovery.js";
 import { answerClientError, MAX_HEADER_BYTES } from "./server/client-error.js";
 import { createRequestHandler, type Providers } from "./server/handler.js";
@@ -47,6 +55,8 @@ export interface MetricsBackend extends Providers {
   ready?(): boolean;
   /** False when the backend cannot answer metrics.k8s.io (no resourceRules). */
   servesResourceMetrics?: boolean;
+  /** Parts failing without failing readiness (secondary Prometheus backends), one line each. */
+  warnings?(): string[];
 }
 
 export interface AdapterOptions {
@@ -76,6 +86,15 @@ export interface AdapterOptions {
     logger: Logger;
     metrics: AdapterMetrics;
   }) => MetricsBackend;
+  /**
+   * Our front-proxy client certificate and key (PEM files) for forwarding to the config's
+   * delegates: signed by the CA the delegates trust for request headers (the cluster's
+   * front-proxy CA), with a CN in their allowed names. Required when the config has delegates.
+   */
+  delegateClientCertFile?: string;
+  delegateClientKeyFile?: string;
+  /** How often the delegates' discovery lists are fetched; default 30 s. */
+  delegateRefreshIntervalMs?: number;
   /** Which API groups to serve; default all three (metrics.k8s.io only with resourceRules). */
   apis?: Partial<ServedAPIs>;
 
@@ -117,6 +136,50 @@ export interface RunningAdapter {
   /** The same answer /readyz gives. */
   ready(): boolean;
   stop(): Promise<void>;
+}
+
+function hasBackends(config: MetricsDiscoveryConfig): boolean {
+  return (config.backends?.length ?? 0) > 0;
+}
+
+function joinWarnings(lines: string[]): string | undefined {
+  return lines.length === 0 ? undefined : lines.join("; ");
+}
+
+async function createDelegatingProvider(
+  ours: MetricsBackend,
+  configs: DelegateConfig[],
+  options: AdapterOptions,
+  logger: Logger,
+): Promise<DelegatingProvider> {
+  if (options.delegateClientCertFile === undefined || options.delegateClientKeyFile === undefined) {
+    throw new Error(
+      "the config has delegates: give --delegate-client-cert-file and --delegate-client-key-file (a client certificate the delegates trust for front-proxy headers)",
+    );
+  }
+  const readPem = async (path: string, flag: string): Promise<string> => {
+    try {
+      return await readFile(path, "utf8");
+    } catch (err) {
+      throw new Error(`${flag} ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  const clientCert = {
+    certPem: await readPem(options.delegateClientCertFile, "--delegate-client-cert-file"),
+    keyPem: await readPem(options.delegateClientKeyFile, "--delegate-client-key-file"),
+  };
+  const delegates = await Promise.all(
+    configs.map(async (c) => ({
+      route: compileRoute(c),
+      transport: await createDelegateTransport(c, clientCert),
+    })),
+  );
+  return new DelegatingProvider({
+    ours,
+    delegates,
+    refreshIntervalMs: options.delegateRefreshIntervalMs,
+    logger: logger.child({ component: "delegates" }),
+  });
 }
 
 export async function startAdapter(options: AdapterOptions): Promise<RunningAdapter> {
@@ -172,7 +235,18 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
     let backend: MetricsBackend;
     let prometheusBackend: PrometheusBackend | undefined;
     if (options.backend !== undefined) backend = options.backend({ mapper, lister, logger, metrics });
-    else if (options.prometheus !== undefined) {
+    else if (options.prometheus !== undefined && hasBackends(options.prometheus.config)) {
+      backend = await createPrometheusBackends({
+        config: options.prometheus.config,
+        prometheus: options.prometheus.options,
+        relistIntervalMs: options.prometheus.relistIntervalMs,
+        metricsMaxAgeMs: options.prometheus.metricsMaxAgeMs,
+        mapper,
+        lister,
+        logger: logger.child({ component: "backend" }),
+        metrics: metrics.backendHooks(),
+      });
+    } else if (options.prometheus !== undefined) {
       backend = prometheusBackend = createPrometheusBackend({
         config: options.prometheus.config,
         prometheus: options.prometheus.options,
@@ -184,11 +258,35 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
         metrics: metrics.backendHooks(),
       });
     } else throw new Error("startAdapter: give `prometheus` (config and Prometheus options) or `backend`");
+    const delegateConfigs = options.prometheus?.config.delegates ?? [];
+    let delegating: DelegatingProvider | undefined;
+    if (delegateConfigs.length > 0) {
+      delegating = await createDelegatingProvider(backend, delegateConfigs, options, logger);
+      const ours = backend;
+      backend = {
+        custom: delegating,
+        external: delegating,
+        resource: ours.resource,
+        start: async () => ours.start?.(),
+        stop: async () => ours.stop?.(),
+        ready: () => ours.ready?.() ?? true,
+        warnings: () => ours.warnings?.() ?? [],
+      };
+      if (ours.servesResourceMetrics !== undefined)
+        backend.servesResourceMetrics = ours.servesResourceMetrics;
+    }
     await backend.start?.();
     stops.push(async () => backend.stop?.());
+    if (delegating !== undefined) {
+      const d = delegating;
+      await d.start();
+      stops.push(() => d.stop());
+    }
     let reloader: ConfigReloader | undefined;
     const configFile = options.prometheus?.configFile;
-    if (configFile !== undefined && prometheusBackend !== undefined) {
+    // Rules reload serves one Prometheus backend without delegates; backends: and delegates:
+    // take a restart to change (logged when a new file has them).
+    if (configFile !== undefined && prometheusBackend !== undefined && delegating === undefined) {
       const b = prometheusBackend;
       reloader = watchConfigFile({
         path: configFile.path,
@@ -197,6 +295,8 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
         logger: logger.child({ component: "rules-reload" }),
         onResult: (result) => metrics.configReload(result),
         apply: async (config) => {
+          if (hasBackends(config) || (config.delegates?.length ?? 0) > 0)
+            return "the new file has backends: or delegates:, which take a restart to put in force";
           const r = await b.reload(config);
           return r.ok ? undefined : r.message;
         },
@@ -271,7 +371,17 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
           backend.ready === undefined || backend.ready()
             ? undefined
             : "series discovery has not succeeded or Prometheus is not answering",
+        warning: () => joinWarnings(backend.warnings?.() ?? []),
       },
+      ...(delegating === undefined
+        ? []
+        : [
+            {
+              name: "delegates",
+              check: () => undefined,
+              warning: () => joinWarnings(delegating!.warnings()),
+            },
+          ]),
       { name: "shutdown", check: () => (shuttingDown ? "shutting down" : undefined) },
       // A refused rules file is worth seeing, not worth taking the adapter out of service.
       { name: "rules-reload", check: () => undefined, warning: () => reloader?.warning() },

@@ -8,6 +8,7 @@ import type { Quantity } from "../kube/quantity.js";
 export type ProviderError =
   | { kind: "NotFound"; message: string } // 404: unknown metric, or no series for the object
   | { kind: "BadRequest"; message: string } // 400: malformed selector, unsupported request
+  | { kind: "Forbidden"; message: string } // 403: a delegate's own authorization refused the caller
   // 503: Prometheus unreachable, timed out, or erroring. `message` goes to the client; `cause`
   // (with Prometheus' address) only to our logs, so no reader learns where Prometheus lives.
   | { kind: "Unavailable"; message: string; cause?: string }
@@ -87,9 +88,22 @@ export interface NodeUsage {
   usage: { cpu: Quantity; memory: Quantity };
 }
 
-/** Every metric request may carry a timer for its waits on Prometheus. */
+/** Who asked, as authentication found them (UserInfo's fields). */
+export interface Caller {
+  name: string;
+  uid?: string;
+  groups: string[];
+  extra: Record<string, string[]>;
+}
+
+/**
+ * Every metric request may carry a timer for its waits on Prometheus, and the caller, which a
+ * provider that passes requests on to another server (a delegate) forwards so its own
+ * authorization applies.
+ */
 interface Timed {
   wait?: BackendWaitTimer;
+  caller?: Caller;
 }
 
 /** One named object (namespace undefined for cluster-scoped resources and namespace metrics). */

@@ -16,7 +16,10 @@ import {
   type QueryTemplateArgs,
 } from "./templates.js";
 import type {
+  BackendConfig,
   ConfigIssue,
+  DelegateConfig,
+  DelegatedAPI,
   DiscoveryRule,
   MetricsDiscoveryConfig,
   ResourceMappingConfig,
@@ -51,6 +54,7 @@ const discoveryRuleSchema = z.strictObject({
     .array(z.strictObject({ find: z.string().nullish(), replace: z.string().nullish() }))
     .nullish(),
   nanAsZero: z.boolean().nullish(),
+  backend: z.string().min(1, "must not be empty").nullish(),
 });
 
 const resourceRuleSchema = z.strictObject({
@@ -66,10 +70,50 @@ const resourceRulesSchema = z.strictObject({
   window: z.string().nullish(),
 });
 
+// A DNS-1123 label, as Kubernetes names Services and namespaces; delegates and backends are
+// named the same way so their names fit in a Status message and a metric label.
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS label (lower case letters, digits, '-')")
+  .max(63, "must be at most 63 characters");
+
+const delegateSchema = z.strictObject({
+  name: dnsLabel,
+  service: z
+    .strictObject({
+      namespace: dnsLabel,
+      name: dnsLabel,
+      port: z.number().int().min(1).max(65535).nullish(),
+    })
+    .nullish(),
+  url: z.string().nullish(),
+  caBundle: z.string().nullish(),
+  caFile: z.string().min(1).nullish(),
+  insecureSkipTLSVerify: z.boolean().nullish(),
+  apis: z
+    .array(z.enum(["external", "custom"]))
+    .min(1, "name at least one API")
+    .nullish(),
+  metrics: z.string().min(1, "must not be empty").nullish(),
+  namespaces: z.array(dnsLabel).min(1, "name at least one namespace").nullish(),
+});
+
+const backendSchema = z.strictObject({
+  name: dnsLabel,
+  url: z.string(),
+  headers: z.record(z.string(), z.string()).nullish(),
+  bearerTokenFile: z.string().min(1).nullish(),
+  basicAuthFile: z.string().min(1).nullish(),
+  caFile: z.string().min(1).nullish(),
+  insecureSkipTLSVerify: z.boolean().nullish(),
+});
+
 const topSchema = z.strictObject({
   rules: z.array(z.unknown()).nullish(),
   externalRules: z.array(z.unknown()).nullish(),
   resourceRules: z.unknown().optional(),
+  delegates: z.array(z.unknown()).nullish(),
+  backends: z.array(z.unknown()).nullish(),
 });
 
 type RawRule = z.infer<typeof discoveryRuleSchema>;
@@ -95,14 +139,15 @@ function zodIssues(prefix: string, error: z.ZodError): ConfigIssue[] {
       continue;
     }
     let message = i.message;
-    if (i.code === "invalid_type") message = `expected ${i.expected}, got ${describe(i.input)}`;
+    if (i.code === "invalid_type")
+      message = i.input === undefined ? "required" : `expected ${i.expected}, got ${describe(i.input)}`;
     issues.push({ path: joinPath(prefix, i.path), message });
   }
   return issues;
 }
 
 function describe(v: unknown): string {
-  if (v === undefined) return "nothing (the field is required)";
+  if (v === undefined) return "nothing";
   if (v === null) return "null";
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "a mapping";
@@ -361,7 +406,111 @@ function checkRule(
   }));
   if (repl.length > 0) rule.labelValueReplacements = repl;
   if (r.nanAsZero === true) rule.nanAsZero = true;
+  if (r.backend) rule.backend = r.backend;
   return rule;
+}
+
+function checkHttpsUrl(path: string, raw: string, issues: ConfigIssue[], schemes: string[]): void {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    issues.push({ path, message: `${JSON.stringify(raw)} is not a URL` });
+    return;
+  }
+  if (!schemes.includes(url.protocol))
+    issues.push({ path, message: `must be ${schemes.map((s) => s.replace(":", "://")).join(" or ")}` });
+}
+
+function checkDelegate(path: string, raw: unknown, issues: ConfigIssue[]): DelegateConfig | undefined {
+  const parsed = delegateSchema.safeParse(raw);
+  if (!parsed.success) {
+    issues.push(...zodIssues(path, parsed.error));
+    return undefined;
+  }
+  const d = parsed.data;
+  let endpoint: DelegateConfig["endpoint"] | undefined;
+  if (d.service && d.url) issues.push({ path, message: "set either service or url, not both" });
+  else if (d.service)
+    endpoint = {
+      kind: "service",
+      namespace: d.service.namespace,
+      name: d.service.name,
+      port: d.service.port ?? 443,
+    };
+  else if (d.url) {
+    checkHttpsUrl(`${path}.url`, d.url, issues, ["https:"]);
+    endpoint = { kind: "url", url: d.url.replace(/\/+$/, "") };
+  } else issues.push({ path: `${path}.service`, message: "required (or url)" });
+  if (d.caBundle && d.caFile) issues.push({ path, message: "set either caBundle or caFile, not both" });
+  else if (
+    d.caBundle !== undefined &&
+    d.caBundle !== null &&
+    !d.caBundle.includes("-----BEGIN CERTIFICATE-----")
+  )
+    issues.push({ path: `${path}.caBundle`, message: "no PEM certificate in it" });
+  else if (!d.caBundle && !d.caFile && d.insecureSkipTLSVerify !== true)
+    issues.push({
+      path: `${path}.caBundle`,
+      message: "required (or caFile) to verify the delegate's serving certificate",
+    });
+  if (!d.metrics && !d.namespaces)
+    issues.push({
+      path: `${path}.metrics`,
+      message: "required (or namespaces): which requests go to this delegate",
+    });
+  if (d.metrics) {
+    const re = compileGoRegex(d.metrics);
+    if (!re.ok)
+      issues.push({
+        path: `${path}.metrics`,
+        message: `invalid regex ${JSON.stringify(d.metrics)}: ${re.message}`,
+      });
+  }
+  if (endpoint === undefined) return undefined;
+  const out: DelegateConfig = {
+    name: d.name,
+    endpoint,
+    apis: [...new Set<DelegatedAPI>(d.apis ?? ["external", "custom"])],
+  };
+  if (d.caBundle) out.caBundle = d.caBundle;
+  if (d.caFile) out.caFile = d.caFile;
+  if (d.insecureSkipTLSVerify === true) out.insecureSkipTLSVerify = true;
+  if (d.metrics) out.metrics = d.metrics;
+  if (d.namespaces) out.namespaces = d.namespaces;
+  return out;
+}
+
+function checkBackend(path: string, raw: unknown, issues: ConfigIssue[]): BackendConfig | undefined {
+  const parsed = backendSchema.safeParse(raw);
+  if (!parsed.success) {
+    issues.push(...zodIssues(path, parsed.error));
+    return undefined;
+  }
+  const b = parsed.data;
+  checkHttpsUrl(`${path}.url`, b.url, issues, ["http:", "https:"]);
+  if (b.bearerTokenFile && b.basicAuthFile)
+    issues.push({ path, message: "set either bearerTokenFile or basicAuthFile, not both" });
+  for (const name of Object.keys(b.headers ?? {}))
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name))
+      issues.push({ path: `${path}.headers.${name}`, message: "not a valid HTTP header name" });
+  const out: BackendConfig = { name: b.name, url: b.url, headers: b.headers ?? {} };
+  if (b.bearerTokenFile) out.bearerTokenFile = b.bearerTokenFile;
+  if (b.basicAuthFile) out.basicAuthFile = b.basicAuthFile;
+  if (b.caFile) out.caFile = b.caFile;
+  if (b.insecureSkipTLSVerify === true) out.insecureSkipTLSVerify = true;
+  return out;
+}
+
+/** Two entries of one list with the same name: the second is named in an issue. */
+function checkUniqueNames(path: string, names: (string | undefined)[], issues: ConfigIssue[]): void {
+  const seen = new Set<string>();
+  names.forEach((n, i) => {
+    if (n === undefined) return;
+    if (seen.has(n))
+      issues.push({ path: `${path}[${i}].name`, message: `${JSON.stringify(n)} is used twice` });
+    seen.add(n);
+  });
 }
 
 function checkResourceRules(path: string, raw: unknown, issues: ConfigIssue[]): ResourceRules | undefined {
@@ -454,12 +603,45 @@ export function parseConfig(text: string): LoadResult {
     top.data.resourceRules === undefined || top.data.resourceRules === null
       ? undefined
       : checkResourceRules("resourceRules", top.data.resourceRules, issues);
+  const delegates =
+    top.data.delegates === undefined || top.data.delegates === null
+      ? undefined
+      : top.data.delegates.map((d, i) => checkDelegate(`delegates[${i}]`, d, issues));
+  if (delegates)
+    checkUniqueNames(
+      "delegates",
+      delegates.map((d) => d?.name),
+      issues,
+    );
+  const backends =
+    top.data.backends === undefined || top.data.backends === null
+      ? undefined
+      : top.data.backends.map((b, i) => checkBackend(`backends[${i}]`, b, issues));
+  if (backends)
+    checkUniqueNames(
+      "backends",
+      backends.map((b) => b?.name),
+      issues,
+    );
+  const backendNames = new Set((backends ?? []).flatMap((b) => (b ? [b.name] : [])));
+  const checkBackendRef = (path: string, rule: DiscoveryRule | undefined): void => {
+    if (rule?.backend === undefined || backendNames.has(rule.backend)) return;
+    const declared = [...backendNames].join(", ");
+    issues.push({
+      path: `${path}.backend`,
+      message: `no backend named ${JSON.stringify(rule.backend)} in backends${declared ? ` (declared: ${declared})` : ""}`,
+    });
+  };
+  rules.forEach((r, i) => checkBackendRef(`rules[${i}]`, r));
+  externalRules.forEach((r, i) => checkBackendRef(`externalRules[${i}]`, r));
   if (issues.length > 0) return { ok: false, issues };
   const config: MetricsDiscoveryConfig = {
     rules: rules.filter((r): r is DiscoveryRule => r !== undefined),
     externalRules: externalRules.filter((r): r is DiscoveryRule => r !== undefined),
   };
   if (resourceRules) config.resourceRules = resourceRules;
+  if (delegates) config.delegates = delegates.filter((d): d is DelegateConfig => d !== undefined);
+  if (backends) config.backends = backends.filter((b): b is BackendConfig => b !== undefined);
   return { ok: true, config };
 }
 

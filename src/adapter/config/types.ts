@@ -40,6 +40,8 @@ export interface DiscoveryRule {
    * NaN and ±Inf are not measurements, so the object counts as missing (±Inf always does).
    */
   nanAsZero?: boolean;
+  /** Our extension: the `backends[].name` whose Prometheus serves this rule; absent = the flag-configured one. */
+  backend?: string;
 }
 
 export interface ResourceRule {
@@ -57,10 +59,52 @@ export interface ResourceRules {
   windowSeconds: number;
 }
 
+/** The metrics APIs a delegate may be given requests of (metrics.k8s.io is always ours). */
+export type DelegatedAPI = "external" | "custom";
+
+/**
+ * Our extension: another aggregated API server serving the same metrics APIs (KEDA, Datadog's
+ * cluster agent, another adapter). Requests it is routed are forwarded to it with the caller's
+ * identity; its discovery lists are merged into ours.
+ */
+export interface DelegateConfig {
+  name: string;
+  /** Where it listens: a Service (as an APIService names one) or a URL. */
+  endpoint: { kind: "service"; namespace: string; name: string; port: number } | { kind: "url"; url: string };
+  /** PEM CA bundle verifying its serving certificate: caBundle inline or read from caFile. */
+  caBundle?: string;
+  caFile?: string;
+  /** Do not verify its serving certificate (tests only). */
+  insecureSkipTLSVerify?: boolean;
+  /** Which APIs route to it; default both. */
+  apis: DelegatedAPI[];
+  /** RE2 regex, anchored at both ends, over metric names routed to it. */
+  metrics?: string;
+  /** Namespaces whose requests are routed to it. */
+  namespaces?: string[];
+}
+
+/** Our extension: one more Prometheus-API server (a Prometheus, a Mimir or Thanos tenant). */
+export interface BackendConfig {
+  name: string;
+  url: string;
+  /** Sent on every call, e.g. X-Scope-OrgID. */
+  headers: Record<string, string>;
+  bearerTokenFile?: string;
+  /** A file holding `user:password`. */
+  basicAuthFile?: string;
+  caFile?: string;
+  insecureSkipTLSVerify?: boolean;
+}
+
 export interface MetricsDiscoveryConfig {
   rules: DiscoveryRule[];
   externalRules: DiscoveryRule[];
   resourceRules?: ResourceRules;
+  /** Absent when the file has no `delegates:` section. */
+  delegates?: DelegateConfig[];
+  /** Absent when the file has no `backends:` section. */
+  backends?: BackendConfig[];
 }
 
 /** One problem found in a config file, with the path of the field it is about. */

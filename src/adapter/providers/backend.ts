@@ -36,6 +36,11 @@ export interface PrometheusBackendOptions {
   now?: () => Date;
   /** A ready-made client instead of one built from `prometheus` (tests, benchmarks). */
   client?: PrometheusClient;
+  /**
+   * Where each rule sits in the config file ("rules[3]"), for messages, when `config` holds a
+   * subset of the file's rules (one backend's); default their index in `config`.
+   */
+  rulePaths?: { rules: string[]; externalRules: string[] };
 }
 
 export interface PrometheusBackend {
@@ -111,11 +116,12 @@ export function createPrometheusBackend(options: PrometheusBackendOptions): Prom
 
   const { mapper, lister } = options;
   const maxAgeMs = options.metricsMaxAgeMs ?? relistMs;
-  // Everything a rules config decides, replaced whole by reload().
-  const compile = (config: MetricsDiscoveryConfig) => {
-    const rules = config.rules.map((r, i) => new CompiledRule(`rules[${i}]`, r, mapper));
+  // Everything a rules config decides, replaced whole by reload(). A reloaded config's rules are
+  // named by their index (rulePaths describes the file read at start).
+  const compile = (config: MetricsDiscoveryConfig, paths = options.rulePaths) => {
+    const rules = config.rules.map((r, i) => new CompiledRule(paths?.rules[i] ?? `rules[${i}]`, r, mapper));
     const externalRules = config.externalRules.map(
-      (r, i) => new CompiledRule(`externalRules[${i}]`, r, mapper),
+      (r, i) => new CompiledRule(paths?.externalRules[i] ?? `externalRules[${i}]`, r, mapper),
     );
     const rr = config.resourceRules;
     const resourceRules = rr
@@ -230,7 +236,7 @@ export function createPrometheusBackend(options: PrometheusBackendOptions): Prom
     ready: healthy,
     relist,
     async reload(config) {
-      const next = compile(config);
+      const next = compile(config, undefined);
       // Not while a relist of the old rules is running: it would swap its registry in after ours.
       await running;
       const outcome = await next.discovery.run();

@@ -32,6 +32,8 @@
 // refused the query as bad_data), Unavailable (Prometheus unreachable / timed out / answering
 // garbage; the message has the cause), Internal (a rule's query failed to render or to run).
 export { createPrometheusBackend } from "./backend.js";
+export { createPrometheusBackends } from "./backends.js";
+export type { MultiBackend } from "./backends.js";
 export type { PrometheusBackend, PrometheusBackendOptions } from "./backend.js";
 export type { BackendMetrics, BackendStats } from "./types.js";
 export type { PrometheusEndpoint, PrometheusOutcome } from "../prometheus/hooks.js";

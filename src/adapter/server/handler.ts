@@ -156,6 +156,7 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
     route: Route,
     query: URLSearchParams | undefined,
     wait?: RequestTiming,
+    caller?: UserInfo,
   ): Promise<Answer> {
     const pretty = query?.get("pretty") === "true";
     switch (route.kind) {
@@ -231,6 +232,7 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
             metric: route.metric,
             metricSelector: metricSelector.selector,
             wait,
+            caller,
           });
           if (!result.ok) return providerAnswer(result.error, details);
           return json(metricValueList(route.version, result.value, toLabelSelector), 200, pretty);
@@ -242,6 +244,7 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
           metric: route.metric,
           metricSelector: metricSelector.selector,
           wait,
+          caller,
         });
         if (!result.ok) return providerAnswer(result.error, details);
         return json(metricValueList(route.version, [result.value], toLabelSelector), 200, pretty);
@@ -253,6 +256,7 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
           metric: route.metric,
           metricSelector: labelSelector.selector,
           wait,
+          caller,
         });
         if (!result.ok) return providerAnswer(result.error, { name: route.metric, group: EXTERNAL_GROUP });
         return json(externalMetricValueList(result.value), 200, pretty);
@@ -389,7 +393,7 @@ export function createRequestHandler(options: HandlerOptions): RequestListener {
           } else if (route !== undefined && isGroupRoute(route) && !groupServed(routeGroup(route))) {
             a = statusAnswer(notFound());
           } else {
-            a = await answer(req, route!, query, timing);
+            a = await answer(req, route!, query, timing, user);
           }
         }
       }

@@ -7,7 +7,7 @@ import type { HealthEndpoint } from "./routes.js";
 export interface HealthCheck {
   name: string;
   check(): string | undefined;
-  /** Something to show with ?verbose that does not fail the check. */
+  /** Something wrong that does not fail the check (shown with ?verbose), or undefined. */
   warning?(): string | undefined;
 }
 

@@ -60,6 +60,7 @@ export function failure(reason: StatusReason, message: string, details?: StatusD
 const PROVIDER_REASONS: Record<ProviderError["kind"], StatusReason> = {
   NotFound: "NotFound",
   BadRequest: "BadRequest",
+  Forbidden: "Forbidden",
   Unavailable: "ServiceUnavailable",
   Internal: "InternalError",
 };

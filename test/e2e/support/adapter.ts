@@ -1,7 +1,7 @@
 // Our adapter in this process behind the aggregator, as the e2e files that read metrics through
 // kube-apiserver use it: a serving certificate for <service>.<namespace>.svc, startAdapter with
 // the file's rules, the APIServices registered (scripts/cluster/aggregator.ts) and Available.
-import type { RunningAdapter } from "../../../src/adapter/index.js";
+import type { AdapterOptions, RunningAdapter } from "../../../src/adapter/index.js";
 import type { MetricsDiscoveryConfig } from "../../../src/adapter/config/index.js";
 import { resourceRulesYaml as defaultResourceRulesYaml } from "../../../src/adapter/config/default.js";
 import { SHIPPED_RESOURCE_RULES } from "../../../src/manifests/adapter-config.js";
@@ -60,6 +60,8 @@ export interface RegisteredAdapterOptions {
   relistIntervalMs?: number;
   /** The file `config` came from: watched and reloaded, as the CLI's --config is. */
   configFile?: { path: string; text: string; pollIntervalMs?: number };
+  /** More adapter options (e.g. --delegate-client-cert-file's). */
+  extra?: Partial<AdapterOptions>;
   /** A name for hpaControllerMetricsReader(), when kube-controller-manager's HPA controller reads through it. */
   hpaReaderRole?: string;
 }
@@ -87,6 +89,7 @@ export async function startServingAdapter(
       configFile: opts.configFile,
     },
     logger: silentLogger,
+    ...(opts.extra === undefined ? {} : { extra: opts.extra }),
   });
   return { adapter, caPem, service };
 }

@@ -1,6 +1,18 @@
 // Small fakes at the autoscaler's client boundary (see src/autoscaler/controller/ports.ts).
-import { horizontalPodAutoscalerSchema, type CrossVersionObjectReference, type HorizontalPodAutoscaler, type HorizontalPodAutoscalerStatus, type MetricResponse, type MetricSpec, type Pod } from "../../../src/kube/objects.js";
-import type { ControllerEvent, ReconcileInput, ReconcileResult } from "../../../src/autoscaler/algorithm/index.js";
+import {
+  horizontalPodAutoscalerSchema,
+  type CrossVersionObjectReference,
+  type HorizontalPodAutoscaler,
+  type HorizontalPodAutoscalerStatus,
+  type MetricResponse,
+  type MetricSpec,
+  type Pod,
+} from "../../../src/kube/objects.js";
+import type {
+  ControllerEvent,
+  ReconcileInput,
+  ReconcileResult,
+} from "../../../src/autoscaler/algorithm/index.js";
 import type {
   CachedHpa,
   CurrentScale,
@@ -14,11 +26,21 @@ import type {
 } from "../../../src/autoscaler/controller/ports.js";
 import { FakeClock } from "../../../src/autoscaler/controller/clock.js";
 import { HpaController, type ControllerOptions } from "../../../src/autoscaler/controller/controller.js";
+import { readSyncInputs, type SyncInputs } from "../../../src/autoscaler/controller/read.js";
 import { Telemetry } from "../../../src/autoscaler/telemetry.js";
 import { silentLogger } from "../../../src/log/logger.js";
 import { defaultControllerSettings } from "../../../src/autoscaler/algorithm/settings.js";
 
-export function makeHpa(name: string, opts: { namespace?: string; annotations?: Record<string, string>; uid?: string; generation?: number; status?: HorizontalPodAutoscalerStatus } = {}): HorizontalPodAutoscaler {
+export function makeHpa(
+  name: string,
+  opts: {
+    namespace?: string;
+    annotations?: Record<string, string>;
+    uid?: string;
+    generation?: number;
+    status?: HorizontalPodAutoscalerStatus;
+  } = {},
+): HorizontalPodAutoscaler {
   return horizontalPodAutoscalerSchema.parse({
     apiVersion: "autoscaling/v2",
     kind: "HorizontalPodAutoscaler",
@@ -34,7 +56,12 @@ export function makeHpa(name: string, opts: { namespace?: string; annotations?: 
       scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
       minReplicas: 1,
       maxReplicas: 10,
-      metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } } }],
+      metrics: [
+        {
+          type: "Resource",
+          resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } },
+        },
+      ],
     },
     status: opts.status ?? { currentReplicas: 1, desiredReplicas: 1 },
   });
@@ -76,7 +103,11 @@ export class FakeScales implements ScaleClient {
     this.gets++;
     if (this.delay) await this.delay(100);
     if (this.getError !== undefined) throw new Error(this.getError);
-    return { replicas: this.replicas.get(target.name) ?? 1, selector: this.selectors.get(target.name) ?? `app=${target.name}`, handle: target.name };
+    return {
+      replicas: this.replicas.get(target.name) ?? 1,
+      selector: this.selectors.get(target.name) ?? `app=${target.name}`,
+      handle: target.name,
+    };
   }
   async updateScale(current: CurrentScale, replicas: number): Promise<void> {
     if (this.updateError !== undefined) throw new Error(this.updateError);
@@ -105,7 +136,11 @@ export class FakeWriter implements HpaWriter {
     // like the informer would: the cache sees the written status
     if (this.hpas) this.hpas.set({ ...hpa, status });
   }
-  async patchAnnotations(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void> {
+  async patchAnnotations(
+    namespace: string,
+    name: string,
+    annotations: Record<string, string | null>,
+  ): Promise<void> {
     this.annotationPatches.push({ name, annotations });
     const cached = this.hpas?.get(namespace, name);
     if (this.hpas && cached?.ok) {
@@ -136,7 +171,9 @@ export class FakeEvents implements EventRecorder {
  * A stand-in for the algorithm that makes the loop's behaviour easy to see: the desired count
  * comes from `desired` (default: unchanged); it records one recommendation per sync.
  */
-export function fakeReconcile(desired: (input: ReconcileInput) => number = (i) => ("error" in i.scale ? 0 : i.scale.replicas)) {
+export function fakeReconcile(
+  desired: (input: ReconcileInput) => number = (i) => ("error" in i.scale ? 0 : i.scale.replicas),
+) {
   const inputs: ReconcileInput[] = [];
   const fn = (input: ReconcileInput): ReconcileResult => {
     inputs.push(input);
@@ -144,7 +181,12 @@ export function fakeReconcile(desired: (input: ReconcileInput) => number = (i) =
       return {
         desiredReplicas: 0,
         scaled: false,
-        status: { ...input.hpa.status, conditions: [{ type: "AbleToScale", status: "False", reason: "FailedGetScale", message: input.scale.error }] },
+        status: {
+          ...input.hpa.status,
+          conditions: [
+            { type: "AbleToScale", status: "False", reason: "FailedGetScale", message: input.scale.error },
+          ],
+        },
         events: [{ type: "Warning", reason: "FailedGetScale", message: input.scale.error }],
         history: input.history,
       };
@@ -152,18 +194,37 @@ export function fakeReconcile(desired: (input: ReconcileInput) => number = (i) =
     const current = input.scale.replicas;
     const want = desired(input);
     const history = input.history ?? { recommendations: [], scaleUpEvents: [], scaleDownEvents: [] };
-    const next = { ...history, recommendations: [...history.recommendations, { timestamp: input.now, replicas: want }] };
+    const next = {
+      ...history,
+      recommendations: [...history.recommendations, { timestamp: input.now, replicas: want }],
+    };
     const scaled = want !== current;
     return {
       desiredReplicas: want,
       scaled,
-      ...(scaled ? { rescaleReason: want > current ? "cpu resource utilization (percentage of request) above target" : "All metrics below target" } : {}),
+      ...(scaled
+        ? {
+            rescaleReason:
+              want > current
+                ? "cpu resource utilization (percentage of request) above target"
+                : "All metrics below target",
+          }
+        : {}),
       status: {
         currentReplicas: current,
         desiredReplicas: want,
-        conditions: [{ type: "AbleToScale", status: "True", reason: scaled ? "SucceededRescale" : "ReadyForNewScale", message: "" }],
+        conditions: [
+          {
+            type: "AbleToScale",
+            status: "True",
+            reason: scaled ? "SucceededRescale" : "ReadyForNewScale",
+            message: "",
+          },
+        ],
       },
-      events: scaled ? [{ type: "Normal", reason: "SuccessfulRescale", message: `New size: ${want}; reason: x` }] : [],
+      events: scaled
+        ? [{ type: "Normal", reason: "SuccessfulRescale", message: `New size: ${want}; reason: x` }]
+        : [],
       history: next,
     };
   };
@@ -199,9 +260,33 @@ export function makeController(over: Partial<ControllerOptions> = {}) {
     applyScaleResult: (_input, result, outcome) =>
       outcome.ok
         ? result
-        : { ...result, events: [{ type: "Warning", reason: "FailedRescale", message: `New size: ${result.desiredReplicas}; error: ${outcome.error}` }] },
+        : {
+            ...result,
+            events: [
+              {
+                type: "Warning",
+                reason: "FailedRescale",
+                message: `New size: ${result.desiredReplicas}; error: ${outcome.error}`,
+              },
+            ],
+          },
     ...over,
   };
   const controller = new HpaController(options);
   return { controller, clock, hpas, scales, metrics, writer, events, telemetry, rec, options, pods };
+}
+
+/** The read phase over fakes: the HPA's target at `replicas` (or unreadable with `scaleError`). */
+export async function readInputs(
+  hpa: HorizontalPodAutoscaler,
+  opts: { now: number; replicas?: number; scaleError?: string },
+): Promise<SyncInputs> {
+  const scales = new FakeScales();
+  scales.replicas.set(hpa.spec.scaleTargetRef.name, opts.replicas ?? 1);
+  scales.getError = opts.scaleError;
+  return readSyncInputs(
+    { scales, pods: new FakePods(), metrics: new FakeMetrics(), overlapping: () => [] },
+    hpa,
+    { now: opts.now, settings: { ...defaultControllerSettings }, syncPeriodMs: 15_000 },
+  );
 }

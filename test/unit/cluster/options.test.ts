@@ -2,14 +2,21 @@ import { describe, expect, it } from "vitest";
 import { parseSeconds, parseUpFlags, readyLines } from "../../../scripts/cluster/options.js";
 
 describe("cluster:up flags", () => {
-  it("default to our autoscaler in charge, two nodes and a 2s scrape interval", () => {
+  it("default to our autoscaler in charge, two kwok nodes only and a 2s scrape interval", () => {
     expect(parseUpFlags({})).toEqual({
       hpaController: false,
       nodes: 2,
       ports: {},
       scrapeIntervalSeconds: 2,
       addons: [],
+      realNode: false,
     });
+  });
+
+  it("add the real node beside the kwok nodes with --real-node", () => {
+    const opts = parseUpFlags({ realNode: true, nodes: "1" });
+    expect(opts.realNode).toBe(true);
+    expect(opts.nodes).toBe(1);
   });
 
   it("turn kube-controller-manager's HPA flags into seconds", () => {

@@ -28,6 +28,7 @@ const pki: PkiFiles = {
   controllerManager: files("controller-manager"),
   scheduler: files("scheduler"),
   kwok: files("kwok"),
+  apiserverKubeletClient: files("apiserver-kubelet-client"),
   loopbackServing: files("loopback-serving"),
   serviceAccountKeyFile: "/pki/sa.key",
   serviceAccountPubFile: "/pki/sa.pub",

@@ -21,9 +21,12 @@ const q = (s: string): Quantity => {
 const T = new Date("2026-11-25T08:00:00.250Z");
 
 const calls: unknown[] = [];
-// Requests as the providers got them, minus the per-request wait timer (asserted on its own).
-function withoutTimer<R extends { wait?: unknown }>(req: R): Omit<R, "wait"> {
-  const { wait: _wait, ...rest } = req;
+const callers: unknown[] = [];
+// Requests as the providers got them, minus the per-request wait timer (asserted on its own)
+// and the caller (kept in `callers`).
+function withoutTimer<R extends { wait?: unknown; caller?: unknown }>(req: R): Omit<R, "wait" | "caller"> {
+  const { wait: _wait, caller, ...rest } = req;
+  callers.push(caller);
   return rest;
 }
 const custom: CustomMetricsProvider = {
@@ -243,6 +246,11 @@ describe("custom.metrics.k8s.io", () => {
         selector: null,
       },
     ]);
+  });
+
+  it("gives the provider the authenticated caller, for a delegate to forward", async () => {
+    await get("/apis/external.metrics.k8s.io/v1beta1/namespaces/ns/queue_depth", "admin");
+    expect(callers.at(-1)).toEqual({ name: "root", groups: ["system:masters"], extra: {} });
   });
 
   it("asks the provider for a namespace metric as the namespaces object named by the namespace", async () => {
