@@ -7,6 +7,7 @@ import { Command, CommanderError } from "commander";
 import { registerAdapterCommand } from "./adapter/command.js";
 import { registerAutoscalerCommand } from "./autoscaler/command.js";
 import { registerConformanceCommand } from "./conformance/command.js";
+import { registerExplainCommand } from "./explain/command.js";
 import { registerManifestsCommand } from "./manifests/command.js";
 import { registerRulesCommand } from "./rules-check/command.js";
 import { registerReplayCommand } from "./replay/command.js";
@@ -24,6 +25,7 @@ export function buildCli(): Command {
   registerRulesCommand(program);
   registerSimulateCommand(program);
   registerReplayCommand(program);
+  registerExplainCommand(program);
   return program;
 }
 

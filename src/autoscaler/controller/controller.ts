@@ -39,6 +39,14 @@ import { readSyncInputs, type SyncInputs, type SyncReaders } from "./read.js";
 import { stableJson } from "./stable-json.js";
 import { errorMessage } from "./error-message.js";
 import { INVALID_ANNOTATION, INVALID_SPEC, type SyncWriter } from "./writer.js";
+import { explain } from "../../explain/explain.js";
+import {
+  decisionKey,
+  decisionRecord,
+  LAST_DECISION_ANNOTATION,
+  parseDecisionRecord,
+  type DecisionRecord,
+} from "../../explain/record.js";
 
 export interface ControllerOptions {
   clock: Clock;
@@ -77,6 +85,8 @@ export class HpaController {
   private running = false;
   private workers: Promise<void>[] = [];
   private readonly failures = new Map<string, number>();
+  /** key → the explanation of the last sync, and the decision last written to the annotation */
+  private readonly decisions = new Map<string, { record: DecisionRecord; written: string | undefined }>();
   private readonly reconcile: (input: ReconcileInput) => ReconcileResult;
   private inFlight = 0;
   /** key → the selector the last sync read metrics with (metrics of the next sync start early with it) */
@@ -153,6 +163,7 @@ export class HpaController {
   }
 
   onHpaDeleted(key: string): void {
+    this.decisions.delete(key);
     this.out.forget(key);
     this.metricSelectors.delete(key);
     this.failures.delete(key);
@@ -240,6 +251,45 @@ export class HpaController {
     return { status: "synced", ok: false, errorReasons: [INVALID_SPEC], nextSyncMs: this.o.syncPeriodMs };
   }
 
+  lastDecision(namespace: string, name: string): DecisionRecord | undefined {
+    return this.decisions.get(`${namespace}/${name}`)?.record;
+  }
+
+  /**
+   * Keep the explanation of this sync (for /debug/hpa) and, when active and the decision changed,
+   * write it to the last-decision annotation. Explaining never fails a sync.
+   */
+  private async recordDecision(key: string, input: ReconcileInput, result: ReconcileResult): Promise<void> {
+    let record: DecisionRecord;
+    try {
+      record = decisionRecord(explain(input, result));
+    } catch (err) {
+      this.o.log.warn({ hpa: key, err: errorMessage(err) }, "could not explain the sync");
+      return;
+    }
+    const known = this.decisions.get(key);
+    const written = known?.written ?? input.hpa.metadata.annotations?.[LAST_DECISION_ANNOTATION];
+    const entry = { record, written };
+    this.decisions.set(key, entry);
+    if (this.o.dryRun) return;
+    const previousKey = written === undefined ? undefined : decisionKeyOf(written);
+    if (previousKey === decisionKey(record)) return;
+    const text = JSON.stringify(record);
+    try {
+      await this.o.writer.patchAnnotations(
+        input.hpa.metadata.namespace ?? "default",
+        input.hpa.metadata.name,
+        { [LAST_DECISION_ANNOTATION]: text },
+      );
+      entry.written = text;
+    } catch (err) {
+      this.o.log.warn(
+        { hpa: key, annotations: [LAST_DECISION_ANNOTATION], err: errorMessage(err) },
+        "could not save the annotations",
+      );
+    }
+  }
+
   private async syncHpa(key: string, hpa: HorizontalPodAutoscaler): Promise<SyncOutcome> {
     const { o, out } = this;
     // read
@@ -275,6 +325,8 @@ export class HpaController {
     }
     const { result, errorReasons: failed } = await out.write(key, inputs, input, computed);
     errorReasons.push(...failed);
+
+    await this.recordDecision(key, input, result);
 
     observeSync(o.telemetry, inputs, result, errorReasons);
     return {
@@ -333,9 +385,15 @@ function relevantChange(before: CachedHpa, after: CachedHpa): boolean {
     stableJson(
       Object.fromEntries(
         Object.entries(x ?? {}).filter(
-          ([k]) => k !== HISTORY_ANNOTATION && k !== DRY_RUN_DECISION_ANNOTATION,
+          ([k]) =>
+            k !== HISTORY_ANNOTATION && k !== DRY_RUN_DECISION_ANNOTATION && k !== LAST_DECISION_ANNOTATION,
         ),
       ),
     );
   return strip(a.annotations) !== strip(b.annotations);
+}
+
+function decisionKeyOf(text: string): string | undefined {
+  const parsed = parseDecisionRecord(text);
+  return parsed.ok ? decisionKey(parsed.record) : undefined;
 }
