@@ -6,7 +6,7 @@ import type { Explanation } from "./explain.js";
 
 export const LAST_DECISION_ANNOTATION = "autoscaler.prom-hpa.io/last-decision";
 
-export const decisionRecordSchema = z.object({
+const decisionCoreSchema = z.object({
   time: z.string(),
   currentReplicas: z.number().nullable(),
   desiredReplicas: z.number(),
@@ -36,7 +36,21 @@ export const decisionRecordSchema = z.object({
   events: z.array(z.object({ type: z.string(), reason: z.string(), message: z.string() })),
 });
 
+export const decisionRecordSchema = decisionCoreSchema.extend({
+  /** the last sync that scaled (what its SuccessfulRescale Event reports), when this one did not */
+  lastRescale: decisionCoreSchema.optional(),
+});
+
 export type DecisionRecord = z.infer<typeof decisionRecordSchema>;
+
+/** The record to keep after `next`: it carries the last rescale forward from `previous`. */
+export function withLastRescale(next: DecisionRecord, previous: DecisionRecord | undefined): DecisionRecord {
+  if (next.scaled) return next;
+  const { lastRescale: _own, ...core } = previous ?? { lastRescale: undefined };
+  const carried =
+    previous === undefined ? undefined : previous.scaled ? (core as DecisionRecord) : previous.lastRescale;
+  return carried === undefined ? next : { ...next, lastRescale: carried };
+}
 
 export function decisionRecord(e: Explanation): DecisionRecord {
   return {
@@ -115,5 +129,12 @@ export function renderDecisionRecord(namespace: string, name: string, r: Decisio
     lines.push("", "Events:");
     for (const ev of r.events) lines.push(`  ${ev.type} ${ev.reason}: ${ev.message}`);
   }
+  if (r.lastRescale)
+    lines.push(
+      "",
+      `The last rescale (${r.lastRescale.time}):`,
+      "",
+      renderDecisionRecord(namespace, name, r.lastRescale),
+    );
   return lines.join("\n");
 }

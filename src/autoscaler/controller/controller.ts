@@ -45,6 +45,7 @@ import {
   decisionRecord,
   LAST_DECISION_ANNOTATION,
   parseDecisionRecord,
+  withLastRescale,
   type DecisionRecord,
 } from "../../explain/record.js";
 
@@ -269,6 +270,8 @@ export class HpaController {
     }
     const known = this.decisions.get(key);
     const written = known?.written ?? input.hpa.metadata.annotations?.[LAST_DECISION_ANNOTATION];
+    const previous = known?.record ?? (written === undefined ? undefined : parseDecision(written));
+    record = withLastRescale(record, previous);
     const entry = { record, written };
     this.decisions.set(key, entry);
     if (this.o.dryRun) return;
@@ -393,7 +396,12 @@ function relevantChange(before: CachedHpa, after: CachedHpa): boolean {
   return strip(a.annotations) !== strip(b.annotations);
 }
 
-function decisionKeyOf(text: string): string | undefined {
+function parseDecision(text: string): DecisionRecord | undefined {
   const parsed = parseDecisionRecord(text);
-  return parsed.ok ? decisionKey(parsed.record) : undefined;
+  return parsed.ok ? parsed.record : undefined;
+}
+
+function decisionKeyOf(text: string): string | undefined {
+  const parsed = parseDecision(text);
+  return parsed === undefined ? undefined : decisionKey(parsed);
 }

@@ -91,6 +91,18 @@ describe("the last decision", () => {
     });
     expect(last?.steps.find((s) => s.step === "policies")?.text).toMatch(/Pods 1 per 60s policy/);
     expect(h.controller.lastDecision("default", "web")?.desiredReplicas).toBe(3);
+
+    // held by the policy next: a new decision, which still carries the rescale its Event reported
+    await h.clock.advance(15_000);
+    await h.controller.syncKey("default/web");
+    const held = decisions(h).at(-1);
+    expect(held).toMatchObject({
+      currentReplicas: 3,
+      desiredReplicas: 3,
+      scaled: false,
+      lastRescale: { desiredReplicas: 3, reason: "pods metric load above target" },
+    });
+    expect(held?.steps.find((s) => s.step === "policies")?.reason).toBe("ScaleUpLimit");
   });
 
   it("is served on /debug/hpa/<ns>/<name>, and not written in dry-run", async () => {
