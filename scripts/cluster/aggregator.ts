@@ -12,7 +12,7 @@ import {
   loopbackService,
   type APIServiceTarget,
 } from "../../src/adapter/apiservices.js";
-import type { ServedAPIs } from "../../src/adapter/server/discovery.js";
+import type { ServedAPIs } from "../../src/adapter/server/api-discovery.js";
 import type { KubeObject } from "../../src/kube/rendered-object.js";
 import { applyObjects } from "./addons/common.js";
 import type { ClusterHandle } from "./handle.js";

@@ -1,5 +1,6 @@
 // Where the pinned control-plane binaries and Prometheus come from: scripts/kube/build.sh
-// builds (once per pin) and prints the bin folder; Prometheus is Debian's package on PATH.
+// builds (once per pin) and prints the bin folder; Debian's Prometheus is the package on PATH
+// (the other backends: backends.ts).
 import { spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
@@ -27,7 +28,7 @@ export class SetupError extends Error {
   }
 }
 
-function isExecutable(file: string): boolean {
+export function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;
@@ -48,6 +49,26 @@ export function missingBinaries(binDir: string): string[] {
   return KUBE_BINARIES.filter((b) => !isExecutable(join(binDir, b)));
 }
 
+/** Runs a build script (bash), passing its progress (stderr) through; its last stdout line is its answer. */
+export function runBuildScript(
+  script: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn("bash", [script, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr.on("data", (c: Buffer) => {
+      err += c.toString();
+      process.stderr.write(c);
+    });
+    child.on("error", (e) => done({ code: 127, stdout: out, stderr: `${err}${e.message}` }));
+    child.on("close", (c) => done({ code: c ?? 1, stdout: out, stderr: err }));
+  });
+}
+
 /**
  * The folder holding etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and
  * kwok. PROM_HPA_KUBE_BIN_DIR points at a ready folder; otherwise build.sh builds what is
@@ -62,20 +83,7 @@ export async function ensureKubeBinaries(env: NodeJS.ProcessEnv = process.env): 
     return given;
   }
   const script = join(REPO_ROOT, "scripts", "kube", "build.sh");
-  const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>(
-    (done) => {
-      const child = spawn("bash", [script], { env, stdio: ["ignore", "pipe", "pipe"] });
-      let out = "";
-      let err = "";
-      child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-      child.stderr.on("data", (c: Buffer) => {
-        err += c.toString();
-        process.stderr.write(c);
-      });
-      child.on("error", (e) => done({ code: 127, stdout: out, stderr: `${err}${e.message}` }));
-      child.on("close", (c) => done({ code: c ?? 1, stdout: out, stderr: err }));
-    },
-  );
+  const { code, stdout, stderr } = await runBuildScript(script, [], env);
   if (code !== 0)
     throw new SetupError(`building the Kubernetes binaries failed (${script}):\n${stderr.trim()}`);
   const binDir = stdout.trim().split("\n").pop() ?? "";

@@ -27,6 +27,7 @@ import { REPO_ROOT, runRoot } from "./binaries.js";
 import { startCluster, type Cluster } from "./cluster.js";
 import type { ClusterInfo, PortName } from "./handle.js";
 import { allocatePorts } from "./ports.js";
+import { PROMETHEUS_BACKENDS } from "./backends.js";
 import { parseUpFlags, readyLines, type RawUpFlags, type UpOptions } from "./options.js";
 import { groupAlive, killGroup, leaveSignalsToCaller } from "./process.js";
 import { cleanupHost } from "./realnode/host.js";
@@ -201,6 +202,7 @@ async function serve(runDir: string, optsJson: string): Promise<void> {
       realNode: opts.realNode,
       ports: opts.ports,
       scrapeIntervalSeconds: opts.scrapeIntervalSeconds,
+      ...(opts.prometheus ? { prometheus: opts.prometheus } : {}),
       runDir,
       addons: await resolveAddons(opts.addons),
       onProgress: say,
@@ -301,6 +303,10 @@ function buildCli(): Command {
     .option("--apiserver-port <port>", "fixed kube-apiserver port (default: any free port)")
     .option("--prometheus-port <port>", "fixed Prometheus port (default: any free port)")
     .option("--scrape-interval <seconds>", "Prometheus scrape interval in seconds", "2")
+    .option(
+      "--prometheus <backend>",
+      `what answers the Prometheus HTTP API: ${PROMETHEUS_BACKENDS.join(", ")} (default debian: the prometheus on PATH; the others are built once)`,
+    )
     .option("--with <addons>", "comma-separated addons to start once healthy (see scripts/cluster/addons.ts)")
     .option(
       "--pods <namespace/selector>",

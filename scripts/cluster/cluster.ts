@@ -7,7 +7,8 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ApiException, CoreV1Api, type V1Node } from "@kubernetes/client-node";
-import { ensureKubeBinaries, findPrometheus, runRoot } from "./binaries.js";
+import { ensureKubeBinaries, runRoot } from "./binaries.js";
+import { DEFAULT_BACKEND, ensureBackend, type PrometheusBackend } from "./backends.js";
 import {
   connectCluster,
   PORT_NAMES,
@@ -38,6 +39,7 @@ import {
   kwokNode,
   prometheusArgs,
   prometheusConfig,
+  victoriaMetricsArgs,
   schedulerArgs,
   type HpaControllerFlags,
 } from "./render.js";
@@ -66,6 +68,8 @@ export interface ClusterOptions {
   ports?: Partial<Record<PortName, number>>;
   /** Run folder (default `<repo>/.run/<timestamp>`). */
   runDir?: string;
+  /** What answers the Prometheus HTTP API (default: Debian's Prometheus 2.42 on PATH). */
+  prometheus?: PrometheusBackend;
   /** Prometheus scrape interval in whole seconds (default 2). */
   scrapeIntervalSeconds?: number;
   /** Per-component health timeouts in ms. */
@@ -130,7 +134,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
 
   // Fail fast on a bad setup before anything starts: ports, Prometheus, then the (maybe long) build.
   const ports = await allocatePorts(PORT_NAMES, opts.ports ?? {});
-  const prometheusBin = findPrometheus();
+  const backend = opts.prometheus ?? DEFAULT_BACKEND;
+  const prometheusBin = await ensureBackend(backend);
   const binDir = await ensureKubeBinaries();
   const nodeBinaries = opts.realNode ? await ensureNodeBinaries() : undefined;
   // kubelet listens on the bridge, but a free loopback port is free there too.
@@ -216,6 +221,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     controllerManagerKubeconfigPath: kcmKubeconfig,
     apiserverUrl,
     prometheusUrl: `http://127.0.0.1:${ports.prometheus}`,
+    prometheusBackend: backend,
     sdDir,
     caCertPath: pki.ca.certFile,
     frontProxyCaCertPath: pki.frontProxyCa.certFile,
@@ -260,14 +266,15 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
           : {}),
       }),
     );
+    const promInputs = {
+      configFile: promConfig,
+      dataDir: join(runDir, "prometheus", "data"),
+      port: ports.prometheus,
+    };
     const prometheus = launch(
       "prometheus",
       prometheusBin,
-      prometheusArgs({
-        configFile: promConfig,
-        dataDir: join(runDir, "prometheus", "data"),
-        port: ports.prometheus,
-      }),
+      backend === "victoriametrics" ? victoriaMetricsArgs(promInputs) : prometheusArgs(promInputs),
     );
     await Promise.all([
       healthy(etcd, {

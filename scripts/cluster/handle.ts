@@ -52,6 +52,8 @@ export interface ClusterInfo {
   controllerManagerKubeconfigPath: string;
   apiserverUrl: string;
   prometheusUrl: string;
+  /** What answers at prometheusUrl (scripts/cluster/backends.ts); absent means Debian's Prometheus. */
+  prometheusBackend?: string;
   /** Prometheus file_sd folder the pod runners write into. */
   sdDir: string;
   /** CA of the apiserver's serving certificate and of client certificates. */
@@ -104,6 +106,9 @@ export interface PromSample {
 
 export interface HpaControllerHandle {
   logFile: string;
+  pid: number;
+  /** its secure port (/healthz, /metrics) on 127.0.0.1 */
+  port: number;
   stop(): Promise<void>;
 }
 
@@ -241,5 +246,5 @@ async function startExtraHpaController(
     await component.stop();
     throw err;
   }
-  return { logFile, stop: () => component.stop() };
+  return { logFile, pid: component.pid, port, stop: () => component.stop() };
 }

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import type { HpaControllerFlags } from "./render.js";
 import type { PortName } from "./handle.js";
+import { PROMETHEUS_BACKENDS, isPrometheusBackend, type PrometheusBackend } from "./backends.js";
 
 export interface UpOptions {
   hpaController: boolean;
@@ -10,6 +11,8 @@ export interface UpOptions {
   nodes: number;
   ports: Partial<Record<PortName, number>>;
   scrapeIntervalSeconds: number;
+  /** What answers the Prometheus HTTP API; absent: Debian's Prometheus. */
+  prometheus?: PrometheusBackend;
   addons: string[];
   /** A real node (containerd + kubelet) beside the kwok nodes. */
   realNode: boolean;
@@ -29,6 +32,7 @@ export interface RawUpFlags {
   apiserverPort?: string;
   prometheusPort?: string;
   scrapeInterval?: string;
+  prometheus?: string;
   with?: string;
   pods?: string;
   burnMs?: string;
@@ -103,6 +107,12 @@ export function parseUpFlags(raw: RawUpFlags): UpOptions {
   const prometheusPort = num("prometheus-port", raw.prometheusPort, { integer: true, min: 1, max: 65535 });
   if (prometheusPort !== undefined) ports.prometheus = prometheusPort;
 
+  if (raw.prometheus !== undefined && !isPrometheusBackend(raw.prometheus)) {
+    throw new Error(
+      `--prometheus must be one of ${PROMETHEUS_BACKENDS.join(", ")}, got ${JSON.stringify(raw.prometheus)}`,
+    );
+  }
+
   let pods: UpOptions["pods"];
   if (raw.pods !== undefined) {
     if (!selectorTarget.safeParse(raw.pods).success) {
@@ -127,6 +137,7 @@ export function parseUpFlags(raw: RawUpFlags): UpOptions {
     ports,
     scrapeIntervalSeconds:
       num("scrape-interval", raw.scrapeInterval, { integer: true, min: 1, max: 60 }) ?? 2,
+    ...(raw.prometheus !== undefined ? { prometheus: raw.prometheus } : {}),
     addons:
       raw.with === undefined
         ? []

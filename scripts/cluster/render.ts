@@ -106,6 +106,13 @@ export interface HpaControllerFlags {
   cpuInitializationPeriodSeconds?: number;
   /** --horizontal-pod-autoscaler-initial-readiness-delay (upstream default 30s). */
   initialReadinessDelaySeconds?: number;
+  /** --concurrent-horizontal-pod-autoscaler-syncs (upstream default 5). */
+  concurrentSyncs?: number;
+  /** --kube-api-qps and --kube-api-burst of the whole controller-manager (upstream 20 and 30). */
+  kubeApiQps?: number;
+  kubeApiBurst?: number;
+  /** klog's -v (4 logs every sync's outcome: "Decided not to scale", read by the cluster differential) */
+  logVerbosity?: number;
 }
 
 export const BASE_CONTROLLERS = [
@@ -139,6 +146,11 @@ function seconds(field: string, value: number): string {
 
 export function hpaFlagArgs(flags: HpaControllerFlags = {}): string[] {
   const out: string[] = [];
+  if (flags.logVerbosity !== undefined) {
+    if (!Number.isInteger(flags.logVerbosity) || flags.logVerbosity < 0)
+      throw new Error(`hpaFlags.logVerbosity must be a whole number >= 0, got ${String(flags.logVerbosity)}`);
+    out.push(`--v=${flags.logVerbosity}`);
+  }
   const prefix = "--horizontal-pod-autoscaler-";
   if (flags.syncPeriodSeconds !== undefined) {
     if (flags.syncPeriodSeconds <= 0)
@@ -165,6 +177,15 @@ export function hpaFlagArgs(flags: HpaControllerFlags = {}): string[] {
       `${prefix}initial-readiness-delay=${seconds("initialReadinessDelaySeconds", flags.initialReadinessDelaySeconds)}`,
     );
   }
+  const whole = (field: string, v: number | undefined, flag: string) => {
+    if (v === undefined) return;
+    if (!Number.isInteger(v) || v < 1)
+      throw new Error(`hpaFlags.${field} must be a whole number >= 1, got ${v}`);
+    out.push(`--${flag}=${v}`);
+  };
+  whole("concurrentSyncs", flags.concurrentSyncs, "concurrent-horizontal-pod-autoscaler-syncs");
+  whole("kubeApiQps", flags.kubeApiQps, "kube-api-qps");
+  whole("kubeApiBurst", flags.kubeApiBurst, "kube-api-burst");
   return out;
 }
 
@@ -307,6 +328,28 @@ export function prometheusArgs(i: PrometheusInputs): string[] {
     // Lets tests and the demo reload the config without a restart.
     "--web.enable-lifecycle",
     "--log.level=warn",
+  ];
+}
+
+/**
+ * VictoriaMetrics single-node in Prometheus' place: it scrapes the same config with its own
+ * promscrape and answers the Prometheus HTTP API on the same port.
+ */
+export function victoriaMetricsArgs(i: PrometheusInputs): string[] {
+  return [
+    `-promscrape.config=${i.configFile}`,
+    // The config is Prometheus' own: VM has no rules (evaluation_interval) and polls file_sd
+    // files on its own timer (refresh_interval), so it skips those two fields.
+    "-promscrape.config.strictParse=false",
+    `-storageDataPath=${i.dataDir}`,
+    `-httpListenAddr=127.0.0.1:${i.port}`,
+    "-retentionPeriod=1d",
+    // The file_sd target lists are re-read on this timer.
+    "-promscrape.fileSDCheckInterval=2s",
+    // By default the newest 30s are hidden from queries (for late samples in clusters); tests
+    // read what was just scraped, as from Prometheus.
+    "-search.latencyOffset=0s",
+    "-loggerLevel=WARN",
   ];
 }
 

@@ -3,8 +3,8 @@
 // manifests (manifests/install.ts, no caBundle), the local cluster's adapter addons and the
 // e2e tests all build them here.
 import { labelsFor, type KubeObject } from "../kube/rendered-object.js";
-import type { ServedAPIs } from "./server/discovery.js";
-import { servedGroups } from "./server/discovery.js";
+import type { ServedAPIs } from "./server/api-discovery.js";
+import { servedGroups } from "./server/api-discovery.js";
 import { CUSTOM_GROUP, EXTERNAL_GROUP, RESOURCE_GROUP } from "./server/routes.js";
 
 /** The four API group versions the adapter serves; within a group the higher versionPriority is preferred. */

@@ -32,7 +32,7 @@ import {
   createPrometheusBackends,
   type PrometheusBackend,
 } from "./providers/index.js";
-import type { ServedAPIs } from "./server/discovery.js";
+import type { ServedAPIs } from "./server/api-discovery.js";
 import { answerClientError, MAX_HEADER_BYTES } from "./server/client-error.js";
 import { createRequestHandler, type Providers } from "./server/handler.js";
 import type { HealthCheck } from "./server/health.js";

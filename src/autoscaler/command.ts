@@ -30,6 +30,7 @@ export interface AutoscalerFlags {
   ownershipAnnotation?: string;
   dryRun?: boolean;
   dryRunAnnotate?: boolean;
+  /** undefined unless given: --scale-to-zero sets true, --no-scale-to-zero false */
   scaleToZero?: boolean;
   maxBackoff: string;
   leaderElect?: boolean;
@@ -82,17 +83,23 @@ export function optionsFromFlags(f: AutoscalerFlags): AutoscalerOptions {
   }
   if (f.hpaSelector !== undefined) {
     const parsed = parseSelector(f.hpaSelector);
-    if (!parsed.ok) throw new Error(`--hpa-selector: invalid label selector "${f.hpaSelector}": ${parsed.error}`);
+    if (!parsed.ok)
+      throw new Error(`--hpa-selector: invalid label selector "${f.hpaSelector}": ${parsed.error}`);
   }
-  if (f.ownershipAnnotation !== undefined) parseOwnershipAnnotation(f.ownershipAnnotation, "--ownership-annotation");
+  if (f.ownershipAnnotation !== undefined)
+    parseOwnershipAnnotation(f.ownershipAnnotation, "--ownership-annotation");
   parseBindAddress(f.metricsBindAddress, "--metrics-bind-address");
-  if (f.dryRunAnnotate === true && f.dryRun !== true) throw new Error("--dry-run-annotate: only with --dry-run (an active autoscaler writes no decision annotation)");
+  if (f.dryRunAnnotate === true && f.dryRun !== true)
+    throw new Error(
+      "--dry-run-annotate: only with --dry-run (an active autoscaler writes no decision annotation)",
+    );
   const namespaces = (f.namespaces ?? "")
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
   for (const ns of namespaces) {
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) throw new Error(`--namespaces: "${ns}" is not a namespace name`);
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns))
+      throw new Error(`--namespaces: "${ns}" is not a namespace name`);
   }
   const opts: AutoscalerOptions = {
     syncPeriodMs,
@@ -103,7 +110,8 @@ export function optionsFromFlags(f: AutoscalerFlags): AutoscalerOptions {
       downscaleStabilizationWindowSeconds: seconds(f.downscaleStabilization, "--downscale-stabilization"),
       cpuInitializationPeriodSeconds: seconds(f.cpuInitializationPeriod, "--cpu-initialization-period"),
       delayOfInitialReadinessStatusSeconds: seconds(f.initialReadinessDelay, "--initial-readiness-delay"),
-      ...(f.scaleToZero === true ? { scaleToZero: true } : {}),
+      // HPAScaleToZero is on by default since Kubernetes 1.37 (beta)
+      scaleToZero: f.scaleToZero !== false,
     },
     concurrentSyncs,
     namespaces,
@@ -119,8 +127,10 @@ export function optionsFromFlags(f: AutoscalerFlags): AutoscalerOptions {
     const leaseDurationMs = duration(f.leaderElectLeaseDuration, "--leader-elect-lease-duration");
     const renewDeadlineMs = duration(f.leaderElectRenewDeadline, "--leader-elect-renew-deadline");
     const retryPeriodMs = duration(f.leaderElectRetryPeriod, "--leader-elect-retry-period");
-    if (!(leaseDurationMs > renewDeadlineMs)) throw new Error("--leader-elect-lease-duration must be greater than --leader-elect-renew-deadline");
-    if (!(renewDeadlineMs > retryPeriodMs)) throw new Error("--leader-elect-renew-deadline must be greater than --leader-elect-retry-period");
+    if (!(leaseDurationMs > renewDeadlineMs))
+      throw new Error("--leader-elect-lease-duration must be greater than --leader-elect-renew-deadline");
+    if (!(renewDeadlineMs > retryPeriodMs))
+      throw new Error("--leader-elect-renew-deadline must be greater than --leader-elect-retry-period");
     opts.leaderElection = {
       leaseName: f.leaderElectLeaseName,
       leaseNamespace: f.leaderElectLeaseNamespace,
@@ -140,37 +150,96 @@ export function registerAutoscalerCommand(program: Command): void {
     .description("run the HPA control loop on autoscaling/v2 HorizontalPodAutoscalers")
     .option("--kubeconfig <path>", "kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster)")
     .option("--sync-period <duration>", "how often each HPA is synced", "15s")
-    .option("--upscale-delay <duration>", "legacy (1.9–1.11) delay after any scale before scaling up; 0 = off", "0")
-    .option("--downscale-delay <duration>", "legacy (1.9–1.11) delay after any scale before scaling down; 0 = off", "0")
-    .option("--downscale-stabilization <duration>", "downscale stabilization window for HPAs without behavior", formatDuration(d.downscaleStabilizationWindowSeconds * 1000))
-    .option("--tolerance <ratio>", "minimum change of the metric/target ratio before scaling", String(d.tolerance))
-    .option("--cpu-initialization-period <duration>", "period after pod start when CPU samples may be skipped", formatDuration(d.cpuInitializationPeriodSeconds * 1000))
-    .option("--initial-readiness-delay <duration>", "period after pod start during which readiness changes are treated as initial", formatDuration(d.delayOfInitialReadinessStatusSeconds * 1000))
+    .option(
+      "--upscale-delay <duration>",
+      "legacy (1.9–1.11) delay after any scale before scaling up; 0 = off",
+      "0",
+    )
+    .option(
+      "--downscale-delay <duration>",
+      "legacy (1.9–1.11) delay after any scale before scaling down; 0 = off",
+      "0",
+    )
+    .option(
+      "--downscale-stabilization <duration>",
+      "downscale stabilization window for HPAs without behavior",
+      formatDuration(d.downscaleStabilizationWindowSeconds * 1000),
+    )
+    .option(
+      "--tolerance <ratio>",
+      "minimum change of the metric/target ratio before scaling",
+      String(d.tolerance),
+    )
+    .option(
+      "--cpu-initialization-period <duration>",
+      "period after pod start when CPU samples may be skipped",
+      formatDuration(d.cpuInitializationPeriodSeconds * 1000),
+    )
+    .option(
+      "--initial-readiness-delay <duration>",
+      "period after pod start during which readiness changes are treated as initial",
+      formatDuration(d.delayOfInitialReadinessStatusSeconds * 1000),
+    )
     .option("--concurrent-syncs <n>", "HPAs synced in parallel", "5")
-    .option("--hpa-selector <selector>", "only HPAs whose labels match this selector, e.g. autoscaler=prom-hpa")
+    .option(
+      "--hpa-selector <selector>",
+      "only HPAs whose labels match this selector, e.g. autoscaler=prom-hpa",
+    )
     .option("--namespaces <list>", "comma-separated namespaces to watch (default: all)")
-    .option("--ownership-annotation <key[=value]>", "only HPAs carrying this annotation (with this value, if given)")
-    .option("--dry-run", "compute and report (Events with DryRun reasons, /metrics) but write nothing: no scale, no status, no annotation on the HPA; safe beside the built-in HPA controller")
+    .option(
+      "--ownership-annotation <key[=value]>",
+      "only HPAs carrying this annotation (with this value, if given)",
+    )
+    .option(
+      "--dry-run",
+      "compute and report (Events with DryRun reasons, /metrics) but write nothing: no scale, no status, no annotation on the HPA; safe beside the built-in HPA controller",
+    )
     .option(
       "--dry-run-annotate",
       "with --dry-run, also write the would-be decision to an annotation on the HPA when it changes; each write makes the built-in HPA controller's next status update conflict now and then (FailedUpdateStatus)",
     )
-    .option("--scale-to-zero", "upstream's HPAScaleToZero: minReplicas 0 with Object/External metrics scales to zero and back")
+    .option(
+      "--scale-to-zero",
+      "upstream's HPAScaleToZero (on by default, as in Kubernetes 1.37): minReplicas 0 with Object/External metrics scales to zero and back",
+    )
+    .option(
+      "--no-scale-to-zero",
+      "turn HPAScaleToZero off: a target at zero replicas is left alone (ScalingDisabled)",
+    )
     .option("--max-backoff <duration>", "longest wait between syncs of an HPA whose syncs fail", "2m")
     .option("--leader-elect", "run with leader election on a coordination.k8s.io/v1 Lease")
     .option("--leader-elect-lease-name <name>", "name of the Lease", "prom-hpa-autoscaler")
     .option("--leader-elect-lease-namespace <ns>", "namespace of the Lease", "kube-system")
-    .option("--leader-elect-lease-duration <duration>", "how long a standby waits after the last renewal before taking over", "15s")
-    .option("--leader-elect-renew-deadline <duration>", "how long the leader keeps trying to renew before stepping down", "10s")
+    .option(
+      "--leader-elect-lease-duration <duration>",
+      "how long a standby waits after the last renewal before taking over",
+      "15s",
+    )
+    .option(
+      "--leader-elect-renew-deadline <duration>",
+      "how long the leader keeps trying to renew before stepping down",
+      "10s",
+    )
     .option("--leader-elect-retry-period <duration>", "time between lease attempts", "2s")
     .option("--leader-elect-identity <id>", "this replica's identity in the Lease (default: hostname_uuid)")
-    .addOption(new Option("--metrics-bind-address <addr>", "address of /healthz, /readyz and /metrics").default(":8080"))
-    .option("--skip-permission-check", "start without first checking (SelfSubjectAccessReview) that every permission the autoscaler needs is granted")
+    .addOption(
+      new Option("--metrics-bind-address <addr>", "address of /healthz, /readyz and /metrics").default(
+        ":8080",
+      ),
+    )
+    .option(
+      "--skip-permission-check",
+      "start without first checking (SelfSubjectAccessReview) that every permission the autoscaler needs is granted",
+    )
     .addHelpText("after", HELP_AFTER)
     .action(async (flags: AutoscalerFlags) => {
       const options = optionsFromFlags(flags);
       const log = createLogger("autoscaler");
-      const handle = await startAutoscaler({ ...options, log, checkPermissions: flags.skipPermissionCheck !== true });
+      const handle = await startAutoscaler({
+        ...options,
+        log,
+        checkPermissions: flags.skipPermissionCheck !== true,
+      });
       await new Promise<void>((resolve) => {
         let signalled = false;
         const onSignal = (sig: NodeJS.Signals) => {

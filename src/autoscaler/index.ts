@@ -18,6 +18,7 @@ import { KubeHpaWriter } from "./api/hpa.js";
 import { HpaInformer, PodInformer } from "./api/informers.js";
 import { KubeLeaseStore } from "./api/lease.js";
 import { KubeScaleClient } from "./api/scale.js";
+import { ScaleTargetCache } from "./api/scale-targets.js";
 import { LeaderElector } from "./leader/election.js";
 import { ApiMetricsClient } from "./metrics/client.js";
 import { startHealthServer } from "./server.js";
@@ -61,6 +62,12 @@ export interface AutoscalerOptions {
   leaderElection?: LeaderElectionOptions;
   /** /healthz, /readyz, /metrics; default "127.0.0.1:0" (any free port); null = no server */
   metricsBindAddress?: string | null;
+  /**
+   * HPAs asking the metrics APIs the same within this window share one answer, and many pod
+   * selectors asking one namespace for the same per-pod metric share one read of the namespace
+   * (default 1s; 0 = every sync reads its own)
+   */
+  metricsWindowMs?: number;
   /** parallel connections to the apiserver (default: 2 × concurrentSyncs + 4) */
   apiConnections?: number;
   log?: Logger;
@@ -88,6 +95,7 @@ export interface AutoscalerHandle {
 export const DEFAULT_SYNC_PERIOD_MS = 15_000;
 export const DEFAULT_CONCURRENT_SYNCS = 5;
 export const DEFAULT_MAX_BACKOFF_MS = 120_000;
+export const DEFAULT_METRICS_WINDOW_MS = 1000;
 
 export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<AutoscalerHandle> {
   const log = options.log ?? createLogger("autoscaler");
@@ -136,14 +144,20 @@ export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<
     log,
   );
   const podInformer = new PodInformer(http, namespaces, log);
+  const scales = new ScaleTargetCache({ client: http, namespaces, fallback: new KubeScaleClient(http, discovery), log });
+  const metrics = new ApiMetricsClient(http, discovery, {
+    windowMs: options.metricsWindowMs ?? DEFAULT_METRICS_WINDOW_MS,
+    now: () => clock.now(),
+    podNames: (namespace, selector) => podInformer.names(namespace, selector),
+  });
   const ctl = new HpaController({
     clock,
     log,
     telemetry,
     hpas: hpaInformer,
     pods: podInformer,
-    scales: new KubeScaleClient(http, discovery),
-    metrics: new ApiMetricsClient(http, discovery),
+    scales,
+    metrics,
     writer: new KubeHpaWriter(http),
     events,
     settings: withDefaults(options.settings),
@@ -170,8 +184,10 @@ export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<
         });
 
   try {
-    await Promise.all([hpaInformer.start(), podInformer.start()]);
+    scales.start();
+    await Promise.all([hpaInformer.start(), podInformer.start(), scales.waitForSync(10_000)]);
   } catch (err) {
+    await scales.stop();
     await server?.close();
     await http.close();
     throw err;
@@ -234,7 +250,7 @@ export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<
         if (elector) await elector.stop();
         else await ctl.stop();
         await events.flush();
-        await Promise.all([hpaInformer.stop(), podInformer.stop()]);
+        await Promise.all([hpaInformer.stop(), podInformer.stop(), scales.stop()]);
         await server?.close();
         await http.close();
         log.info({ identity }, "autoscaler stopped");

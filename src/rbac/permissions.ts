@@ -224,6 +224,12 @@ export function autoscalerPermissions(options: PermissionOptions = {}): ProgramP
       ),
     },
     {
+      // The replicas and selector of the usual kinds come from watches (src/autoscaler/api/
+      // scale-targets.ts) rather than a scale GET per sync; other kinds still use the GET.
+      why: "watch Deployments, ReplicaSets and StatefulSets (their replicas and selector)",
+      rule: { apiGroups: ["apps"], resources: ["deployments", "replicasets", "statefulsets"], verbs: READ },
+    },
+    {
       why: "count ready pods of each target",
       rule: { apiGroups: [""], resources: ["pods"], verbs: READ },
     },

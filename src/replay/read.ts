@@ -8,7 +8,7 @@ import type { GroupResource } from "../adapter/provider.js";
 import type { PrometheusClient } from "../adapter/prometheus/client.js";
 import type { SeriesLabels } from "../adapter/prometheus/schema.js";
 import { parseMetricSelector } from "../adapter/providers/custom.js";
-import { buildRegistry, type MetricRegistry } from "../adapter/rules/discovery.js";
+import { buildRegistry, type MetricRegistry } from "../adapter/rules/series-discovery.js";
 import { quoteString } from "../adapter/rules/promql.js";
 import { buildExternalQuery, buildObjectQuery } from "../adapter/rules/query.js";
 import { NAMESPACES } from "../adapter/rules/resources.js";

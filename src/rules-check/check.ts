@@ -5,7 +5,7 @@
 import type { MetricsDiscoveryConfig } from "../adapter/config/types.js";
 import type { ResourceMapper } from "../adapter/provider.js";
 import type { SeriesLabels } from "../adapter/prometheus/schema.js";
-import { buildRegistry } from "../adapter/rules/discovery.js";
+import { buildRegistry } from "../adapter/rules/series-discovery.js";
 import { buildExternalQuery, buildObjectQuery } from "../adapter/rules/query.js";
 import { groupResourceKey } from "../adapter/rules/resources.js";
 import { CompiledRule } from "../adapter/rules/rule.js";

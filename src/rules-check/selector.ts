@@ -113,10 +113,7 @@ export function compileMatchers(matchers: readonly Matcher[]): Parsed<SeriesPred
     const re = compileGoRegex(`^(?:${m.value})$`);
     if (!re.ok) return { ok: false, message: `${m.name}${m.op}${JSON.stringify(m.value)}: ${re.message}` };
     const want = m.op === "=~";
-    tests.push((v) => {
-      re.regex.lastIndex = 0;
-      return re.regex.test(v) === want;
-    });
+    tests.push((v) => re.regex.test(v) === want);
   }
   return {
     ok: true,

@@ -1,177 +1,201 @@
-// Go (RE2) regular expressions as configs write them, compiled to JavaScript RegExps. The
-// syntaxes mostly agree; the differences a config can hit are translated ((?P<name>, \A, \z,
-// POSIX classes, leading flag groups) and the Perl features RE2 refuses (lookaround,
-// backreferences) are refused here too, so a config valid for us is valid for prometheus-adapter.
+// Go regular expressions as prometheus-adapter configs write them, run by re2js: a port of RE2,
+// the engine behind Go's regexp, so syntax, refusals and captures are Go's, and matching takes
+// time linear in the input (a series name can never stall the event loop by backtracking).
+import { RE2JS, RE2JSSyntaxException } from "re2js";
 
-export type RegexResult = { ok: true; regex: RegExp; groups: number } | { ok: false; message: string };
+/** One match, as Go's FindStringSubmatch gives it; undefined marks a group that took no part. */
+export interface GoMatch {
+  readonly submatches: readonly (string | undefined)[];
+  /** The first group of that name that took part in the match (Go's Expand rule for names). */
+  named(name: string): string | undefined;
+}
 
-const POSIX: Record<string, string> = {
-  alnum: "0-9A-Za-z",
-  alpha: "A-Za-z",
-  ascii: "\\x00-\\x7F",
-  blank: "\\t ",
-  cntrl: "\\x00-\\x1F\\x7F",
-  digit: "0-9",
-  graph: "!-~",
-  lower: "a-z",
-  print: " -~",
-  punct: "!-\\/:-@\\[-`{-~",
-  space: "\\t\\n\\v\\f\\r ",
-  upper: "A-Z",
-  word: "0-9A-Za-z_",
-  xdigit: "0-9A-Fa-f",
-};
+export class GoRegex {
+  private constructor(
+    private readonly re: RE2JS,
+    /** Go's SubexpNames: "" for the whole match and for unnamed groups. */
+    readonly subexpNames: readonly string[],
+  ) {}
 
-export function compileGoRegex(pattern: string): RegexResult {
-  let src = pattern;
-  let flags = "";
-  // Leading flag group such as (?i) or (?is): JavaScript takes flags outside the pattern.
-  const lead = /^\(\?([imsU]+)\)/.exec(src);
-  if (lead) {
-    const f = lead[1] ?? "";
-    if (f.includes("U")) return { ok: false, message: "the (?U) flag is not supported" };
-    flags = [...new Set(f)].join("");
-    src = src.slice(lead[0].length);
+  static compile(pattern: string): { ok: true; regex: GoRegex } | { ok: false; message: string } {
+    const c = compileRenamingDuplicates(pattern);
+    if (!c.ok) return c;
+    return { ok: true, regex: new GoRegex(c.re, c.names) };
   }
-  let out = "";
-  let groups = 0;
-  let inClass = false;
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i] as string;
-    if (c === "\\") {
-      const e = src[i + 1];
-      if (e === undefined) return { ok: false, message: "trailing backslash at end of expression" };
-      if (/[1-9]/.test(e) && !inClass)
-        return {
-          ok: false,
-          message: `invalid escape sequence: \`\\${e}\` (backreferences are not supported)`,
-        };
-      if (e === "A" && !inClass) out += "^";
-      else if (e === "z" && !inClass) out += "$(?![\\s\\S])";
-      else if (e === "Q") {
-        const end = src.indexOf("\\E", i + 2);
-        const lit = end < 0 ? src.slice(i + 2) : src.slice(i + 2, end);
-        out += lit.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
-        i = end < 0 ? src.length : end + 1;
-        continue;
-      } else out += c + e;
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === "[" && src[i + 1] === ":") {
-        const m = /^\[:(\^?)([a-z]+):\]/.exec(src.slice(i));
-        if (m) {
-          const cls = POSIX[m[2] ?? ""];
-          if (cls === undefined) return { ok: false, message: `invalid character class range: \`${m[0]}\`` };
-          if (m[1] === "^") return { ok: false, message: "negated POSIX classes are not supported" };
-          out += cls;
-          i += m[0].length - 1;
-          continue;
-        }
-      }
-      if (c === "]") inClass = false;
-      out += c;
-      continue;
-    }
-    if (c === "[") {
-      inClass = true;
-      out += c;
-      if (src[i + 1] === "^") {
-        out += "^";
-        i++;
-      }
-      if (src[i + 1] === "]") {
-        out += "\\]";
-        i++;
-      }
-      continue;
-    }
-    if (c === "(") {
-      if (src[i + 1] === "?") {
-        const rest = src.slice(i + 2);
-        if (rest.startsWith("P<")) {
-          out += "(?<";
-          i += 3;
-          groups++;
-          continue;
-        }
-        if (rest.startsWith("<") && !rest.startsWith("<=") && !rest.startsWith("<!")) {
-          groups++;
-          out += c;
-          continue;
-        }
-        if (rest.startsWith(":")) {
-          out += c;
-          continue;
-        }
-        const flagGroup = /^([imsU-]+)(:|\))/.exec(rest);
-        if (flagGroup)
-          return {
-            ok: false,
-            message: `flag group \`(?${flagGroup[1]}${flagGroup[2]}\` is only supported at the start of the expression`,
-          };
-        return { ok: false, message: `invalid or unsupported Perl syntax: \`(?${rest.slice(0, 1)}\`` };
-      }
-      groups++;
-    }
-    out += c;
+
+  /** Number of capture groups (Go's NumSubexp). */
+  get groups(): number {
+    return this.subexpNames.length - 1;
   }
-  try {
-    const regex = new RegExp(out, flags);
-    return { ok: true, regex, groups };
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    // V8 says "Invalid regular expression: /x/: Unterminated group"; keep the reason only.
+
+  /** Whether the pattern matches anywhere in s (Go's MatchString). */
+  test(s: string): boolean {
+    return this.re.test(s);
+  }
+
+  /** The leftmost match in s with its groups, or undefined (Go's FindStringSubmatch). */
+  exec(s: string): GoMatch | undefined {
+    const m = this.re.matcher(s);
+    if (!m.find()) return undefined;
+    const submatches = this.subexpNames.map((_, i) => m.group(i) ?? undefined);
+    const names = this.subexpNames;
     return {
-      ok: false,
-      message: msg.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "").toLowerCase(),
+      submatches,
+      named(name) {
+        for (let i = 1; i < names.length; i++) {
+          if (names[i] === name && submatches[i] !== undefined) return submatches[i];
+        }
+        return undefined;
+      },
     };
   }
 }
 
+export type RegexResult = ReturnType<typeof GoRegex.compile>;
+
+export function compileGoRegex(pattern: string): RegexResult {
+  return GoRegex.compile(pattern);
+}
+
+type Compiled = { ok: true; re: RE2JS; names: string[] } | { ok: false; message: string };
+
+function compileRe2(pattern: string): { ok: true; re: RE2JS } | { ok: false; message: string } {
+  try {
+    return { ok: true, re: RE2JS.compile(pattern) };
+  } catch (e) {
+    if (!(e instanceof RE2JSSyntaxException)) throw e;
+    // Go words it "error parsing regexp: <reason>: `<text>`"; the caller says it is a regex.
+    return { ok: false, message: e.message.replace(/^error parsing regexp: /, "") };
+  }
+}
+
+function namesOf(re: RE2JS): string[] {
+  const names = new Array<string>(re.groupCount() + 1).fill("");
+  for (const [name, i] of Object.entries(re.namedGroups())) names[i] = name;
+  return names;
+}
+
 /**
- * Go's Regexp.Expand: `$1`, `${1}`, `$name`, `${name}` from the match, `$$` for a dollar.
- * A `$name` takes the longest run of letters, digits and underscores, as Go does, so `$1_x`
- * names the (absent) group "1_x" and expands to "".
+ * re2js refuses a capture name used twice; Go allows it (SubexpNames then repeats the name). So
+ * on that refusal the later groups get fresh names, compiled, and reported by their own names.
+ * The scan that finds the names is checked against what re2js compiled: any disagreement keeps
+ * the refusal rather than guess.
  */
-export function expandGo(template: string, match: RegExpExecArray): string {
-  let out = "";
-  for (let i = 0; i < template.length; i++) {
-    const c = template[i];
-    if (c !== "$") {
-      out += c;
+function compileRenamingDuplicates(pattern: string): Compiled {
+  const first = compileRe2(pattern);
+  if (first.ok) return { ok: true, re: first.re, names: namesOf(first.re) };
+  if (!first.message.startsWith("duplicate capture group name")) return first;
+  const spots = namedGroupSpots(pattern);
+  const seen = new Set<string>();
+  const fresh = new Map<string, string>(); // fresh name -> the name it stands for
+  let rewritten = "";
+  let from = 0;
+  for (const s of spots) {
+    if (!seen.has(s.name)) {
+      seen.add(s.name);
       continue;
     }
-    const next = template[i + 1];
-    if (next === "$") {
+    let f: string;
+    let k = fresh.size;
+    do f = `dup${k++}_${s.name}`;
+    while (pattern.includes(f));
+    fresh.set(f, s.name);
+    rewritten += pattern.slice(from, s.at) + f;
+    from = s.at + s.name.length;
+  }
+  rewritten += pattern.slice(from);
+  const second = compileRe2(rewritten);
+  if (!second.ok) {
+    let message = second.message;
+    for (const [f, name] of fresh) message = message.split(f).join(name);
+    return { ok: false, message };
+  }
+  const names = namesOf(second.re);
+  const count = (xs: Iterable<string>, n: string) => [...xs].filter((x) => x === n).length;
+  for (const [f, name] of fresh) {
+    const i = names.indexOf(f);
+    if (i < 0) return first;
+    names[i] = name;
+  }
+  for (const name of seen) {
+    if (
+      count(names, name) !==
+      count(
+        spots.map((s) => s.name),
+        name,
+      )
+    )
+      return first;
+  }
+  return { ok: true, re: second.re, names };
+}
+
+/** Where each `(?P<name>` / `(?<name>` puts its name, skipping escapes, \Q…\E and classes. */
+function namedGroupSpots(p: string): { name: string; at: number }[] {
+  const out: { name: string; at: number }[] = [];
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === "\\") {
+      if (p[i + 1] === "Q") {
+        const end = p.indexOf("\\E", i + 2);
+        i = end < 0 ? p.length : end + 1;
+      } else i++;
+    } else if (c === "[") {
+      i = classEnd(p, i);
+    } else if (c === "(" && p[i + 1] === "?") {
+      const m = /^\(\?P?<([A-Za-z0-9_]+)>/.exec(p.slice(i));
+      if (m?.[1] !== undefined) out.push({ name: m[1], at: i + m[0].length - 1 - m[1].length });
+    }
+  }
+  return out;
+}
+
+/** Index of the `]` closing the class opened at `open` (or the end of the pattern). */
+function classEnd(p: string, open: number): number {
+  let i = open + 1;
+  if (p[i] === "^") i++;
+  if (p[i] === "]") i++; // a leading ] is a literal
+  for (; i < p.length; i++) {
+    if (p[i] === "\\") i++;
+    else if (p[i] === "[" && p[i + 1] === ":") {
+      const close = p.indexOf(":]", i + 2);
+      if (close >= 0) i = close + 1;
+    } else if (p[i] === "]") return i;
+  }
+  return p.length;
+}
+
+/**
+ * Go's Regexp.Expand: `$1`, `${1}`, `$name`, `${name}` from the match, `$$` for a dollar. A name
+ * is the longest run of letters, digits and underscores (Unicode ones too), so `$1x` names the
+ * group "1x"; it is a number only when it is at most nine digits without a leading zero. A group out of range,
+ * absent or unmatched gives "". A `$` not followed by a valid reference stays a `$`.
+ */
+export function expandGo(template: string, match: GoMatch): string {
+  let out = "";
+  let i = 0;
+  while (i < template.length) {
+    const dollar = template.indexOf("$", i);
+    if (dollar < 0) {
+      out += template.slice(i);
+      break;
+    }
+    out += template.slice(i, dollar);
+    i = dollar + 1;
+    if (template[i] === "$") {
       out += "$";
       i++;
       continue;
     }
-    let name: string;
-    let end: number;
-    if (next === "{") {
-      const close = template.indexOf("}", i + 2);
-      const inner = close < 0 ? "" : template.slice(i + 2, close);
-      if (close < 0 || !/^[A-Za-z0-9_]+$/.test(inner)) {
-        out += c; // malformed reference: Go copies the `$` literally
-        continue;
-      }
-      name = inner;
-      end = close;
-    } else {
-      const m = /^[A-Za-z0-9_]+/.exec(template.slice(i + 1));
-      if (!m) {
-        out += c;
-        continue;
-      }
-      name = m[0];
-      end = i + m[0].length;
+    const ref = /^(?:\{([\p{L}\p{Nd}_]+)\}|([\p{L}\p{Nd}_]+))/u.exec(template.slice(i));
+    const name = ref?.[1] ?? ref?.[2];
+    if (ref === null || name === undefined) {
+      out += "$";
+      continue;
     }
-    if (/^[0-9]+$/.test(name)) out += match[Number(name)] ?? "";
-    else out += match.groups?.[name] ?? "";
-    i = end;
+    i += ref[0].length;
+    const num = /^(?:0|[1-9][0-9]{0,8})$/.test(name) ? Number(name) : -1;
+    out += (num >= 0 ? match.submatches[num] : match.named(name)) ?? "";
   }
   return out;
 }

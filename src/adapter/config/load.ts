@@ -379,10 +379,10 @@ function checkRule(
         path: `${path}.name.matches`,
         message: `invalid regex ${JSON.stringify(matches)}: ${re.message}`,
       });
-    else if (as === "" && re.groups > 1) {
+    else if (as === "" && re.regex.groups > 1) {
       issues.push({
         path: `${path}.name.as`,
-        message: `required when name.matches has more than one capture group (${JSON.stringify(matches)} has ${re.groups})`,
+        message: `required when name.matches has more than one capture group (${JSON.stringify(matches)} has ${re.regex.groups})`,
       });
     }
   }

@@ -1,7 +1,7 @@
 // The two kinds of template in a config and the data they see: query templates (metricsQuery,
 // containerQuery, nodeQuery) over .Series/.LabelMatchers/..., and the resource label template
 // (resources.template) over .Group/.Resource, which also works backwards, label → resource.
-import { compileGoRegex } from "./goregex.js";
+import { type GoRegex, compileGoRegex } from "./goregex.js";
 import { GoTemplate, TemplateError, TemplateStruct } from "./gotemplate.js";
 
 export const QUERY_FIELDS = [
@@ -101,7 +101,7 @@ export function compileResourceTemplate(source: string): Compiled<ResourceLabelT
     return { ok: false, message: `${JSON.stringify(source)} must include <<.Resource>>${hint}` };
   }
   const greedy = patternFor("(?P<group>.*)");
-  const regexes: RegExp[] = [];
+  const regexes: GoRegex[] = [];
   for (const p of [lazy, greedy]) {
     if (!p.ok) return p;
     const re = compileGoRegex("^" + p.value + "$");
@@ -128,9 +128,9 @@ export function compileResourceTemplate(source: string): Compiled<ResourceLabelT
         const out: { group: string; resource: string }[] = [];
         for (const re of regexes) {
           const m = re.exec(label);
-          const resource = m?.groups?.resource;
+          const resource = m?.named("resource");
           if (resource === undefined) continue;
-          const group = m?.groups?.group ?? "";
+          const group = m?.named("group") ?? "";
           if (!out.some((o) => o.group === group && o.resource === resource)) out.push({ group, resource });
         }
         return out;

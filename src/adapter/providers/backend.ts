@@ -11,7 +11,7 @@ import type {
 } from "../provider.js";
 import { createPrometheusClient, type PrometheusClient } from "../prometheus/client.js";
 import type { PrometheusOptions } from "../prometheus/options.js";
-import { SeriesDiscovery } from "../rules/discovery.js";
+import { SeriesDiscovery } from "../rules/series-discovery.js";
 import { CompiledResourceRule, CompiledRule } from "../rules/rule.js";
 import { PrometheusCustomMetrics } from "./custom.js";
 import { PrometheusExternalMetrics } from "./external.js";

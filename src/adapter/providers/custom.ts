@@ -19,7 +19,7 @@ import type {
   SelectorString,
 } from "../provider.js";
 import type { PrometheusClient } from "../prometheus/client.js";
-import type { CustomEntry, MetricRegistry } from "../rules/discovery.js";
+import type { CustomEntry, MetricRegistry } from "../rules/series-discovery.js";
 import { buildObjectQuery } from "../rules/query.js";
 import { groupResourceKey, resolveResource } from "../rules/resources.js";
 import { measurement, queryVector } from "./errors.js";

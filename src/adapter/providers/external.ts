@@ -10,7 +10,7 @@ import type {
   Result,
 } from "../provider.js";
 import type { PrometheusClient } from "../prometheus/client.js";
-import type { MetricRegistry } from "../rules/discovery.js";
+import type { MetricRegistry } from "../rules/series-discovery.js";
 import { buildExternalQuery } from "../rules/query.js";
 import { parseMetricSelector } from "./custom.js";
 import { fromPrometheusError, measurement } from "./errors.js";

@@ -2,7 +2,7 @@
 // owns the prom-client registry; the backend only calls these hooks, so nothing here registers
 // metrics globally.
 import type { PrometheusMetrics } from "../prometheus/hooks.js";
-import type { DiscoveryMetrics } from "../rules/discovery.js";
+import type { DiscoveryMetrics } from "../rules/series-discovery.js";
 
 /** Hooks the backend calls (its Prometheus client's and its discovery's); all optional. */
 export interface BackendMetrics extends PrometheusMetrics, DiscoveryMetrics {}

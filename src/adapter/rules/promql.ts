@@ -5,9 +5,24 @@ import type { Requirement } from "../../kube/selector.js";
 import type { ProviderError } from "../provider.js";
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
+/** A label name in the legacy character set, which every Prometheus version takes bare. */
 export function isLabelName(name: string): boolean {
   return LABEL_NAME.test(name);
+}
+
+/** A metric name in the legacy character set, which every Prometheus version takes bare. */
+export function isMetricName(name: string): boolean {
+  return METRIC_NAME.test(name);
+}
+
+/**
+ * A label name as PromQL takes it: bare when legacy (so Prometheus 2 still parses the query),
+ * else quoted, as Prometheus 3 accepts any UTF-8 name (`"k8s.pod"="x"`, `by ("k8s.pod")`).
+ */
+export function renderLabelName(name: string): string {
+  return isLabelName(name) ? name : quoteString(name);
 }
 
 /** The body of a PromQL double-quoted string literal holding exactly `value`. */
@@ -55,7 +70,7 @@ export interface LabelMatcher {
 }
 
 export function renderMatcher(m: LabelMatcher): string {
-  return `${m.name}${m.op}${quoteString(m.value)}`;
+  return `${renderLabelName(m.name)}${m.op}${quoteString(m.value)}`;
 }
 
 export function renderMatchers(ms: readonly LabelMatcher[]): string {
@@ -81,13 +96,11 @@ export function matchersForRequirements(requirements: readonly Requirement[]): M
   const matchers: LabelMatcher[] = [];
   const valuesByName: Record<string, string> = {};
   for (const r of requirements) {
-    if (!isLabelName(r.key)) {
+    // Any other key is quoted (Prometheus 3's UTF-8 names); Prometheus 2 refuses such a query.
+    if (r.key === "") {
       return {
         ok: false,
-        error: {
-          kind: "BadRequest",
-          message: `metric label selector key ${JSON.stringify(r.key)} is not a valid Prometheus label name`,
-        },
+        error: { kind: "BadRequest", message: "metric label selector has an empty key" },
       };
     }
     switch (r.operator) {

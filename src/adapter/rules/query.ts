@@ -5,7 +5,15 @@ import type { GoTemplate } from "../config/gotemplate.js";
 import { queryTemplateData, renderTemplate } from "../config/templates.js";
 import type { Requirement } from "../../kube/selector.js";
 import type { GroupResource, ProviderError } from "../provider.js";
-import { matcherForValues, matchersForRequirements, renderMatchers, type LabelMatcher } from "./promql.js";
+import {
+  isMetricName,
+  matcherForValues,
+  matchersForRequirements,
+  quoteString,
+  renderLabelName,
+  renderMatchers,
+  type LabelMatcher,
+} from "./promql.js";
 import { NAMESPACES, groupResourceKey, type ResourceConverter } from "./resources.js";
 
 export type QueryResult =
@@ -20,6 +28,21 @@ export interface ObjectQueryRequest {
   extraGroupBy?: readonly string[];
 }
 
+// A metric name outside the legacy character set has no bare form: Prometheus 3 takes it only
+// quoted as the first element inside braces (`{"my.metric",pod="p"}`). Such a template is
+// rendered with this placeholder for .Series, which is then moved into the braces that follow
+// it, or given braces of its own. Kubernetes values cannot hold a NUL, so nothing else matches.
+const SERIES_PLACEHOLDER = "\u0000series\u0000";
+const PLACED_SERIES = new RegExp(`${SERIES_PLACEHOLDER}(\\{\\s*(\\})?)?`, "g");
+
+/** `rendered` with every .Series placeholder replaced by a quoted selector for `series`. */
+function placeQuotedSeries(rendered: string, series: string): string {
+  const name = quoteString(series);
+  return rendered.replace(PLACED_SERIES, (_all, open: string | undefined, close: string | undefined) =>
+    open === undefined || close !== undefined ? `{${name}}` : `{${name},`,
+  );
+}
+
 function render(
   template: GoTemplate,
   series: string,
@@ -27,13 +50,14 @@ function render(
   valuesByName: Record<string, string>,
   groupBy: string[],
 ): { ok: true; query: string } | { ok: false; error: ProviderError } {
+  const legacySeries = isMetricName(series);
   const out = renderTemplate(
     template,
     queryTemplateData({
-      series,
+      series: legacySeries ? series : SERIES_PLACEHOLDER,
       labelMatchers: renderMatchers(matchers),
       labelValuesByName: valuesByName,
-      groupBy: groupBy.join(","),
+      groupBy: groupBy.map(renderLabelName).join(","),
       groupBySlice: groupBy,
     }),
   );
@@ -47,7 +71,7 @@ function render(
       ok: false,
       error: { kind: "Internal", message: "the metrics query template rendered to an empty query" },
     };
-  return { ok: true, query: out.value };
+  return { ok: true, query: legacySeries ? out.value : placeQuotedSeries(out.value, series) };
 }
 
 /** A query for named objects of one resource (custom metrics, and resource metrics of pods/nodes). */

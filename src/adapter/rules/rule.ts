@@ -1,13 +1,13 @@
 // One discovery rule made ready to use: its regexes compiled, its name mapping decided, its
 // query template parsed and its resource labels resolved.
-import { compileGoRegex, expandGo } from "../config/goregex.js";
+import { type GoRegex, compileGoRegex, expandGo } from "../config/goregex.js";
 import type { GoTemplate } from "../config/gotemplate.js";
 import { QUERY_FIELDS, compileTemplate } from "../config/templates.js";
 import type { DiscoveryRule, ResourceMappingConfig } from "../config/types.js";
 import type { ResourceMapper } from "../provider.js";
 import { ResourceConverter } from "./resources.js";
 
-function mustRegex(pattern: string, field: string): RegExp {
+function mustRegex(pattern: string, field: string): GoRegex {
   const r = compileGoRegex(pattern);
   if (!r.ok) throw new Error(`${field}: invalid regex ${JSON.stringify(pattern)}: ${r.message}`);
   return r.regex;
@@ -26,8 +26,8 @@ export class CompiledRule {
   readonly namespaced: boolean;
   readonly labelValueReplacements: { find: string; replace: string }[];
   readonly nanAsZero: boolean;
-  private readonly filters: { regex: RegExp; positive: boolean }[];
-  private readonly nameRegex: RegExp;
+  private readonly filters: { regex: GoRegex; positive: boolean }[];
+  private readonly nameRegex: GoRegex;
   private readonly nameAs: string;
 
   constructor(
@@ -49,14 +49,12 @@ export class CompiledRule {
     this.nameRegex = mustRegex(matches, `${path}.name.matches`);
     // name.matches is also a filter: series whose names it does not match are not this rule's.
     if (rule.name.matches !== "") this.filters.push({ regex: this.nameRegex, positive: true });
-    const groups = compileGoRegex(matches);
-    this.nameAs = rule.name.as !== "" ? rule.name.as : groups.ok && groups.groups === 1 ? "$1" : "$0";
+    this.nameAs = rule.name.as !== "" ? rule.name.as : this.nameRegex.groups === 1 ? "$1" : "$0";
   }
 
   /** The API name for a series name, or undefined when the rule's filters reject it. */
   metricNameFor(seriesName: string): string | undefined {
     for (const f of this.filters) {
-      f.regex.lastIndex = 0;
       if (f.regex.test(seriesName) !== f.positive) return undefined;
     }
     const m = this.nameRegex.exec(seriesName);

@@ -4,7 +4,7 @@
 // and the list types; nothing depends on which metrics exist, so they are built once.
 import { createHash } from "node:crypto";
 import { CUSTOM_GROUP, EXTERNAL_GROUP } from "./routes.js";
-import { servedGroups, type ServedAPIs } from "./discovery.js";
+import { servedGroups, type ServedAPIs } from "./api-discovery.js";
 
 type Schema = Record<string, unknown>;
 

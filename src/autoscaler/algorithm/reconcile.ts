@@ -27,8 +27,12 @@ export interface ReconcileInput {
   /** kube-controller-manager's settings, including the legacy upscale/downscale delays (0 = off) */
   settings: ControllerSettings;
   hpa: HorizontalPodAutoscaler;
-  /** the scale subresource: spec.replicas and status.selector, or the error of reading it */
-  scale: { replicas: number; selector: string } | { error: string };
+  /**
+   * the scale subresource: spec.replicas, status.selector and status.replicas (the base of the
+   * per-pod averages of Object/External AverageValue targets; spec.replicas when not given), or
+   * the error of reading it
+   */
+  scale: { replicas: number; selector: string; statusReplicas?: number } | { error: string };
   /** the pods in the HPA's namespace (the calculator selects them with the scale's selector) */
   pods: Pod[];
   /** what the metrics APIs answered, index-aligned with hpa.spec.metrics */
@@ -76,6 +80,8 @@ class StatusDraft {
   constructor(
     readonly now: number,
     readonly original: HorizontalPodAutoscalerStatus,
+    /** status.observedGeneration to write (the HPAGeneration gate), or undefined to leave it out */
+    readonly observedGeneration?: number,
   ) {
     this.conditions = (original.conditions ?? []).map((c) => ({ ...c }));
   }
@@ -86,9 +92,15 @@ class StatusDraft {
     this.events.push({ type, reason, message });
   }
   /** upstream's setStatus: a fresh status keeping only lastScaleTime and the conditions */
-  status(currentReplicas: number, desiredReplicas: number, metrics: MetricStatus[] | undefined, rescaled: boolean): HorizontalPodAutoscalerStatus {
+  status(
+    currentReplicas: number,
+    desiredReplicas: number,
+    metrics: MetricStatus[] | undefined,
+    rescaled: boolean,
+  ): HorizontalPodAutoscalerStatus {
     const lastScaleTime = rescaled ? epochMsToKubeTime(this.now) : this.original.lastScaleTime;
     return {
+      ...(this.observedGeneration !== undefined ? { observedGeneration: this.observedGeneration } : {}),
       ...(lastScaleTime !== undefined && lastScaleTime !== null ? { lastScaleTime } : {}),
       currentReplicas,
       desiredReplicas,
@@ -125,8 +137,12 @@ function wrapMetricError(spec: MetricSpec, message: string): string {
   }
 }
 
-/** "namespace/name" of every HPA (this one included) whose selector selects a pod this HPA's selector selects, sorted. */
-function hpasSelectingPodsOf(input: ReconcileInput, selector: ParsedSelector): string[] {
+/**
+ * "namespace/name" of the HPAs (this one included) whose selector selects a pod this HPA's selector
+ * selects, sorted, at most `limit` of them (upstream's HPAsMatchingPods stops at its limit of 2 and
+ * lists them in map order; we keep the first two by name so the message is stable).
+ */
+function hpasSelectingPodsOf(input: ReconcileInput, selector: ParsedSelector, limit: number): string[] {
   const namespace = input.hpa.metadata.namespace ?? "";
   const own = `${namespace}/${input.hpa.metadata.name}`;
   const others = (input.otherHpaSelectors ?? [])
@@ -141,7 +157,7 @@ function hpasSelectingPodsOf(input: ReconcileInput, selector: ParsedSelector): s
     keys.add(own);
     for (const o of others) if (selectorMatches(o.selector, pod.metadata.labels)) keys.add(o.key);
   }
-  return [...keys].sort();
+  return [...keys].sort().slice(0, limit);
 }
 
 /**
@@ -149,11 +165,22 @@ function hpasSelectingPodsOf(input: ReconcileInput, selector: ParsedSelector): s
  * When every metric failed, or some failed and the valid ones would scale down, the controller does
  * not act (ScalingActive False with the first failure); a scale-up on the valid metrics proceeds.
  */
-function computeReplicasForMetrics(input: ReconcileInput, draft: StatusDraft, currentReplicas: number, selectorText: string): MetricsOutcome {
+function computeReplicasForMetrics(
+  input: ReconcileInput,
+  draft: StatusDraft,
+  specReplicas: number,
+  statusReplicas: number,
+  selectorText: string,
+): MetricsOutcome {
   const { hpa } = input;
   if (selectorText === "") {
     draft.event("Warning", "SelectorRequired", "selector is required");
-    draft.set({ type: "ScalingActive", status: "False", reason: "InvalidSelector", message: "the HPA target's scale is missing a selector" });
+    draft.set({
+      type: "ScalingActive",
+      status: "False",
+      reason: "InvalidSelector",
+      message: "the HPA target's scale is missing a selector",
+    });
     return { replicas: -1, metric: "", statuses: undefined, error: "selector is required" };
   }
   const parsed = parseSelector(selectorText);
@@ -164,9 +191,9 @@ function computeReplicasForMetrics(input: ReconcileInput, draft: StatusDraft, cu
     return { replicas: -1, metric: "", statuses: undefined, error: message };
   }
   const selector: ParsedSelector = parsed.selector;
-  const selectingHpas = hpasSelectingPodsOf(input, selector);
+  const selectingHpas = hpasSelectingPodsOf(input, selector, 2);
   if (selectingHpas.length > 1) {
-    const message = `pods by selector ${selectorText} are controlled by multiple HPAs: [${selectingHpas.join(" ")}]`;
+    const message = `pods by selector ${selectorText} are controlled by more than one HPA (e.g. [${selectingHpas.join(" ")}])`;
     draft.event("Warning", "AmbiguousSelector", message);
     draft.set({ type: "ScalingActive", status: "False", reason: "AmbiguousSelector", message });
     return { replicas: -1, metric: "", statuses: undefined, error: message };
@@ -184,8 +211,8 @@ function computeReplicasForMetrics(input: ReconcileInput, draft: StatusDraft, cu
     const result = computeReplicasForMetric({
       now: input.now,
       settings: input.settings,
-      currentReplicas,
-      specReplicas: currentReplicas,
+      currentReplicas: statusReplicas,
+      specReplicas,
       metric: spec,
       selector,
       pods: input.pods,
@@ -205,7 +232,12 @@ function computeReplicasForMetrics(input: ReconcileInput, draft: StatusDraft, cu
     draft.event("Warning", result.reason, result.message);
     if (invalidCount === 0) {
       firstInvalid = {
-        condition: { type: "ScalingActive", status: "False", reason: result.reason, message: `the HPA was unable to compute the replica count: ${result.message}` },
+        condition: {
+          type: "ScalingActive",
+          status: "False",
+          reason: result.reason,
+          message: `the HPA was unable to compute the replica count: ${result.message}`,
+        },
         error: wrapMetricError(spec, result.error),
       };
     }
@@ -215,15 +247,27 @@ function computeReplicasForMetrics(input: ReconcileInput, draft: StatusDraft, cu
   if (specs.length === 0) {
     // The API server defaults an empty list to CPU at 80%; an HPA without metrics never reaches a controller.
     const message = "the HPA specifies no metrics";
-    draft.set({ type: "ScalingActive", status: "False", reason: "InvalidMetricSourceType", message: `the HPA was unable to compute the replica count: ${message}` });
+    draft.set({
+      type: "ScalingActive",
+      status: "False",
+      reason: "InvalidMetricSourceType",
+      message: `the HPA was unable to compute the replica count: ${message}`,
+    });
     return { replicas: -1, metric: "", statuses, error: message };
   }
-  const error = firstInvalid ? `invalid metrics (${invalidCount} invalid out of ${specs.length}), first error is: ${firstInvalid.error}` : undefined;
-  if (firstInvalid && (invalidCount >= specs.length || replicas < currentReplicas)) {
+  const error = firstInvalid
+    ? `invalid metrics (${invalidCount} invalid out of ${specs.length}), first error is: ${firstInvalid.error}`
+    : undefined;
+  if (firstInvalid && (invalidCount >= specs.length || replicas < specReplicas)) {
     draft.set(firstInvalid.condition);
     return { replicas: -1, metric: "", statuses, ...(error ? { error } : {}) };
   }
-  draft.set({ type: "ScalingActive", status: "True", reason: "ValidMetricFound", message: `the HPA was able to successfully calculate a replica count from ${metric}` });
+  draft.set({
+    type: "ScalingActive",
+    status: "True",
+    reason: "ValidMetricFound",
+    message: `the HPA was able to successfully calculate a replica count from ${metric}`,
+  });
   return { replicas, metric, statuses, ...(error ? { error } : {}) };
 }
 
@@ -234,8 +278,12 @@ function computeReplicasForMetrics(input: ReconcileInput, draft: StatusDraft, cu
  */
 function scaleToZeroState(input: ReconcileInput) {
   const enabled = input.settings.scaleToZero === true;
-  const hasObjectOrExternalMetrics = (input.hpa.spec.metrics ?? []).some((m) => m.type === "Object" || m.type === "External");
-  const scaledToZero = enabled && (input.hpa.status?.conditions ?? []).some((c) => c.type === "ScaledToZero" && c.status === "True");
+  const hasObjectOrExternalMetrics = (input.hpa.spec.metrics ?? []).some(
+    (m) => m.type === "Object" || m.type === "External",
+  );
+  const scaledToZero =
+    enabled &&
+    (input.hpa.status?.conditions ?? []).some((c) => c.type === "ScaledToZero" && c.status === "True");
   const canScaleFromZero = scaledToZero && hasObjectOrExternalMetrics;
   return {
     enabled,
@@ -250,12 +298,22 @@ function scaleToZeroState(input: ReconcileInput) {
 export function reconcile(input: ReconcileInput): ReconcileResult {
   const { now, settings, hpa } = input;
   const original = hpa.status ?? {};
-  const draft = new StatusDraft(now, original);
+  // HPAGeneration: every status built by setStatus reports the generation this sync saw
+  const draft = new StatusDraft(
+    now,
+    original,
+    settings.hpaGeneration ? (hpa.metadata.generation ?? 0) : undefined,
+  );
   const previousDesired = original.desiredReplicas ?? 0;
 
   if ("error" in input.scale) {
     draft.event("Warning", "FailedGetScale", input.scale.error);
-    draft.set({ type: "AbleToScale", status: "False", reason: "FailedGetScale", message: `the HPA controller was unable to get the target's current scale: ${input.scale.error}` });
+    draft.set({
+      type: "AbleToScale",
+      status: "False",
+      reason: "FailedGetScale",
+      message: `the HPA controller was unable to get the target's current scale: ${input.scale.error}`,
+    });
     return {
       desiredReplicas: previousDesired,
       scaled: false,
@@ -265,13 +323,20 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     };
   }
 
-  draft.set({ type: "AbleToScale", status: "True", reason: "SucceededGetScale", message: "the HPA controller was able to get the target's current scale" });
+  draft.set({
+    type: "AbleToScale",
+    status: "True",
+    reason: "SucceededGetScale",
+    message: "the HPA controller was able to get the target's current scale",
+  });
   const currentReplicas = input.scale.replicas;
   const zero = scaleToZeroState(input);
-  // Without the alpha HPAScaleToZero gate upstream drops this condition.
-  if (!zero.enabled) draft.conditions = removeCondition(draft.conditions, "ScaledToZero");
   // recordInitialRecommendation: a controller that knows nothing of this HPA starts its history with the current size.
-  let history: HpaHistory = input.history ?? { recommendations: [{ timestamp: now, replicas: currentReplicas }], scaleUpEvents: [], scaleDownEvents: [] };
+  let history: HpaHistory = input.history ?? {
+    recommendations: [{ timestamp: now, replicas: currentReplicas }],
+    scaleUpEvents: [],
+    scaleDownEvents: [],
+  };
 
   const minReplicas = hpa.spec.minReplicas ?? 1;
   const maxReplicas = hpa.spec.maxReplicas;
@@ -283,7 +348,14 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   if (currentReplicas === 0 && !zero.computeFromZero(minReplicas)) {
     // A target at zero that the HPA did not put there (scaled by hand): autoscaling is off for it.
     rescale = false;
-    draft.set({ type: "ScalingActive", status: "False", reason: "ScalingDisabled", message: "scaling is disabled since the replica count of the target is zero" });
+    draft.set({
+      type: "ScalingActive",
+      status: "False",
+      reason: "ScalingDisabled",
+      message: "scaling is disabled since the replica count of the target is zero",
+    });
+    // with the HPAScaleToZero gate off, a left-over condition goes here and on a rescale, nowhere else
+    if (!zero.enabled) draft.conditions = removeCondition(draft.conditions, "ScaledToZero");
   } else if (currentReplicas > maxReplicas) {
     rescaleReason = "Current number of replicas above Spec.MaxReplicas";
     desiredReplicas = maxReplicas;
@@ -292,7 +364,13 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     rescaleReason = "Current number of replicas below Spec.MinReplicas";
     desiredReplicas = minReplicas;
   } else {
-    const metrics = computeReplicasForMetrics(input, draft, currentReplicas, input.scale.selector);
+    const metrics = computeReplicasForMetrics(
+      input,
+      draft,
+      currentReplicas,
+      input.scale.statusReplicas ?? currentReplicas,
+      input.scale.selector,
+    );
     metricStatuses = metrics.statuses;
     if (metrics.replicas === -1) {
       draft.event("Warning", "FailedComputeMetricsReplicas", metrics.error ?? "");
@@ -312,7 +390,14 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     if (desiredReplicas > currentReplicas) rescaleReason = `${rescaleMetric} above target`;
     if (desiredReplicas < currentReplicas) rescaleReason = "All metrics below target";
 
-    const normalizeArgs = { now, settings, currentReplicas, recommendedReplicas: desiredReplicas, minReplicas, maxReplicas };
+    const normalizeArgs = {
+      now,
+      settings,
+      currentReplicas,
+      recommendedReplicas: desiredReplicas,
+      minReplicas,
+      maxReplicas,
+    };
     const normalized = hpa.spec.behavior
       ? normalizeDesiredReplicasWithBehaviors({ ...normalizeArgs, behavior: hpa.spec.behavior, history })
       : normalizeDesiredReplicas({ ...normalizeArgs, recommendations: history.recommendations });
@@ -321,7 +406,8 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     history = { ...history, recommendations: normalized.recommendations };
     desiredReplicas = normalized.desiredReplicas;
     // waking from zero after minReplicas was raised: never below the new minimum
-    if (currentReplicas === 0 && minReplicas !== 0 && zero.scaledToZero && desiredReplicas < minReplicas) desiredReplicas = minReplicas;
+    if (currentReplicas === 0 && minReplicas !== 0 && zero.scaledToZero && desiredReplicas < minReplicas)
+      desiredReplicas = minReplicas;
     rescale = desiredReplicas !== currentReplicas;
 
     // The legacy delays gate the normalized size (see legacy-delay.ts for how they combine with behavior).
@@ -340,15 +426,32 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   }
 
   if (rescale) {
-    draft.set({ type: "AbleToScale", status: "True", reason: "SucceededRescale", message: `the HPA controller was able to update the target scale to ${desiredReplicas}` });
+    draft.set({
+      type: "AbleToScale",
+      status: "True",
+      reason: "SucceededRescale",
+      message: `the HPA controller was able to update the target scale to ${desiredReplicas}`,
+    });
     draft.event("Normal", "SuccessfulRescale", `New size: ${desiredReplicas}; reason: ${rescaleReason}`);
     history = storeScaleEvent(hpa.spec.behavior, history, now, currentReplicas, desiredReplicas, settings);
     if (zero.enabled) {
       draft.set(
         currentReplicas > 0 && desiredReplicas === 0 && minReplicas === 0 && zero.hasObjectOrExternalMetrics
-          ? { type: "ScaledToZero", status: "True", reason: "ScaledToZero", message: "the HPA controller scaled the workload to zero" }
-          : { type: "ScaledToZero", status: "False", reason: "NotScaledToZero", message: "the HPA controller did not scale the workload to zero" },
+          ? {
+              type: "ScaledToZero",
+              status: "True",
+              reason: "ScaledToZero",
+              message: "the HPA controller scaled the workload to zero",
+            }
+          : {
+              type: "ScaledToZero",
+              status: "False",
+              reason: "NotScaledToZero",
+              message: "the HPA controller did not scale the workload to zero",
+            },
       );
+    } else {
+      draft.conditions = removeCondition(draft.conditions, "ScaledToZero");
     }
   } else {
     desiredReplicas = currentReplicas;
@@ -369,18 +472,35 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
  * (FailedUpdateScale), the status keeping its previous desiredReplicas and lastScaleTime, and no
  * scale event remembered.
  */
-export function applyScaleResult(input: ReconcileInput, result: ReconcileResult, outcome: ScaleWriteOutcome): ReconcileResult {
+export function applyScaleResult(
+  input: ReconcileInput,
+  result: ReconcileResult,
+  outcome: ScaleWriteOutcome,
+): ReconcileResult {
   if (outcome.ok || !result.scaled || "error" in input.scale) return result;
   const original = input.hpa.status ?? {};
-  const draft = new StatusDraft(input.now, original);
-  // The ScaledToZero condition only moves after a successful write: put back what this sync started from.
-  const startedWith = (original.conditions ?? []).find((c) => c.type === "ScaledToZero");
-  draft.conditions = (result.status.conditions ?? [])
-    .filter((c) => c.type !== "ScaledToZero" || (startedWith && input.settings.scaleToZero === true))
-    .map((c) => (c.type === "ScaledToZero" && startedWith ? { ...startedWith } : { ...c }));
-  draft.set({ type: "AbleToScale", status: "False", reason: "FailedUpdateScale", message: `the HPA controller was unable to update the target scale: ${outcome.error}` });
+  const draft = new StatusDraft(input.now, original, result.status.observedGeneration ?? undefined);
+  // The ScaledToZero condition only moves (is set or removed) after a successful write: put back what this sync started from.
+  const originalConditions = original.conditions ?? [];
+  const startedAt = originalConditions.findIndex((c) => c.type === "ScaledToZero");
+  const conditions = (result.status.conditions ?? [])
+    .filter((c) => c.type !== "ScaledToZero")
+    .map((c) => ({ ...c }));
+  const startedWith = originalConditions[startedAt];
+  if (startedWith) conditions.splice(Math.min(startedAt, conditions.length), 0, { ...startedWith });
+  draft.conditions = conditions;
+  draft.set({
+    type: "AbleToScale",
+    status: "False",
+    reason: "FailedUpdateScale",
+    message: `the HPA controller was unable to update the target scale: ${outcome.error}`,
+  });
   const events = result.events.filter((e) => e.reason !== "SuccessfulRescale");
-  events.push({ type: "Warning", reason: "FailedRescale", message: `New size: ${result.desiredReplicas}; reason: ${result.rescaleReason ?? ""}; error: ${outcome.error}` });
+  events.push({
+    type: "Warning",
+    reason: "FailedRescale",
+    message: `New size: ${result.desiredReplicas}; reason: ${result.rescaleReason ?? ""}; error: ${outcome.error}`,
+  });
   const previousDesired = original.desiredReplicas ?? 0;
   const history = result.history && {
     ...result.history,
@@ -390,7 +510,12 @@ export function applyScaleResult(input: ReconcileInput, result: ReconcileResult,
   return {
     ...result,
     scaled: false,
-    status: draft.status(input.scale.replicas, previousDesired, result.status.currentMetrics ?? undefined, false),
+    status: draft.status(
+      input.scale.replicas,
+      previousDesired,
+      result.status.currentMetrics ?? undefined,
+      false,
+    ),
     events: draft.events.concat(events),
     history,
   };

@@ -12,8 +12,8 @@
 //   saturates, which we mirror); a utilization percentage beyond int32 is clamped.
 // - a Pods metric without averageValue fails with FailedGetPodsMetric instead of a nil dereference;
 //   a metrics answer of the wrong kind is a failed metrics API call.
-// - the status of an Object metric with an AverageValue target keeps the spec's describedObject
-//   (upstream leaves it empty).
+// - with status.replicas 0, an Object/External AverageValue status reports a per-pod average of 0
+//   (upstream PR #140958, after 1.37; 1.37.2 divides by zero there).
 import {
   type HorizontalPodAutoscalerBehavior,
   type LabelSelector,
@@ -27,7 +27,12 @@ import {
   kubeTimeToEpochMs,
 } from "../../kube/objects.js";
 import { Quantity } from "../../kube/quantity.js";
-import { goLabelSelectorString, labelSelectorAsSelector, selectorMatches, type ParsedSelector } from "../../kube/selector.js";
+import {
+  goLabelSelectorString,
+  labelSelectorAsSelector,
+  selectorMatches,
+  type ParsedSelector,
+} from "../../kube/selector.js";
 import {
   externalMetricReadings,
   GO_ZERO_TIME_MS,
@@ -121,7 +126,10 @@ export interface ComputeReplicasInput {
 }
 
 /** The per-direction tolerances: behavior.scaleUp/scaleDown.tolerance, else the controller's. */
-export function tolerancesFor(behavior: HorizontalPodAutoscalerBehavior | null | undefined, settings: ControllerSettings): Tolerances {
+export function tolerancesFor(
+  behavior: HorizontalPodAutoscalerBehavior | null | undefined,
+  settings: ControllerSettings,
+): Tolerances {
   return {
     scaleUp: behavior?.scaleUp?.tolerance?.toNumber() ?? settings.tolerance,
     scaleDown: behavior?.scaleDown?.tolerance?.toNumber() ?? settings.tolerance,
@@ -153,8 +161,10 @@ function ceilInt64(x: number): bigint {
   return BigInt(Math.ceil(x));
 }
 
-const clampInt64 = (v: bigint): bigint => (v > INT64_MAX ? INT64_MAX : v < -INT64_MAX - 1n ? -INT64_MAX - 1n : v);
-const clampInt32 = (v: bigint): number => Number(v > BigInt(INT32_MAX) ? BigInt(INT32_MAX) : v < BigInt(INT32_MIN) ? BigInt(INT32_MIN) : v);
+const clampInt64 = (v: bigint): bigint =>
+  v > INT64_MAX ? INT64_MAX : v < -INT64_MAX - 1n ? -INT64_MAX - 1n : v;
+const clampInt32 = (v: bigint): number =>
+  Number(v > BigInt(INT32_MAX) ? BigInt(INT32_MAX) : v < BigInt(INT32_MIN) ? BigInt(INT32_MIN) : v);
 
 type Calc<T> = ({ ok: true } & T) | { ok: false; error: string };
 
@@ -194,7 +204,12 @@ interface PodGroups {
  * never was (its last transition came within the initial readiness delay of its start).
  */
 function groupPods(ctx: CalcContext, metrics: PodMetricsInfo, resource: string): PodGroups {
-  const groups: PodGroups = { readyPodCount: 0, unreadyPods: new Set(), missingPods: new Set(), ignoredPods: new Set() };
+  const groups: PodGroups = {
+    readyPodCount: 0,
+    unreadyPods: new Set(),
+    missingPods: new Set(),
+    ignoredPods: new Set(),
+  };
   const cpuInitializationMs = ctx.settings.cpuInitializationPeriodSeconds * 1000;
   const readinessDelayMs = ctx.settings.delayOfInitialReadinessStatusSeconds * 1000;
   for (const pod of ctx.pods) {
@@ -265,8 +280,10 @@ function requestingContainers(pod: Pod) {
  * sidecars started before it), plus the pod's overhead. undefined when nothing requests it.
  */
 function aggregateContainerRequest(pod: Pod, resource: string): Quantity | undefined {
-  const add = (a: Quantity | undefined, b: Quantity | undefined) => (a === undefined ? b : b === undefined ? a : a.add(b));
-  const max = (a: Quantity | undefined, b: Quantity | undefined) => (a === undefined ? b : b === undefined ? a : a.cmp(b) >= 0 ? a : b);
+  const add = (a: Quantity | undefined, b: Quantity | undefined) =>
+    a === undefined ? b : b === undefined ? a : a.add(b);
+  const max = (a: Quantity | undefined, b: Quantity | undefined) =>
+    a === undefined ? b : b === undefined ? a : a.cmp(b) >= 0 ? a : b;
   let total: Quantity | undefined;
   for (const c of pod.spec.containers) total = add(total, requestOf(c.resources?.requests, resource));
   let sidecars: Quantity | undefined;
@@ -288,7 +305,11 @@ function aggregateContainerRequest(pod: Pod, resource: string): Quantity | undef
 }
 
 /** calculateRequests: each pod's request for `resource` in milli-units (one container's, the pod-level one, or the containers' sum). */
-function calculateRequests(pods: Pod[], container: string, resource: string): Calc<{ requests: Map<string, bigint> }> {
+function calculateRequests(
+  pods: Pod[],
+  container: string,
+  resource: string,
+): Calc<{ requests: Map<string, bigint> }> {
   const requests = new Map<string, bigint>();
   for (const pod of pods) {
     const name = podName(pod);
@@ -301,7 +322,8 @@ function calculateRequests(pods: Pod[], container: string, resource: string): Ca
       }
       // a resource the pod does not set at pod level is what its containers request together
       const aggregate = aggregateContainerRequest(pod, resource);
-      if (aggregate === undefined) return { ok: false, error: `missing pod-level request for ${resource} in Pod ${name}` };
+      if (aggregate === undefined)
+        return { ok: false, error: `missing pod-level request for ${resource} in Pod ${name}` };
       requests.set(name, milliValue(aggregate));
       continue;
     }
@@ -310,7 +332,11 @@ function calculateRequests(pods: Pod[], container: string, resource: string): Ca
     for (const c of requestingContainers(pod)) {
       if (container === "" || container === c.name) {
         const q = requestOf(c.resources?.requests, resource);
-        if (!q) return { ok: false, error: `missing request for ${resource} in container ${c.name} of Pod ${name}` };
+        if (!q)
+          return {
+            ok: false,
+            error: `missing request for ${resource} in container ${c.name} of Pod ${name}`,
+          };
         request += milliValue(q);
       }
       if (container === c.name) {
@@ -318,7 +344,8 @@ function calculateRequests(pods: Pod[], container: string, resource: string): Ca
         break;
       }
     }
-    if (container !== "" && !found) return { ok: false, error: `container ${container} not found in Pod ${name}` };
+    if (container !== "" && !found)
+      return { ok: false, error: `container ${container} not found in Pod ${name}` };
     requests.set(name, request);
   }
   return { ok: true, requests };
@@ -346,7 +373,12 @@ function resourceUtilizationRatio(
   }
   if (requestsTotal === 0n) return { ok: false, error: "no metrics returned matched known pods" };
   const utilization = clampInt32((metricsTotal * 100n) / requestsTotal);
-  return { ok: true, ratio: utilization / targetUtilization, utilization, rawAverage: clampInt64(metricsTotal / entries) };
+  return {
+    ok: true,
+    ratio: utilization / targetUtilization,
+    utilization,
+    rawAverage: clampInt64(metricsTotal / entries),
+  };
 }
 
 /** GetMetricUsageRatio: the average per sample against the target average. */
@@ -371,9 +403,16 @@ function resourceReplicas(
   targetUtilization: number,
   resource: string,
   container: string,
-): Calc<{ replicas: number; utilization: number; rawUtilization: bigint; timestamp: number; detail: ProposalDetail }> {
+): Calc<{
+  replicas: number;
+  utilization: number;
+  rawUtilization: bigint;
+  timestamp: number;
+  detail: ProposalDetail;
+}> {
   const readings = resourceMetricReadings(response, resource, container);
-  if (!readings.ok) return { ok: false, error: `unable to get metrics for resource ${resource}: ${readings.error}` };
+  if (!readings.ok)
+    return { ok: false, error: `unable to get metrics for resource ${resource}: ${readings.error}` };
   const { metrics, timestamp } = readings.value;
   if (ctx.pods.length === 0) return { ok: false, error: NO_PODS };
 
@@ -390,7 +429,14 @@ function resourceReplicas(
   if (!first.ok) return first;
   const { ratio: usageRatio, utilization, rawAverage: rawUtilization } = first;
   const detail = podDetail(usageRatio, readyPodCount, unreadyPods, missingPods, ignoredPods);
-  const result = (replicas: number) => ({ ok: true as const, replicas, utilization, rawUtilization, timestamp, detail });
+  const result = (replicas: number) => ({
+    ok: true as const,
+    replicas,
+    utilization,
+    rawUtilization,
+    timestamp,
+    detail,
+  });
 
   const scaleUpWithUnready = unreadyPods.size > 0 && usageRatio > 1.0;
   if (!scaleUpWithUnready && missingPods.size === 0) {
@@ -402,7 +448,12 @@ function resourceReplicas(
     if (usageRatio < 1.0) {
       // scaling down: a pod without a sample counts as using its whole request, or the target when that is above 100%
       const fallbackUtilization = BigInt(Math.max(100, targetUtilization));
-      for (const name of missingPods) metrics.set(name, { timestamp: 0, windowMs: 0, value: ((requests.get(name) ?? 0n) * fallbackUtilization) / 100n });
+      for (const name of missingPods)
+        metrics.set(name, {
+          timestamp: 0,
+          windowMs: 0,
+          value: ((requests.get(name) ?? 0n) * fallbackUtilization) / 100n,
+        });
     } else if (usageRatio > 1.0) {
       // scaling up: it counts as using nothing
       for (const name of missingPods) metrics.set(name, { timestamp: 0, windowMs: 0, value: 0n });
@@ -417,18 +468,31 @@ function resourceReplicas(
   const newUsageRatio = second.ratio;
   detail.adjustedUsageRatio = newUsageRatio;
   // no change when the adjusted ratio is within tolerance or would reverse the direction
-  if (isWithinTolerance(ctx.tolerances, newUsageRatio) || (usageRatio < 1.0 && newUsageRatio > 1.0) || (usageRatio > 1.0 && newUsageRatio < 1.0)) {
+  if (
+    isWithinTolerance(ctx.tolerances, newUsageRatio) ||
+    (usageRatio < 1.0 && newUsageRatio > 1.0) ||
+    (usageRatio > 1.0 && newUsageRatio < 1.0)
+  ) {
     return result(currentReplicas);
   }
   const newReplicas = ceilInt32(newUsageRatio * metrics.size);
-  if ((newUsageRatio < 1.0 && newReplicas > currentReplicas) || (newUsageRatio > 1.0 && newReplicas < currentReplicas)) {
+  if (
+    (newUsageRatio < 1.0 && newReplicas > currentReplicas) ||
+    (newUsageRatio > 1.0 && newReplicas < currentReplicas)
+  ) {
     return result(currentReplicas);
   }
   return result(newReplicas);
 }
 
 /** calcPlainMetricReplicas: an average-value target over the pods' samples (Pods metrics, resource AverageValue). */
-function plainMetricReplicas(ctx: CalcContext, metrics: PodMetricsInfo, currentReplicas: number, targetUsage: bigint, resource: string): Calc<{ replicas: number; usage: bigint; detail: ProposalDetail }> {
+function plainMetricReplicas(
+  ctx: CalcContext,
+  metrics: PodMetricsInfo,
+  currentReplicas: number,
+  targetUsage: bigint,
+  resource: string,
+): Calc<{ replicas: number; usage: bigint; detail: ProposalDetail }> {
   if (ctx.pods.length === 0) return { ok: false, error: NO_PODS };
   const { readyPodCount, unreadyPods, missingPods, ignoredPods } = groupPods(ctx, metrics, resource);
   removeMetricsForPods(metrics, ignoredPods);
@@ -459,18 +523,37 @@ function plainMetricReplicas(ctx: CalcContext, metrics: PodMetricsInfo, currentR
 
   const newUsageRatio = metricUsageRatio(metrics, targetUsage).ratio;
   detail.adjustedUsageRatio = newUsageRatio;
-  if (isWithinTolerance(ctx.tolerances, newUsageRatio) || (usageRatio < 1.0 && newUsageRatio > 1.0) || (usageRatio > 1.0 && newUsageRatio < 1.0)) {
+  if (
+    isWithinTolerance(ctx.tolerances, newUsageRatio) ||
+    (usageRatio < 1.0 && newUsageRatio > 1.0) ||
+    (usageRatio > 1.0 && newUsageRatio < 1.0)
+  ) {
     return result(currentReplicas);
   }
   const newReplicas = ceilInt32(newUsageRatio * metrics.size);
-  if ((newUsageRatio < 1.0 && newReplicas > currentReplicas) || (newUsageRatio > 1.0 && newReplicas < currentReplicas)) {
+  if (
+    (newUsageRatio < 1.0 && newReplicas > currentReplicas) ||
+    (newUsageRatio > 1.0 && newReplicas < currentReplicas)
+  ) {
     return result(currentReplicas);
   }
   return result(newReplicas);
 }
 
-function podDetail(usageRatio: number, readyPodCount: number, unready: Set<string>, missing: Set<string>, ignored: Set<string>): ProposalDetail {
-  return { usageRatio, readyPodCount, unreadyPods: [...unready], missingPods: [...missing], ignoredPods: [...ignored] };
+function podDetail(
+  usageRatio: number,
+  readyPodCount: number,
+  unready: Set<string>,
+  missing: Set<string>,
+  ignored: Set<string>,
+): ProposalDetail {
+  return {
+    usageRatio,
+    readyPodCount,
+    unreadyPods: [...unready],
+    missingPods: [...missing],
+    ignoredPods: [...ignored],
+  };
 }
 
 /** getReadyPodsCount: Running pods whose Ready condition is True. */
@@ -483,13 +566,22 @@ function readyPodsCount(ctx: CalcContext): Calc<{ count: number }> {
  * getUsageRatioReplicaCount: a whole-workload ratio (Object and External Value targets) times
  * the ready pods; from zero replicas, the ratio alone decides (so a workload can leave zero).
  */
-function usageRatioReplicaCount(ctx: CalcContext, currentReplicas: number, usageRatio: number): Calc<{ replicas: number; detail: ProposalDetail }> {
+function usageRatioReplicaCount(
+  ctx: CalcContext,
+  currentReplicas: number,
+  usageRatio: number,
+): Calc<{ replicas: number; detail: ProposalDetail }> {
   if (currentReplicas === 0) return { ok: true, replicas: ceilInt32(usageRatio), detail: { usageRatio } };
-  if (isWithinTolerance(ctx.tolerances, usageRatio)) return { ok: true, replicas: currentReplicas, detail: { usageRatio } };
+  if (isWithinTolerance(ctx.tolerances, usageRatio))
+    return { ok: true, replicas: currentReplicas, detail: { usageRatio } };
   const ready = readyPodsCount(ctx);
   if (!ready.ok) return { ok: false, error: `unable to calculate ready pods: ${ready.error}` };
   const replicaCountFloat = usageRatio * ready.count;
-  return { ok: true, replicas: replicaCountFloat > INT32_MAX ? INT32_MAX : ceilInt32(replicaCountFloat), detail: { usageRatio, readyPods: ready.count } };
+  return {
+    ok: true,
+    replicas: replicaCountFloat > INT32_MAX ? INT32_MAX : ceilInt32(replicaCountFloat),
+    detail: { usageRatio, readyPods: ready.count },
+  };
 }
 
 /**
@@ -503,7 +595,12 @@ function perPodAverage(usage: bigint, statusReplicas: number): bigint {
 }
 
 /** GetObjectPerPodMetricReplicas / GetExternalPerPodMetricReplicas: total ÷ per-pod target. */
-function perPodReplicas(ctx: CalcContext, usage: bigint, statusReplicas: number, targetAverage: bigint): { replicas: number; average: bigint; detail: ProposalDetail } {
+function perPodReplicas(
+  ctx: CalcContext,
+  usage: bigint,
+  statusReplicas: number,
+  targetAverage: bigint,
+): { replicas: number; average: bigint; detail: ProposalDetail } {
   let replicas = statusReplicas;
   const usageRatio = Number(usage) / (Number(targetAverage) * statusReplicas);
   if (!isWithinTolerance(ctx.tolerances, usageRatio)) {
@@ -527,8 +624,16 @@ function externalTotal(values: bigint[]): bigint {
 // horizontal.go: per metric source
 
 type Failure = Extract<ProposalResult, { ok: false }>;
-const fail = (reason: string, message: string, error: string = message): Failure => ({ ok: false, reason, message, error });
+const fail = (reason: string, message: string, error: string = message): Failure => ({
+  ok: false,
+  reason,
+  message,
+  error,
+});
 const milliQuantity = (milli: bigint): Quantity => Quantity.fromMilli(milli);
+/** buildQuantity: a resource metric's status value, memory in binary suffixes as metrics-server reports it (Ki, Mi, Gi). */
+const resourceQuantity = (resource: string, milli: bigint): Quantity =>
+  Quantity.fromMilli(milli, resource === "memory" ? "BinarySI" : "DecimalSI");
 
 function targetMilli(q: Quantity | undefined): bigint | undefined {
   return q === undefined ? undefined : milliValue(q);
@@ -541,17 +646,29 @@ function resourceProposal(
   name: string,
   target: MetricTarget,
   container: string,
-): Calc<{ replicas: number; current: MetricValueStatus; timestamp: number; metricName: string; utilization?: number; raw: bigint; detail: ProposalDetail }> {
+): Calc<{
+  replicas: number;
+  current: MetricValueStatus;
+  timestamp: number;
+  metricName: string;
+  utilization?: number;
+  raw: bigint;
+  detail: ProposalDetail;
+}> {
   const averageValue = targetMilli(target.averageValue);
   if (averageValue !== undefined) {
     const readings = resourceMetricReadings(input.response, name, container);
-    if (!readings.ok) return { ok: false, error: `failed to get ${name} usage: unable to get metrics for resource ${name}: ${readings.error}` };
+    if (!readings.ok)
+      return {
+        ok: false,
+        error: `failed to get ${name} usage: unable to get metrics for resource ${name}: ${readings.error}`,
+      };
     const calc = plainMetricReplicas(ctx, readings.value.metrics, specReplicas, averageValue, name);
     if (!calc.ok) return { ok: false, error: `failed to get ${name} usage: ${calc.error}` };
     return {
       ok: true,
       replicas: calc.replicas,
-      current: { averageValue: milliQuantity(calc.usage) },
+      current: { averageValue: resourceQuantity(name, calc.usage) },
       timestamp: readings.value.timestamp,
       metricName: `${name} resource`,
       raw: calc.usage,
@@ -559,15 +676,32 @@ function resourceProposal(
     };
   }
   if (target.averageUtilization === undefined) {
-    return { ok: false, error: "invalid resource metric source: neither an average utilization target nor an average value (usage) target was set" };
+    return {
+      ok: false,
+      error:
+        "invalid resource metric source: neither an average utilization target nor an average value (usage) target was set",
+    };
   }
-  const calc = resourceReplicas(ctx, input.response, specReplicas, target.averageUtilization, name, container);
+  const calc = resourceReplicas(
+    ctx,
+    input.response,
+    specReplicas,
+    target.averageUtilization,
+    name,
+    container,
+  );
   if (!calc.ok) return { ok: false, error: `failed to get ${name} utilization: ${calc.error}` };
-  const metricName = container === "" ? `${name} resource utilization (percentage of request)` : `${name} container resource utilization (percentage of request)`;
+  const metricName =
+    container === ""
+      ? `${name} resource utilization (percentage of request)`
+      : `${name} container resource utilization (percentage of request)`;
   return {
     ok: true,
     replicas: calc.replicas,
-    current: { averageUtilization: calc.utilization, averageValue: milliQuantity(calc.rawUtilization) },
+    current: {
+      averageUtilization: calc.utilization,
+      averageValue: resourceQuantity(name, calc.rawUtilization),
+    },
     timestamp: calc.timestamp,
     metricName,
     utilization: calc.utilization,
@@ -604,12 +738,19 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
       const isContainer = metric.type === "ContainerResource";
       const reason = isContainer ? "FailedGetContainerResourceMetric" : "FailedGetResourceMetric";
       const source = isContainer ? metric.containerResource : metric.resource;
-      if (!source) return fail(reason, `invalid ${isContainer ? "container resource" : "resource"} metric source: the ${isContainer ? "containerResource" : "resource"} field is not set`);
+      if (!source)
+        return fail(
+          reason,
+          `invalid ${isContainer ? "container resource" : "resource"} metric source: the ${isContainer ? "containerResource" : "resource"} field is not set`,
+        );
       const container = isContainer ? (metric.containerResource?.container ?? "") : "";
       const r = resourceProposal(ctx, input, specReplicas, source.name, source.target, container);
       if (!r.ok) return fail(reason, r.error);
       const status: MetricStatus = isContainer
-        ? { type: "ContainerResource", containerResource: { name: source.name, container, current: r.current } }
+        ? {
+            type: "ContainerResource",
+            containerResource: { name: source.name, container, current: r.current },
+          }
         : { type: "Resource", resource: { name: source.name, current: r.current } };
       return ok({
         replicas: r.replicas,
@@ -624,21 +765,30 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
 
     case "Pods": {
       const source = metric.pods;
-      if (!source) return fail("FailedGetPodsMetric", "invalid pods metric source: the pods field is not set");
+      if (!source)
+        return fail("FailedGetPodsMetric", "invalid pods metric source: the pods field is not set");
       const selectorError = metricSelectorError(source.metric.selector);
       if (selectorError) return fail("FailedGetPodsMetric", selectorError);
       const target = targetMilli(source.target.averageValue);
       // the API server requires averageValue for Pods metrics; upstream would dereference nil here
-      if (target === undefined) return fail("FailedGetPodsMetric", "invalid pods metric source: no average value target was set");
+      if (target === undefined)
+        return fail("FailedGetPodsMetric", "invalid pods metric source: no average value target was set");
       const readings = podsMetricReadings(input.response);
-      if (!readings.ok) return fail("FailedGetPodsMetric", `unable to get metric ${source.metric.name}: ${readings.error}`);
+      if (!readings.ok)
+        return fail("FailedGetPodsMetric", `unable to get metric ${source.metric.name}: ${readings.error}`);
       const calc = plainMetricReplicas(ctx, readings.value.metrics, specReplicas, target, "");
       if (!calc.ok) return fail("FailedGetPodsMetric", calc.error);
       return ok({
         replicas: calc.replicas,
         timestamp: readings.value.timestamp,
         metricName: `pods metric ${source.metric.name}`,
-        status: { type: "Pods", pods: { metric: identifier(source.metric.name, source.metric.selector), current: { averageValue: milliQuantity(calc.usage) } } },
+        status: {
+          type: "Pods",
+          pods: {
+            metric: identifier(source.metric.name, source.metric.selector),
+            current: { averageValue: milliQuantity(calc.usage) },
+          },
+        },
         rawValue: milliQuantity(calc.usage),
         detail: calc.detail,
       });
@@ -646,11 +796,13 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
 
     case "Object": {
       const source = metric.object;
-      if (!source) return fail("FailedGetObjectMetric", "invalid object metric source: the object field is not set");
+      if (!source)
+        return fail("FailedGetObjectMetric", "invalid object metric source: the object field is not set");
       const selectorError = metricSelectorError(source.metric.selector);
       if (selectorError) return fail("FailedGetObjectMetric", selectorError);
       const { describedObject, target } = source;
-      const unableToGet = (err: string) => `unable to get metric ${source.metric.name}: ${err} on ${describedObject.kind} ${ctx.namespace}/${describedObject.name}`;
+      const unableToGet = (err: string) =>
+        `unable to get metric ${source.metric.name} on ${describedObject.kind} ${ctx.namespace}/${describedObject.name}: ${err}`;
       const value = targetMilli(target.value);
       const averageValue = targetMilli(target.averageValue);
       if (target.type === "Value" && value !== undefined) {
@@ -664,7 +816,14 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
           // upstream drops the sample's time on this path
           timestamp: GO_ZERO_TIME_MS,
           metricName: `${describedObject.kind} metric ${source.metric.name}`,
-          status: { type: "Object", object: { describedObject, metric: identifier(source.metric.name, source.metric.selector), current: { value: milliQuantity(usage) } } },
+          status: {
+            type: "Object",
+            object: {
+              describedObject,
+              metric: identifier(source.metric.name, source.metric.selector),
+              current: { value: milliQuantity(usage) },
+            },
+          },
           rawValue: milliQuantity(usage),
           detail: calc.detail,
         });
@@ -673,36 +832,63 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
         const reading = objectMetricReading(input.response);
         if (!reading.ok) {
           const message = unableToGet(reading.error);
-          return fail("FailedGetObjectMetric", message, `failed to get ${source.metric.name} object metric: ${message}`);
+          return fail(
+            "FailedGetObjectMetric",
+            message,
+            `failed to get ${source.metric.name} object metric: ${message}`,
+          );
         }
-        const { replicas, average, detail } = perPodReplicas(ctx, reading.value.value, statusReplicas, averageValue);
+        const { replicas, average, detail } = perPodReplicas(
+          ctx,
+          reading.value.value,
+          statusReplicas,
+          averageValue,
+        );
         return ok({
           replicas,
           timestamp: reading.value.timestamp,
           // upstream's wording for this case, "external" included
           metricName: `external metric ${source.metric.name}(${goLabelSelectorString(source.metric.selector)})`,
-          // upstream leaves describedObject empty here; we keep the spec's, which is what it describes
-          status: { type: "Object", object: { describedObject, metric: identifier(source.metric.name, source.metric.selector), current: { averageValue: milliQuantity(average) } } },
+          status: {
+            type: "Object",
+            object: {
+              describedObject,
+              metric: identifier(source.metric.name, source.metric.selector),
+              current: { averageValue: milliQuantity(average) },
+            },
+          },
           rawValue: milliQuantity(average),
           detail,
         });
       }
-      return fail("FailedGetObjectMetric", "invalid object metric source: neither a value target nor an average value target was set");
+      return fail(
+        "FailedGetObjectMetric",
+        "invalid object metric source: neither a value target nor an average value target was set",
+      );
     }
 
     case "External": {
       const source = metric.external;
-      if (!source) return fail("FailedGetExternalMetric", "invalid external metric source: the external field is not set");
+      if (!source)
+        return fail(
+          "FailedGetExternalMetric",
+          "invalid external metric source: the external field is not set",
+        );
       const name = source.metric.name;
       const metricSelector = source.metric.selector;
       const metricName = `external metric ${name}(${goLabelSelectorString(metricSelector)})`;
       const averageValue = targetMilli(source.target.averageValue);
       const value = targetMilli(source.target.value);
       if (averageValue === undefined && value === undefined) {
-        return fail("FailedGetExternalMetric", "invalid external metric source: neither a value target nor an average value target was set");
+        return fail(
+          "FailedGetExternalMetric",
+          "invalid external metric source: neither a value target nor an average value target was set",
+        );
       }
       const wrap = (message: string) =>
-        averageValue !== undefined ? `failed to get ${name} external metric: ${message}` : `failed to get external metric ${name}: ${message}`;
+        averageValue !== undefined
+          ? `failed to get ${name} external metric: ${message}`
+          : `failed to get external metric ${name}: ${message}`;
       const selectorError = metricSelectorError(metricSelector);
       if (selectorError) return fail("FailedGetExternalMetric", selectorError, wrap(selectorError));
       const readings = externalMetricReadings(input.response);
@@ -725,7 +911,13 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
           replicas,
           timestamp: readings.value.timestamp,
           metricName,
-          status: { type: "External", external: { metric: identifier(name, metricSelector), current: { averageValue: milliQuantity(average) } } },
+          status: {
+            type: "External",
+            external: {
+              metric: identifier(name, metricSelector),
+              current: { averageValue: milliQuantity(average) },
+            },
+          },
           rawValue: milliQuantity(average),
           detail,
         });
@@ -738,7 +930,10 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
         // upstream drops the sample's time on this path
         timestamp: GO_ZERO_TIME_MS,
         metricName,
-        status: { type: "External", external: { metric: identifier(name, metricSelector), current: { value: milliQuantity(usage) } } },
+        status: {
+          type: "External",
+          external: { metric: identifier(name, metricSelector), current: { value: milliQuantity(usage) } },
+        },
         rawValue: milliQuantity(usage),
         detail: calc.detail,
       });

@@ -17,10 +17,13 @@ export interface ControllerSettings {
   upscaleDelaySeconds: number;
   downscaleDelaySeconds: number;
   /**
-   * upstream's alpha HPAScaleToZero feature gate (default off): an HPA with minReplicas 0 and an
-   * Object or External metric that scaled its target to zero wakes it again from those metrics
+   * upstream's HPAScaleToZero feature gate (beta, on by default since 1.37): an HPA with
+   * minReplicas 0 and an Object or External metric may scale its target to zero, records that in
+   * the ScaledToZero condition, and wakes it again from those metrics
    */
-  scaleToZero?: boolean;
+  scaleToZero: boolean;
+  /** upstream's HPAGeneration feature gate (beta, on by default since 1.37): status.observedGeneration is written */
+  hpaGeneration: boolean;
 }
 
 export const defaultControllerSettings: Readonly<ControllerSettings> = Object.freeze({
@@ -32,6 +35,8 @@ export const defaultControllerSettings: Readonly<ControllerSettings> = Object.fr
   scaleUpLimitMinimum: 4,
   upscaleDelaySeconds: 0,
   downscaleDelaySeconds: 0,
+  scaleToZero: true,
+  hpaGeneration: true,
 });
 
 export function withDefaults(partial: Partial<ControllerSettings> | undefined): ControllerSettings {

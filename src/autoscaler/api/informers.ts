@@ -87,9 +87,15 @@ export class HpaInformer implements HpaLister {
   }
 }
 
-/** Pods, parsed, per namespace. */
+/**
+ * Pods, parsed, per namespace, with an index of label pairs: a selector with an equality (or
+ * `in`) requirement looks only at the pods carrying one of its pairs instead of the whole
+ * namespace (with one Deployment per HPA, a sync looks at a handful of pods, not thousands).
+ */
 export class PodInformer implements PodLister {
   private readonly byNamespace = new Map<string, Map<string, Pod>>();
+  /** namespace → "key=value" → pod names */
+  private readonly byLabel = new Map<string, Map<string, Set<string>>>();
   private readonly selectors = new Map<string, ParsedSelector | null>();
   private readonly informers: Reflector[];
 
@@ -104,27 +110,93 @@ export class PodInformer implements PodLister {
       const ns = parsed.data.metadata.namespace ?? "";
       let m = this.byNamespace.get(ns);
       if (m === undefined) this.byNamespace.set(ns, (m = new Map()));
-      m.set(parsed.data.metadata.name, parsed.data);
+      const name = parsed.data.metadata.name;
+      const before = m.get(name);
+      if (before !== undefined) this.unindex(ns, before);
+      m.set(name, parsed.data);
+      this.index(ns, parsed.data);
     };
     const remove = (raw: Raw) => {
-      this.byNamespace.get(raw.metadata?.namespace ?? "")?.delete(raw.metadata?.name ?? "");
+      const ns = raw.metadata?.namespace ?? "";
+      const m = this.byNamespace.get(ns);
+      const before = m?.get(raw.metadata?.name ?? "");
+      if (m === undefined || before === undefined) return;
+      this.unindex(ns, before);
+      m.delete(before.metadata.name);
     };
     this.informers = reflectors(client, paths, undefined, { add: upsert, update: upsert, delete: remove }, log);
+  }
+
+  private index(ns: string, pod: Pod): void {
+    let idx = this.byLabel.get(ns);
+    if (idx === undefined) this.byLabel.set(ns, (idx = new Map()));
+    for (const [k, v] of Object.entries(pod.metadata.labels ?? {})) {
+      const pair = `${k}=${v}`;
+      let names = idx.get(pair);
+      if (names === undefined) idx.set(pair, (names = new Set()));
+      names.add(pod.metadata.name);
+    }
+  }
+
+  private unindex(ns: string, pod: Pod): void {
+    const idx = this.byLabel.get(ns);
+    if (idx === undefined) return;
+    for (const [k, v] of Object.entries(pod.metadata.labels ?? {})) {
+      const pair = `${k}=${v}`;
+      const names = idx.get(pair);
+      names?.delete(pod.metadata.name);
+      if (names?.size === 0) idx.delete(pair);
+    }
+  }
+
+  /** The parsed selector, cached; null when it does not parse. */
+  private parsed(selector: string): ParsedSelector | null {
+    let parsed = this.selectors.get(selector);
+    if (parsed === undefined) {
+      const r = parseSelector(selector);
+      parsed = r.ok ? r.selector : null;
+      if (this.selectors.size > 10_000) this.selectors.clear();
+      this.selectors.set(selector, parsed);
+    }
+    return parsed;
+  }
+
+  /** The names of the pods an equality requirement narrows the selector to; undefined when none does. */
+  private candidates(ns: string, selector: ParsedSelector): Iterable<string> | undefined {
+    const idx = this.byLabel.get(ns);
+    let best: string[] | undefined;
+    for (const r of selector.requirements) {
+      if (r.operator !== "=" && r.operator !== "==" && r.operator !== "in") continue;
+      const names = r.values.flatMap((v) => [...(idx?.get(`${r.key}=${v}`) ?? [])]);
+      if (best === undefined || names.length < best.length) best = names;
+    }
+    return best;
   }
 
   list(namespace: string, selector: string): Pod[] {
     const pods = this.byNamespace.get(namespace);
     if (pods === undefined) return [];
-    let parsed = this.selectors.get(selector);
-    if (parsed === undefined) {
-      const r = parseSelector(selector);
-      parsed = r.ok ? r.selector : null; // the algorithm reports a bad selector; give it every pod
-      if (this.selectors.size > 10_000) this.selectors.clear();
-      this.selectors.set(selector, parsed);
-    }
+    const parsed = this.parsed(selector); // the algorithm reports a bad selector; give it every pod
+    if (parsed === null) return [...pods.values()];
+    if (parsed.matchesNothing) return [];
     const out: Pod[] = [];
-    for (const p of pods.values()) if (parsed === null || selectorMatches(parsed, p.metadata.labels)) out.push(p);
+    const names = this.candidates(namespace, parsed);
+    if (names === undefined) {
+      for (const p of pods.values()) if (selectorMatches(parsed, p.metadata.labels)) out.push(p);
+      return out;
+    }
+    // the order is the index's (upstream's lister has none the algorithm could rely on)
+    for (const name of new Set(names)) {
+      const p = pods.get(name);
+      if (p !== undefined && selectorMatches(parsed, p.metadata.labels)) out.push(p);
+    }
     return out;
+  }
+
+  /** The names of the pods a valid selector selects; undefined when it does not parse. */
+  names(namespace: string, selector: string): Set<string> | undefined {
+    if (this.parsed(selector) === null) return undefined;
+    return new Set(this.list(namespace, selector).map((p) => p.metadata.name));
   }
 
   async start(): Promise<void> {

@@ -16,14 +16,22 @@ export const controllerSettingsSchema = z
     scaleUpLimitMinimum: z.number().nonnegative(),
     upscaleDelaySeconds: z.number().int().nonnegative(),
     downscaleDelaySeconds: z.number().int().nonnegative(),
+    scaleToZero: z.boolean(),
   })
   .partial()
   .optional()
-  .transform((partial): ControllerSettings => withDefaults(partial));
+  // The vectors come from releases where the HPAScaleToZero gate was alpha (off); 1.37 turned it on.
+  .transform((partial): ControllerSettings => withDefaults({ scaleToZero: false, ...partial }));
 
 export const historySchemas = {
   recommendations: z.array(z.object({ timestamp: rfc3339ToEpochMs, replicas: z.number().int() })),
-  scaleEvents: z.array(z.object({ timestamp: rfc3339ToEpochMs, replicaChange: z.number().int().nonnegative(), outdated: z.boolean().optional() })),
+  scaleEvents: z.array(
+    z.object({
+      timestamp: rfc3339ToEpochMs,
+      replicaChange: z.number().int().nonnegative(),
+      outdated: z.boolean().optional(),
+    }),
+  ),
 };
 
 const inputSchema = z.object({
@@ -67,22 +75,39 @@ export const runNormalize: KindRunner = (vector) => {
     ? normalizeDesiredReplicasWithBehaviors({
         ...common,
         behavior: input.behavior,
-        history: { recommendations: input.recommendations, scaleUpEvents: input.scaleUpEvents, scaleDownEvents: input.scaleDownEvents },
+        history: {
+          recommendations: input.recommendations,
+          scaleUpEvents: input.scaleUpEvents,
+          scaleDownEvents: input.scaleDownEvents,
+        },
       })
     : normalizeDesiredReplicas({ ...common, recommendations: input.recommendations });
   const conditions = [result.ableToScale, result.scalingLimited];
   const condition = expect.condition ? conditions.find((c) => c.type === expect.condition?.type) : undefined;
-  const got = { desiredReplicas: result.desiredReplicas, ...(expect.condition ? { condition: condition && pick(condition, expect.condition) } : {}) };
+  const got = {
+    desiredReplicas: result.desiredReplicas,
+    ...(expect.condition ? { condition: condition && pick(condition, expect.condition) } : {}),
+  };
   const conditionOk =
     !expect.condition ||
     (condition !== undefined &&
       condition.status === expect.condition.status &&
       condition.reason === expect.condition.reason &&
       (expect.condition.message === undefined || condition.message === expect.condition.message));
-  return result.desiredReplicas === expect.desiredReplicas && conditionOk ? { ok: true } : mismatch(expect, got);
+  return result.desiredReplicas === expect.desiredReplicas && conditionOk
+    ? { ok: true }
+    : mismatch(expect, got);
 };
 
 /** The fields of `condition` that `expected` names, for a readable mismatch line. */
-function pick(condition: { type: string; status: string; reason: string; message: string }, expected: z.infer<typeof conditionExpectSchema>) {
-  return { type: condition.type, status: condition.status, reason: condition.reason, ...(expected.message !== undefined ? { message: condition.message } : {}) };
+function pick(
+  condition: { type: string; status: string; reason: string; message: string },
+  expected: z.infer<typeof conditionExpectSchema>,
+) {
+  return {
+    type: condition.type,
+    status: condition.status,
+    reason: condition.reason,
+    ...(expected.message !== undefined ? { message: condition.message } : {}),
+  };
 }

@@ -40,6 +40,8 @@ export interface Levels {
   object?: number;
   /** e2e_queue{queue="<app>"} (an External metric) */
   queue?: number;
+  /** the first this many Running pods (by name) get no pod-level samples (their share is still split off) */
+  missingPods?: number;
 }
 
 const podListSchema = z.object({
@@ -123,9 +125,10 @@ class LevelExporter {
     const queue: string[] = [];
     const alive = new Set<string>();
     for (const [app, l] of this.levels) {
-      const pods = byApp.get(app) ?? [];
-      for (const pod of pods) {
+      const pods = (byApp.get(app) ?? []).sort();
+      for (const [i, pod] of pods.entries()) {
         const n = pods.length;
+        if (i < (l.missingPods ?? 0)) continue;
         alive.add(pod);
         const podLabels = { namespace: ns, pod };
         const containerLabels = { ...podLabels, container: "web" };

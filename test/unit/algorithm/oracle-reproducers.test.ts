@@ -1,7 +1,6 @@
 // The smallest reproducers the Go-oracle differential found (npm run differential -- --oracle go),
-// each with kube-controller-manager v1.37.2's answer. A class we still disagree on is `it.fails`
-// (flip it once the calculator matches); a known deviation or upstream nondeterminism pins what
-// we answer. See /work/notes/oracle-findings.md for the root causes.
+// each with kube-controller-manager v1.37.2's answer. A fixed class must answer as v1.37.2 does;
+// a documented deviation (README) or upstream nondeterminism pins what we answer.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -33,8 +32,7 @@ describe("replica calculator against kube-controller-manager v1.37.2 (Go oracle 
         expect(r.ours).not.toEqual(r.oracle);
       });
     } else {
-      // currently fails: the calculator is being brought to v1.37.2 by another change
-      it.fails(`answers as v1.37.2 does: ${r.class} (${r.name})`, () => {
+      it(`answers as v1.37.2 does: ${r.class} (${r.name})`, () => {
         expect(ourOutcome(r.input)).toEqual(r.oracle);
       });
     }

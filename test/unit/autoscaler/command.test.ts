@@ -1,6 +1,10 @@
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
-import { optionsFromFlags, registerAutoscalerCommand, type AutoscalerFlags } from "../../../src/autoscaler/command.js";
+import {
+  optionsFromFlags,
+  registerAutoscalerCommand,
+  type AutoscalerFlags,
+} from "../../../src/autoscaler/command.js";
 
 /** The flags as commander hands them over with their defaults, plus `argv`. */
 function flags(argv: string[]): AutoscalerFlags {
@@ -24,6 +28,7 @@ describe("prom-hpa autoscaler flags", () => {
       downscaleStabilizationWindowSeconds: 300,
       cpuInitializationPeriodSeconds: 300,
       delayOfInitialReadinessStatusSeconds: 30,
+      scaleToZero: true,
     });
     expect(o.concurrentSyncs).toBe(5);
     expect(o.dryRun).toBe(false);
@@ -52,18 +57,39 @@ describe("prom-hpa autoscaler flags", () => {
       ]),
     );
     expect(o.syncPeriodMs).toBe(30_000);
-    expect(o.settings).toMatchObject({ upscaleDelaySeconds: 180, downscaleDelaySeconds: 300, downscaleStabilizationWindowSeconds: 90, tolerance: 0.05, scaleToZero: true });
+    expect(o.settings).toMatchObject({
+      upscaleDelaySeconds: 180,
+      downscaleDelaySeconds: 300,
+      downscaleStabilizationWindowSeconds: 90,
+      tolerance: 0.05,
+      scaleToZero: true,
+    });
     expect(o.concurrentSyncs).toBe(20);
     expect(o.namespaces).toEqual(["a", "b"]);
     expect(o.hpaSelector).toBe("team=x");
     expect(o.ownershipAnnotation).toBe("autoscaler.prom-hpa.io/owner=prom-hpa");
     expect(o.dryRun).toBe(true);
     expect(o.dryRunAnnotate).toBeUndefined();
-    expect(o.leaderElection).toEqual({ leaseName: "prom-hpa-autoscaler", leaseNamespace: "prom-hpa", leaseDurationMs: 20_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
+    expect(o.leaderElection).toEqual({
+      leaseName: "prom-hpa-autoscaler",
+      leaseNamespace: "prom-hpa",
+      leaseDurationMs: 20_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+    });
+  });
+
+  it("scale-to-zero is on by default (HPAScaleToZero is beta and on in 1.37) and --no-scale-to-zero turns it off", () => {
+    expect(optionsFromFlags(flags([])).settings?.scaleToZero).toBe(true);
+    expect(optionsFromFlags(flags(["--scale-to-zero"])).settings?.scaleToZero).toBe(true);
+    expect(optionsFromFlags(flags(["--no-scale-to-zero"])).settings?.scaleToZero).toBe(false);
   });
 
   it("--dry-run-annotate opts a dry run in to the decision annotation", () => {
-    expect(optionsFromFlags(flags(["--dry-run", "--dry-run-annotate"]))).toMatchObject({ dryRun: true, dryRunAnnotate: true });
+    expect(optionsFromFlags(flags(["--dry-run", "--dry-run-annotate"]))).toMatchObject({
+      dryRun: true,
+      dryRunAnnotate: true,
+    });
   });
 
   it.each([
@@ -78,7 +104,10 @@ describe("prom-hpa autoscaler flags", () => {
     [["--namespaces=Bad_NS"], /^--namespaces: "Bad_NS" is not a namespace name/],
     [["--ownership-annotation==x"], /^--ownership-annotation: "=x" is not an annotation key/],
     [["--metrics-bind-address=localhost"], /^--metrics-bind-address: "localhost" is not an address/],
-    [["--leader-elect", "--leader-elect-renew-deadline=20s"], /^--leader-elect-lease-duration must be greater than --leader-elect-renew-deadline/],
+    [
+      ["--leader-elect", "--leader-elect-renew-deadline=20s"],
+      /^--leader-elect-lease-duration must be greater than --leader-elect-renew-deadline/,
+    ],
   ])("%j → a clear error naming the flag", (argv, message) => {
     expect(() => optionsFromFlags(flags(argv))).toThrowError(message);
   });

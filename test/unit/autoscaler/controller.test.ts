@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { HISTORY_ANNOTATION, SYNC_PERIOD_ANNOTATION, UPSCALE_DELAY_ANNOTATION } from "../../../src/autoscaler/controller/annotations.js";
+import {
+  HISTORY_ANNOTATION,
+  SYNC_PERIOD_ANNOTATION,
+  UPSCALE_DELAY_ANNOTATION,
+} from "../../../src/autoscaler/controller/annotations.js";
 import { HpaController } from "../../../src/autoscaler/controller/controller.js";
 import { podSchema } from "../../../src/kube/objects.js";
 import { fakeReconcile, makeController, makeHpa } from "./fakes.js";
@@ -36,7 +40,9 @@ describe("the sync loop", () => {
   });
 
   it("passes per-HPA legacy delays from annotations to the algorithm, falling back to the flags", async () => {
-    const h = makeController({ settings: { ...makeController().options.settings, upscaleDelaySeconds: 0, downscaleDelaySeconds: 300 } });
+    const h = makeController({
+      settings: { ...makeController().options.settings, upscaleDelaySeconds: 0, downscaleDelaySeconds: 300 },
+    });
     h.hpas.set(makeHpa("a", { annotations: { [UPSCALE_DELAY_ANNOTATION]: "3m" } }));
     await h.controller.syncKey("default/a");
     expect(h.rec.inputs[0]?.settings.upscaleDelaySeconds).toBe(180);
@@ -119,7 +125,10 @@ describe("the sync loop", () => {
     h.controller.start();
     await h.clock.advance(SECOND);
     expect(h.rec.inputs).toHaveLength(1);
-    const annotated = { ...hpa, metadata: { ...hpa.metadata, resourceVersion: "2", annotations: { [HISTORY_ANNOTATION]: "{}" } } };
+    const annotated = {
+      ...hpa,
+      metadata: { ...hpa.metadata, resourceVersion: "2", annotations: { [HISTORY_ANNOTATION]: "{}" } },
+    };
     h.controller.onHpaChanged("default/a", { ok: true, hpa }, { ok: true, hpa: annotated });
     await h.clock.advance(SECOND);
     expect(h.rec.inputs).toHaveLength(1);
@@ -193,16 +202,28 @@ describe("one sync", () => {
     h.scales.selectors.set("a", "app=renamed");
     await h.controller.syncKey("default/a");
     expect(order).toEqual([
-      "scale#1", "metrics(app=a)", // first sync: scale, then metrics
-      "metrics(app=a)", "scale#2", // then both at once
-      "metrics(app=a)", "scale#3", "metrics(app=renamed)", // a new selector: read again with it
+      "scale#1",
+      "metrics(app=a)", // first sync: scale, then metrics
+      "metrics(app=a)",
+      "scale#2", // then both at once
+      "metrics(app=a)",
+      "scale#3",
+      "metrics(app=renamed)", // a new selector: read again with it
     ]);
     expect(h.rec.inputs[2]?.scale).toEqual({ replicas: 1, selector: "app=renamed" });
   });
 
   it("does not write the status when nothing in it changed", async () => {
     const h = makeController();
-    h.hpas.set(makeHpa("a", { status: { currentReplicas: 1, desiredReplicas: 1, conditions: [{ type: "AbleToScale", status: "True", reason: "ReadyForNewScale", message: "" }] } }));
+    h.hpas.set(
+      makeHpa("a", {
+        status: {
+          currentReplicas: 1,
+          desiredReplicas: 1,
+          conditions: [{ type: "AbleToScale", status: "True", reason: "ReadyForNewScale", message: "" }],
+        },
+      }),
+    );
     await h.controller.syncKey("default/a");
     expect(h.writer.statuses).toHaveLength(0);
   });
@@ -217,8 +238,8 @@ describe("one sync", () => {
     expect(out.status === "synced" && out.errorReasons).toEqual(["FailedRescale"]);
   });
 
-  it("does not read metrics when the target is outside [minReplicas, maxReplicas] or scaled to zero", async () => {
-    const h = makeController();
+  it("does not read metrics when the target is outside [minReplicas, maxReplicas] or scaled to zero (with --no-scale-to-zero)", async () => {
+    const h = makeController({ settings: { ...makeController().options.settings, scaleToZero: false } });
     h.hpas.set(makeHpa("a"));
     h.scales.replicas.set("a", 0);
     await h.controller.syncKey("default/a");
@@ -248,12 +269,22 @@ describe("one sync", () => {
 
   it("reports an HPA that does not parse (Event + ScalingActive=False/InvalidSpec) and carries on with the others", async () => {
     const h = makeController();
-    h.hpas.items.set("default/bad", { ok: false, namespace: "default", name: "bad", error: "spec.maxReplicas: expected number", raw: { metadata: { uid: "u" } } });
+    h.hpas.items.set("default/bad", {
+      ok: false,
+      namespace: "default",
+      name: "bad",
+      error: "spec.maxReplicas: expected number",
+      raw: { metadata: { uid: "u" } },
+    });
     h.hpas.set(makeHpa("good"));
     h.controller.start();
     await h.clock.advance(SECOND);
     expect(h.events.reasons("bad")).toEqual(["InvalidSpec"]);
-    expect(h.writer.conditionPatches[0]?.conditions[0]).toMatchObject({ type: "ScalingActive", status: "False", reason: "InvalidSpec" });
+    expect(h.writer.conditionPatches[0]?.conditions[0]).toMatchObject({
+      type: "ScalingActive",
+      status: "False",
+      reason: "InvalidSpec",
+    });
     expect(h.rec.inputs.map((i) => i.hpa.metadata.name)).toEqual(["good"]);
     await h.controller.stop();
   });
@@ -273,7 +304,12 @@ describe("one sync", () => {
 describe("HPAs selecting the same pods", () => {
   it("tells the algorithm which other HPAs' last-seen selectors select this HPA's pods", async () => {
     const h = makeController();
-    h.pods.pods.push(podSchema.parse({ metadata: { name: "p", namespace: "default", labels: { app: "shared" } }, spec: { containers: [] } }));
+    h.pods.pods.push(
+      podSchema.parse({
+        metadata: { name: "p", namespace: "default", labels: { app: "shared" } },
+        spec: { containers: [] },
+      }),
+    );
     h.scales.selectors.set("a", "app=shared");
     h.scales.selectors.set("b", "app=shared");
     h.hpas.set(makeHpa("a"));
@@ -307,7 +343,9 @@ describe("dry-run", () => {
     expect(h.writer.conditionPatches).toEqual([]);
     expect(h.events.reasons()).toEqual(["DryRunRescale", "DryRunRescale", "DryRunRescale"]);
     expect(h.writer.annotationPatches).toEqual([]);
-    const desired = await h.telemetry.registry.getSingleMetricAsString("prom_hpa_autoscaler_desired_replicas");
+    const desired = await h.telemetry.registry.getSingleMetricAsString(
+      "prom_hpa_autoscaler_desired_replicas",
+    );
     expect(desired).toContain('name="a"');
     expect(desired).toContain("} 5");
   });
@@ -316,7 +354,15 @@ describe("dry-run", () => {
     const wouldBe = fakeReconcile(() => 6);
     const withEvent = (input: Parameters<typeof wouldBe.fn>[0]) => {
       const r = wouldBe.fn(input);
-      return r.history === null ? r : { ...r, history: { ...r.history, scaleUpEvents: [...r.history.scaleUpEvents, { timestamp: input.now, replicaChange: 99 }] } };
+      return r.history === null
+        ? r
+        : {
+            ...r,
+            history: {
+              ...r.history,
+              scaleUpEvents: [...r.history.scaleUpEvents, { timestamp: input.now, replicaChange: 99 }],
+            },
+          };
     };
     const h = makeController({ dryRun: true, reconcile: withEvent });
     const behavior = { scaleUp: { policies: [{ type: "Pods" as const, value: 1, periodSeconds: 60 }] } };
@@ -329,7 +375,10 @@ describe("dry-run", () => {
     h.scales.replicas.set("a", 3);
     const cached = h.hpas.get("default", "a");
     if (!cached?.ok) throw new Error("missing");
-    h.hpas.set({ ...cached.hpa, status: { ...cached.hpa.status, lastScaleTime: new Date(scaledAt).toISOString().replace(".000Z", "Z") } });
+    h.hpas.set({
+      ...cached.hpa,
+      status: { ...cached.hpa.status, lastScaleTime: new Date(scaledAt).toISOString().replace(".000Z", "Z") },
+    });
     await h.clock.advance(15_000);
     await h.controller.syncKey("default/a");
     const seen = wouldBe.inputs[1]?.history;
@@ -383,7 +432,9 @@ describe("history across leaders", () => {
     h.controller.start();
     await h.clock.advance(5 * 60 * SECOND);
     await h.controller.stop();
-    const historyWrites = h.writer.annotationPatches.filter((p) => p.annotations[HISTORY_ANNOTATION] !== undefined);
+    const historyWrites = h.writer.annotationPatches.filter(
+      (p) => p.annotations[HISTORY_ANNOTATION] !== undefined,
+    );
     expect(h.rec.inputs.length).toBeGreaterThan(20);
     expect(historyWrites).toHaveLength(1);
   });
@@ -397,7 +448,10 @@ describe("history across leaders", () => {
     const other = JSON.stringify({ v: 1, rec: [[h.clock.now() - 1000, 9]], cur: 4, up: [], down: [] });
     const cached = h.hpas.get("default", "a");
     if (!cached?.ok) throw new Error("missing");
-    h.hpas.set({ ...cached.hpa, metadata: { ...cached.hpa.metadata, annotations: { [HISTORY_ANNOTATION]: other } } });
+    h.hpas.set({
+      ...cached.hpa,
+      metadata: { ...cached.hpa.metadata, annotations: { [HISTORY_ANNOTATION]: other } },
+    });
     h.controller.start();
     await h.clock.advance(SECOND);
     await h.controller.stop();

@@ -64,6 +64,14 @@ describe("cluster:up flags", () => {
     expect(opts.pods).toEqual({ namespace: "default", labelSelector: "app=hello-world", burnMs: 15 });
   });
 
+  it("pick the Prometheus-API backend by name, and refuse an unknown one listing the choices", () => {
+    expect(parseUpFlags({ prometheus: "victoriametrics" }).prometheus).toBe("victoriametrics");
+    expect(parseUpFlags({}).prometheus).toBeUndefined();
+    expect(() => parseUpFlags({ prometheus: "thanos" })).toThrow(
+      '--prometheus must be one of debian, prometheus3, victoriametrics, got "thanos"',
+    );
+  });
+
   it("parse durations as kube flags write them", () => {
     expect(parseSeconds("x", "90")).toBe(90);
     expect(parseSeconds("x", "2m")).toBe(120);

@@ -14,6 +14,7 @@ import {
   prometheusArgs,
   prometheusConfig,
   schedulerArgs,
+  victoriaMetricsArgs,
 } from "../../../scripts/cluster/render.js";
 
 const files = (name: string) => ({ certFile: `/pki/${name}.crt`, keyFile: `/pki/${name}.key` });
@@ -170,6 +171,16 @@ describe("the other components' arguments", () => {
     expect(flags.get("--web.listen-address")).toBe("127.0.0.1:9090");
     expect(flags.get("--config.file")).toBe("/p.yml");
     expect(flags.get("--storage.tsdb.path")).toBe("/data");
+  });
+
+  it("VictoriaMetrics takes Prometheus' place: same port, same scrape config, fresh samples visible", () => {
+    const flags = flagMap(victoriaMetricsArgs({ configFile: "/p.yml", dataDir: "/data", port: 9090 }));
+    expect(flags.get("-httpListenAddr")).toBe("127.0.0.1:9090");
+    expect(flags.get("-promscrape.config")).toBe("/p.yml");
+    // Prometheus-only fields in that config (evaluation_interval, refresh_interval) are skipped.
+    expect(flags.get("-promscrape.config.strictParse")).toBe("false");
+    expect(flags.get("-storageDataPath")).toBe("/data");
+    expect(flags.get("-search.latencyOffset")).toBe("0s");
   });
 });
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { GoTemplate, TemplateError, TemplateStruct } from "../../../../src/adapter/config/gotemplate.js";
-import { compileGoRegex, expandGo } from "../../../../src/adapter/config/goregex.js";
 
 const args = new TemplateStruct("naming.queryTemplateArgs", {
   Series: "http_requests_total",
@@ -70,34 +69,5 @@ describe("Go text/template with << >> delimiters", () => {
     const t = GoTemplate.parse("t", "${.Resource}$");
     expect(t.hasActions()).toBe(false);
     expect(t.execute({})).toBe("${.Resource}$");
-  });
-});
-
-describe("Go regexps", () => {
-  it("translates named groups and anchors, counts capture groups", () => {
-    const r = compileGoRegex("^(?P<group>.+?)_(?P<resource>.+?)\\z");
-    expect(r.ok && r.groups).toBe(2);
-    expect(r.ok && r.regex.exec("apps_deployment")?.groups).toEqual({
-      group: "apps",
-      resource: "deployment",
-    });
-  });
-
-  it("honours a leading flag group", () => {
-    const r = compileGoRegex("(?i)^HTTP_");
-    expect(r.ok && r.regex.test("http_x")).toBe(true);
-  });
-
-  it("refuses lookaround and backreferences like RE2", () => {
-    expect(compileGoRegex("a(?=b)").ok).toBe(false);
-    expect(compileGoRegex("(a)\\1").ok).toBe(false);
-  });
-
-  it("expands $1, ${1} and $name like Regexp.Expand", () => {
-    const m = /^(.*)_total/.exec("http_requests_total") as RegExpExecArray;
-    expect(expandGo("${1}_per_second", m)).toBe("http_requests_per_second");
-    expect(expandGo("$1_per_second", m)).toBe(""); // Go reads "$1_per_second" as one group name
-    expect(expandGo("$0", m)).toBe("http_requests_total");
-    expect(expandGo("cost$$", m)).toBe("cost$");
   });
 });

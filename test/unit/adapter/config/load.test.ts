@@ -42,7 +42,7 @@ describe("config loading", () => {
       "  memory: {containerQuery: 'x', nodeQuery: 'y'}",
     ].join("\n");
     const m = issues(yaml);
-    expect(m).toContain('rules[0].name.matches: invalid regex "(a": unterminated group');
+    expect(m).toContain('rules[0].name.matches: invalid regex "(a": missing closing ): `(a`');
     expect(m.some((x) => x.startsWith("rules[1].metricsQuery: unknown template variable <<.Foo>>"))).toBe(
       true,
     );

@@ -41,7 +41,7 @@ describe("shared prometheus-adapter configs", () => {
 
   it("refuses bad-01: names rules[0].name.matches, the pattern and the regex error", () => {
     expect(messages("bad-01-invalid-name-regex.yaml")).toEqual([
-      'rules[0].name.matches: invalid regex "^(.*_total": unterminated group',
+      'rules[0].name.matches: invalid regex "^(.*_total": missing closing ): `^(.*_total`',
     ]);
   });
 

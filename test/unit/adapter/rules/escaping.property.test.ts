@@ -17,7 +17,8 @@ function onlyLiteral(query: string): { literals: string[]; error: boolean } {
   return { literals, error };
 }
 
-describe("escaping properties", () => {
+// Room for a loaded machine: hundreds of parses per property, nothing here is timed.
+describe("escaping properties", { timeout: 60_000 }, () => {
   it("any value becomes exactly one PromQL string literal holding that value", () => {
     fc.assert(
       fc.property(fc.string({ unit: "binary", maxLength: 40 }), (v) => {

@@ -98,12 +98,6 @@ describe("PromQL escaping of Kubernetes values", () => {
       ok: false,
       error: { kind: "BadRequest" },
     });
-    const dotted = parseSelector("app.kubernetes.io/name=web");
-    if (!dotted.ok) throw new Error(dotted.error);
-    expect(matchersForRequirements(dotted.selector.requirements)).toMatchObject({
-      ok: false,
-      error: { kind: "BadRequest" },
-    });
   });
 
   it("escapes hostile values that reach external queries through a selector", () => {
@@ -131,6 +125,70 @@ describe("PromQL escaping of Kubernetes values", () => {
     expect(r).toEqual({
       ok: true,
       query: 'sum(rate(s{namespace="ns",pod="web-0"}[2m])) by (pod)',
+      resourceLabel: "pod",
+    });
+  });
+});
+
+describe("names outside the legacy character set (Prometheus 3's UTF-8 names)", () => {
+  it("quotes a dotted selector key and leaves legacy keys bare", () => {
+    const sel = parseSelector("app.kubernetes.io/name=web,tier=db");
+    if (!sel.ok) throw new Error(sel.error);
+    const m = matchersForRequirements(sel.selector.requirements);
+    if (!m.ok) throw new Error(m.error.message);
+    expect(renderMatchers(m.matchers)).toBe('"app.kubernetes.io/name"="web",tier="db"');
+  });
+
+  it("moves a dotted series name into the braces after it, as the first, quoted element", () => {
+    const r = buildObjectQuery(template, resources, {
+      series: "my.metric",
+      groupResource: { group: "", resource: "pods" },
+      namespace: "ns",
+      names: ["web-0"],
+      metricSelector: [{ key: "k8s.pod", operator: "=", values: ["x"] }],
+    });
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.query).toBe('sum(rate({"my.metric","k8s.pod"="x",namespace="ns",pod="web-0"}[2m])) by (pod)');
+    expect(checkPromQL(r.query).ok).toBe(true);
+  });
+
+  it("gives a dotted series name braces of its own when the template has none or empty ones", () => {
+    for (const [text, want] of [
+      ["sum(<<.Series>>)", 'sum({"my.metric"})'],
+      ["sum(<<.Series>>{<<.LabelMatchers>>})", 'sum({"my.metric"})'],
+      ["sum(<<.Series>>{ <<.LabelMatchers>>})", 'sum({"my.metric"})'],
+    ] as const) {
+      const r = buildExternalQuery(GoTemplate.parse("t", text), resources, {
+        series: "my.metric",
+        metricSelector: [],
+      });
+      expect(r).toEqual({ ok: true, query: want });
+      if (r.ok) expect(checkPromQL(r.query).ok).toBe(true);
+    }
+  });
+
+  it("escapes a hostile series name like any other string", () => {
+    const series = 'a"} or vector(1) #';
+    const r = buildExternalQuery(GoTemplate.parse("t", "sum(<<.Series>>{<<.LabelMatchers>>})"), resources, {
+      series,
+      namespace: "ns",
+      metricSelector: [],
+    });
+    if (!r.ok) throw new Error(r.error.message);
+    expect(checkPromQL(r.query).ok).toBe(true);
+    expect(stringLiterals(r.query)).toEqual([series, "ns"]);
+  });
+
+  it("quotes a dotted group-by label and keeps legacy metric names (with colons) bare", () => {
+    const r = buildObjectQuery(template, resources, {
+      series: "job:requests:rate1m",
+      groupResource: { group: "", resource: "pods" },
+      names: ["p"],
+      extraGroupBy: ["k8s.container.name"],
+    });
+    expect(r).toEqual({
+      ok: true,
+      query: 'sum(rate(job:requests:rate1m{pod="p"}[2m])) by (pod,"k8s.container.name")',
       resourceLabel: "pod",
     });
   });

@@ -3,7 +3,7 @@ import { parseConfig } from "../../../../src/adapter/config/load.js";
 import type { MetricsDiscoveryConfig } from "../../../../src/adapter/config/types.js";
 import type { PrometheusClient, PromResult } from "../../../../src/adapter/prometheus/client.js";
 import type { SeriesLabels } from "../../../../src/adapter/prometheus/schema.js";
-import { SeriesDiscovery, buildRegistry } from "../../../../src/adapter/rules/discovery.js";
+import { SeriesDiscovery, buildRegistry } from "../../../../src/adapter/rules/series-discovery.js";
 import { CompiledRule } from "../../../../src/adapter/rules/rule.js";
 import { fakeMapper } from "./fake-kube.js";
 
@@ -116,6 +116,29 @@ describe("series discovery", () => {
         .externalList.map((e) => e.metric)
         .sort(),
     ).toEqual(["jobs_queue_length", "mail_queue_size"]);
+  });
+
+  it("names series by a rule whose regex backtracking engines take minutes on, reading the last repeat", async () => {
+    const c = config(`
+rules:
+- seriesQuery: '{__name__=~"^http_.*",namespace!="",pod!=""}'
+  resources: {overrides: {namespace: {resource: namespace}, pod: {resource: pod}}}
+  name: {matches: "^([a-z]+_?)+_seconds_total$", as: ""}
+  metricsQuery: sum(rate(<<.Series>>{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>)
+`);
+    const { rules, externalRules } = compile(c);
+    const adversarial = `http_request_duration_${"a".repeat(28)}1_seconds_total`;
+    const client = seriesClient(() => ({
+      ok: true,
+      value: [
+        { __name__: adversarial, namespace: "a", pod: "p1" },
+        { __name__: "http_request_duration_seconds_total", namespace: "a", pod: "p1" },
+      ],
+    }));
+    const d = new SeriesDiscovery({ rules, externalRules, client, maxAgeMs: 60_000 });
+    expect(await d.run()).toMatchObject({ ok: true });
+    // The digit keeps the adversarial name out; the other is named by the group's last iteration.
+    expect(listed(d)).toEqual(["namespaces/duration (cluster)", "pods/duration"]);
   });
 
   it("sends each distinct seriesQuery once, with the max age as start", async () => {
