@@ -305,7 +305,7 @@ function crossingLevel(
     if (far > 1e6 || far < 1e-6) return undefined;
   }
   let near = 1;
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < 24; i++) {
     const mid = Math.sqrt(near * far);
     if (crosses(mid)) far = mid;
     else near = mid;
