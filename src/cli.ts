@@ -7,8 +7,10 @@ import { Command, CommanderError } from "commander";
 import { registerAdapterCommand } from "./adapter/command.js";
 import { registerAutoscalerCommand } from "./autoscaler/command.js";
 import { registerConformanceCommand } from "./conformance/command.js";
+import { registerExplainCommand } from "./explain/command.js";
 import { registerManifestsCommand } from "./manifests/command.js";
 import { registerRulesCommand } from "./rules-check/command.js";
+import { registerReplayCommand } from "./replay/command.js";
 import { registerSimulateCommand } from "./simulate/command.js";
 
 export function buildCli(): Command {
@@ -22,6 +24,8 @@ export function buildCli(): Command {
   registerManifestsCommand(program);
   registerRulesCommand(program);
   registerSimulateCommand(program);
+  registerReplayCommand(program);
+  registerExplainCommand(program);
   return program;
 }
 

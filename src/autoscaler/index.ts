@@ -181,6 +181,7 @@ export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<
           registry: telemetry.registry,
           ready: () => synced && !stopping,
           healthy: () => !stopping,
+          lastDecision: (namespace, name) => ctl.lastDecision(namespace, name),
         });
 
   try {

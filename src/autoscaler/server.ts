@@ -1,5 +1,6 @@
 // The autoscaler's own HTTP endpoints: /healthz (the process is serving), /readyz (caches
-// synced; not shutting down) and /metrics (Prometheus text format).
+// synced; not shutting down), /metrics (Prometheus text format) and /debug/hpa/<ns>/<name> (the
+// explanation of an HPA's last sync).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
@@ -10,6 +11,8 @@ export interface HealthServerOptions {
   registry: Registry;
   ready: () => boolean;
   healthy: () => boolean;
+  /** /debug/hpa/<namespace>/<name>: the explanation of that HPA's last sync (JSON) */
+  lastDecision?: (namespace: string, name: string) => unknown;
 }
 
 export function parseBindAddress(text: string, field: string): { host: string; port: number } {
@@ -41,6 +44,14 @@ export async function startHealthServer(o: HealthServerOptions): Promise<{ serve
         (text) => res.writeHead(200, { "content-type": o.registry.contentType }).end(text),
         (err: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(`${String(err)}\n`),
       );
+    } else if (o.lastDecision !== undefined && path?.startsWith("/debug/hpa/")) {
+      const [namespace = "", name = ""] = path.slice("/debug/hpa/".length).split("/").map(decodeURIComponent);
+      const decision = namespace !== "" && name !== "" ? o.lastDecision(namespace, name) : undefined;
+      if (decision === undefined)
+        res
+          .writeHead(404, { "content-type": "text/plain" })
+          .end(`no decision recorded for ${namespace}/${name}\n`);
+      else res.writeHead(200, { "content-type": "application/json" }).end(`${JSON.stringify(decision)}\n`);
     } else {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
     }

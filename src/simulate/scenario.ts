@@ -159,7 +159,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 // Checks that need more than the shape
 
 /** the key a step names this metric by; undefined for a type the simulator cannot feed */
-function metricKey(spec: MetricSpec): string | undefined {
+export function metricKey(spec: MetricSpec): string | undefined {
   switch (spec.type) {
     case "Resource":
       return spec.resource?.name;

@@ -59,6 +59,26 @@ export interface MetricProposal {
   utilization?: number;
   /** the per-pod average, or the object/external value */
   rawValue: Quantity;
+  /** what the calculation saw on its way, for explanations; no decision reads it */
+  detail?: ProposalDetail;
+}
+
+/** The intermediate results of one metric's calculation (names as in upstream's replica calculator). */
+export interface ProposalDetail {
+  /** usage over target on the samples counted first (before missing/unready pods were filled in) */
+  usageRatio: number;
+  /** the ratio again after missing and unready pods were filled in; only when they were */
+  adjustedUsageRatio?: number;
+  /** pods with a sample that counted as ready (per-pod metrics) */
+  readyPodCount?: number;
+  /** pod names, per-pod metrics only: not ready (Pending, or CPU still initializing) */
+  unreadyPods?: string[];
+  /** pods without a sample */
+  missingPods?: string[];
+  /** pods being deleted, Failed or Succeeded */
+  ignoredPods?: string[];
+  /** Object/External Value targets: the Running and Ready pods the ratio multiplies */
+  readyPods?: number;
 }
 
 export type ProposalResult =
@@ -383,7 +403,13 @@ function resourceReplicas(
   targetUtilization: number,
   resource: string,
   container: string,
-): Calc<{ replicas: number; utilization: number; rawUtilization: bigint; timestamp: number }> {
+): Calc<{
+  replicas: number;
+  utilization: number;
+  rawUtilization: bigint;
+  timestamp: number;
+  detail: ProposalDetail;
+}> {
   const readings = resourceMetricReadings(response, resource, container);
   if (!readings.ok)
     return { ok: false, error: `unable to get metrics for resource ${resource}: ${readings.error}` };
@@ -402,12 +428,14 @@ function resourceReplicas(
   const first = resourceUtilizationRatio(metrics, requests, targetUtilization);
   if (!first.ok) return first;
   const { ratio: usageRatio, utilization, rawAverage: rawUtilization } = first;
+  const detail = podDetail(usageRatio, readyPodCount, unreadyPods, missingPods, ignoredPods);
   const result = (replicas: number) => ({
     ok: true as const,
     replicas,
     utilization,
     rawUtilization,
     timestamp,
+    detail,
   });
 
   const scaleUpWithUnready = unreadyPods.size > 0 && usageRatio > 1.0;
@@ -438,6 +466,7 @@ function resourceReplicas(
   const second = resourceUtilizationRatio(metrics, requests, targetUtilization);
   if (!second.ok) return second;
   const newUsageRatio = second.ratio;
+  detail.adjustedUsageRatio = newUsageRatio;
   // no change when the adjusted ratio is within tolerance or would reverse the direction
   if (
     isWithinTolerance(ctx.tolerances, newUsageRatio) ||
@@ -463,7 +492,7 @@ function plainMetricReplicas(
   currentReplicas: number,
   targetUsage: bigint,
   resource: string,
-): Calc<{ replicas: number; usage: bigint }> {
+): Calc<{ replicas: number; usage: bigint; detail: ProposalDetail }> {
   if (ctx.pods.length === 0) return { ok: false, error: NO_PODS };
   const { readyPodCount, unreadyPods, missingPods, ignoredPods } = groupPods(ctx, metrics, resource);
   removeMetricsForPods(metrics, ignoredPods);
@@ -471,7 +500,8 @@ function plainMetricReplicas(
   if (metrics.size === 0) return { ok: false, error: NO_TARGETED_METRICS };
 
   const { ratio: usageRatio, usage } = metricUsageRatio(metrics, targetUsage);
-  const result = (replicas: number) => ({ ok: true as const, replicas, usage });
+  const detail = podDetail(usageRatio, readyPodCount, unreadyPods, missingPods, ignoredPods);
+  const result = (replicas: number) => ({ ok: true as const, replicas, usage, detail });
 
   const scaleUpWithUnready = unreadyPods.size > 0 && usageRatio > 1.0;
   if (!scaleUpWithUnready && missingPods.size === 0) {
@@ -492,6 +522,7 @@ function plainMetricReplicas(
   }
 
   const newUsageRatio = metricUsageRatio(metrics, targetUsage).ratio;
+  detail.adjustedUsageRatio = newUsageRatio;
   if (
     isWithinTolerance(ctx.tolerances, newUsageRatio) ||
     (usageRatio < 1.0 && newUsageRatio > 1.0) ||
@@ -509,6 +540,22 @@ function plainMetricReplicas(
   return result(newReplicas);
 }
 
+function podDetail(
+  usageRatio: number,
+  readyPodCount: number,
+  unready: Set<string>,
+  missing: Set<string>,
+  ignored: Set<string>,
+): ProposalDetail {
+  return {
+    usageRatio,
+    readyPodCount,
+    unreadyPods: [...unready],
+    missingPods: [...missing],
+    ignoredPods: [...ignored],
+  };
+}
+
 /** getReadyPodsCount: Running pods whose Ready condition is True. */
 function readyPodsCount(ctx: CalcContext): Calc<{ count: number }> {
   if (ctx.pods.length === 0) return { ok: false, error: NO_PODS };
@@ -523,13 +570,18 @@ function usageRatioReplicaCount(
   ctx: CalcContext,
   currentReplicas: number,
   usageRatio: number,
-): Calc<{ replicas: number }> {
-  if (currentReplicas === 0) return { ok: true, replicas: ceilInt32(usageRatio) };
-  if (isWithinTolerance(ctx.tolerances, usageRatio)) return { ok: true, replicas: currentReplicas };
+): Calc<{ replicas: number; detail: ProposalDetail }> {
+  if (currentReplicas === 0) return { ok: true, replicas: ceilInt32(usageRatio), detail: { usageRatio } };
+  if (isWithinTolerance(ctx.tolerances, usageRatio))
+    return { ok: true, replicas: currentReplicas, detail: { usageRatio } };
   const ready = readyPodsCount(ctx);
   if (!ready.ok) return { ok: false, error: `unable to calculate ready pods: ${ready.error}` };
   const replicaCountFloat = usageRatio * ready.count;
-  return { ok: true, replicas: replicaCountFloat > INT32_MAX ? INT32_MAX : ceilInt32(replicaCountFloat) };
+  return {
+    ok: true,
+    replicas: replicaCountFloat > INT32_MAX ? INT32_MAX : ceilInt32(replicaCountFloat),
+    detail: { usageRatio, readyPods: ready.count },
+  };
 }
 
 /**
@@ -548,14 +600,14 @@ function perPodReplicas(
   usage: bigint,
   statusReplicas: number,
   targetAverage: bigint,
-): { replicas: number; average: bigint } {
+): { replicas: number; average: bigint; detail: ProposalDetail } {
   let replicas = statusReplicas;
   const usageRatio = Number(usage) / (Number(targetAverage) * statusReplicas);
   if (!isWithinTolerance(ctx.tolerances, usageRatio)) {
     const count = Math.ceil(Number(usage) / Number(targetAverage));
     replicas = count > INT32_MAX ? INT32_MAX : ceilInt32(count);
   }
-  return { replicas, average: perPodAverage(usage, statusReplicas) };
+  return { replicas, average: perPodAverage(usage, statusReplicas), detail: { usageRatio } };
 }
 
 /** The external metric's total: the sum of its series, capped at int64's maximum. */
@@ -601,6 +653,7 @@ function resourceProposal(
   metricName: string;
   utilization?: number;
   raw: bigint;
+  detail: ProposalDetail;
 }> {
   const averageValue = targetMilli(target.averageValue);
   if (averageValue !== undefined) {
@@ -619,6 +672,7 @@ function resourceProposal(
       timestamp: readings.value.timestamp,
       metricName: `${name} resource`,
       raw: calc.usage,
+      detail: calc.detail,
     };
   }
   if (target.averageUtilization === undefined) {
@@ -652,6 +706,7 @@ function resourceProposal(
     metricName,
     utilization: calc.utilization,
     raw: calc.rawUtilization,
+    detail: calc.detail,
   };
 }
 
@@ -704,6 +759,7 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
         status,
         ...(r.utilization !== undefined ? { utilization: r.utilization } : {}),
         rawValue: milliQuantity(r.raw),
+        detail: r.detail,
       });
     }
 
@@ -734,6 +790,7 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
           },
         },
         rawValue: milliQuantity(calc.usage),
+        detail: calc.detail,
       });
     }
 
@@ -768,6 +825,7 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
             },
           },
           rawValue: milliQuantity(usage),
+          detail: calc.detail,
         });
       }
       if (target.type === "AverageValue" && averageValue !== undefined) {
@@ -780,7 +838,12 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
             `failed to get ${source.metric.name} object metric: ${message}`,
           );
         }
-        const { replicas, average } = perPodReplicas(ctx, reading.value.value, statusReplicas, averageValue);
+        const { replicas, average, detail } = perPodReplicas(
+          ctx,
+          reading.value.value,
+          statusReplicas,
+          averageValue,
+        );
         return ok({
           replicas,
           timestamp: reading.value.timestamp,
@@ -795,6 +858,7 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
             },
           },
           rawValue: milliQuantity(average),
+          detail,
         });
       }
       return fail(
@@ -842,7 +906,7 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
             break;
           }
         }
-        const { replicas, average } = perPodReplicas(ctx, usage, statusReplicas, averageValue);
+        const { replicas, average, detail } = perPodReplicas(ctx, usage, statusReplicas, averageValue);
         return ok({
           replicas,
           timestamp: readings.value.timestamp,
@@ -855,6 +919,7 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
             },
           },
           rawValue: milliQuantity(average),
+          detail,
         });
       }
       const usage = externalTotal(readings.value.values);
@@ -870,6 +935,7 @@ export function computeReplicasForMetric(input: ComputeReplicasInput): ProposalR
           external: { metric: identifier(name, metricSelector), current: { value: milliQuantity(usage) } },
         },
         rawValue: milliQuantity(usage),
+        detail: calc.detail,
       });
     }
 

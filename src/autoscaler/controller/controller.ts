@@ -34,6 +34,15 @@ import { readSyncInputs, type SyncInputs, type SyncReaders } from "./read.js";
 import { delayAfterSync, onUpdate, resyncPeriodMs } from "./requeue.js";
 import { errorMessage } from "./error-message.js";
 import { INVALID_ANNOTATION, INVALID_SPEC, type SyncWriter } from "./writer.js";
+import { explain } from "../../explain/explain.js";
+import {
+  decisionKey,
+  decisionRecord,
+  LAST_DECISION_ANNOTATION,
+  parseDecisionRecord,
+  withLastRescale,
+  type DecisionRecord,
+} from "../../explain/record.js";
 
 export interface ControllerOptions {
   clock: Clock;
@@ -77,12 +86,16 @@ export class HpaController {
   private running = false;
   private workers: Promise<void>[] = [];
   private readonly failures = new Map<string, number>();
+  /** key → the explanation of the last sync, and the decision last written to the annotation */
+  private readonly decisions = new Map<string, { record: DecisionRecord; written: string | undefined }>();
   private readonly reconcile: (input: ReconcileInput) => ReconcileResult;
   private inFlight = 0;
   /** key → the selector the last sync read metrics with (metrics of the next sync start early with it) */
   private readonly metricSelectors = new Map<string, string>();
   private readonly selectors = new HpaSelectors();
   private readonly consistency = new ConsistencyStore();
+  /** o.writer, each write remembered by the consistency store */
+  private readonly hpaWriter: HpaWriter;
   private readonly readers: SyncReaders;
   /** where a sync's result goes: the cluster, or (dry-run) Events and memory only */
   private readonly out: SyncWriter;
@@ -123,6 +136,7 @@ export class HpaController {
       patchStatusConditions: (namespace, name, conditions) =>
         hpas.patchStatusConditions(namespace, name, conditions),
     };
+    this.hpaWriter = writer;
     this.out = o.dryRun
       ? new DryRunWriter({
           log: o.log,
@@ -195,6 +209,7 @@ export class HpaController {
   }
 
   onHpaDeleted(key: string): void {
+    this.decisions.delete(key);
     this.out.forget(key);
     this.metricSelectors.delete(key);
     this.failures.delete(key);
@@ -293,6 +308,49 @@ export class HpaController {
     return { status: "synced", ok: false, errorReasons: [INVALID_SPEC], nextSyncMs: this.o.syncPeriodMs };
   }
 
+  lastDecision(namespace: string, name: string): DecisionRecord | undefined {
+    return this.decisions.get(`${namespace}/${name}`)?.record;
+  }
+
+  /**
+   * Keep the explanation of this sync (for /debug/hpa) and, when active and the decision changed,
+   * write it to the last-decision annotation. Explaining never fails a sync.
+   */
+  private async recordDecision(key: string, input: ReconcileInput, result: ReconcileResult): Promise<void> {
+    let record: DecisionRecord;
+    try {
+      record = decisionRecord(explain(input, result));
+    } catch (err) {
+      this.o.log.warn({ hpa: key, err: errorMessage(err) }, "could not explain the sync");
+      return;
+    }
+    const known = this.decisions.get(key);
+    const written = known?.written ?? input.hpa.metadata.annotations?.[LAST_DECISION_ANNOTATION];
+    const previous = known?.record ?? (written === undefined ? undefined : parseDecision(written));
+    record = withLastRescale(record, previous);
+    const entry = { record, written };
+    this.decisions.set(key, entry);
+    if (this.o.dryRun) return;
+    const previousKey = written === undefined ? undefined : decisionKeyOf(written);
+    if (previousKey === decisionKey(record)) return;
+    const text = JSON.stringify(record);
+    try {
+      // Through the remembering writer: the next sync waits until the cache holds this patch too,
+      // so its status write is not made on an older copy (which would conflict, unretried).
+      await this.hpaWriter.patchAnnotations(
+        input.hpa.metadata.namespace ?? "default",
+        input.hpa.metadata.name,
+        { [LAST_DECISION_ANNOTATION]: text },
+      );
+      entry.written = text;
+    } catch (err) {
+      this.o.log.warn(
+        { hpa: key, annotations: [LAST_DECISION_ANNOTATION], err: errorMessage(err) },
+        "could not save the annotations",
+      );
+    }
+  }
+
   private async syncHpa(key: string, hpa: HorizontalPodAutoscaler): Promise<SyncOutcome> {
     const { o, out } = this;
     // read
@@ -327,6 +385,8 @@ export class HpaController {
     }
     const { result, errorReasons: failed } = await out.write(key, inputs, input, computed);
     errorReasons.push(...failed);
+
+    await this.recordDecision(key, input, result);
 
     observeSync(o.telemetry, inputs, result, errorReasons);
     return {
@@ -371,4 +431,13 @@ function holdReason(status: HorizontalPodAutoscalerStatus): string {
   if (active?.status === "False") return active.reason ?? "Unknown";
   if (limited?.status === "True") return limited.reason ?? "Unknown";
   return able?.reason ?? "Unknown";
+}
+function parseDecision(text: string): DecisionRecord | undefined {
+  const parsed = parseDecisionRecord(text);
+  return parsed.ok ? parsed.record : undefined;
+}
+
+function decisionKeyOf(text: string): string | undefined {
+  const parsed = parseDecision(text);
+  return parsed === undefined ? undefined : decisionKey(parsed);
 }

@@ -130,12 +130,14 @@ describe("StaleControllerConsistencyHPA", () => {
     });
     hpas.set(makeHpa("a"));
     expect((await h.controller.syncKey("default/a")).status).toBe("synced");
-    expect(rv).toBe(102); // status, then the history annotation
-    cacheRv = "101"; // the cache saw the status write, not yet the annotation patch
+    expect(rv).toBe(103); // status, the history annotation, the last-decision annotation
+    cacheRv = "101"; // the cache saw the status write, not yet the annotation patches
     const out = await h.controller.syncKey("default/a");
     expect(out).toEqual({ status: "deferred", why: "stale-cache", nextSyncMs: 15_000 });
     expect(rec.inputs).toHaveLength(1);
     cacheRv = "102";
+    expect((await h.controller.syncKey("default/a")).status).toBe("deferred");
+    cacheRv = "103";
     expect((await h.controller.syncKey("default/a")).status).toBe("synced");
     expect(rec.inputs).toHaveLength(2);
   });
