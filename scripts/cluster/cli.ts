@@ -199,6 +199,7 @@ async function serve(runDir: string, optsJson: string): Promise<void> {
       ...(opts.hpaFlags ? { hpaFlags: opts.hpaFlags } : {}),
       nodes: opts.nodes,
       realNode: opts.realNode,
+      aggregatorRouting: opts.aggregatorRouting,
       ports: opts.ports,
       scrapeIntervalSeconds: opts.scrapeIntervalSeconds,
       runDir,
@@ -310,6 +311,10 @@ function buildCli(): Command {
     .option(
       "--real-node",
       "add a real node (containerd, runc, CNI bridge, kubelet; needs root) beside the kwok nodes",
+    )
+    .option(
+      "--aggregator-routing <service|endpoints>",
+      "endpoints: the aggregator dials APIService backends' pod IPs (installs on the real node); service: ExternalName add-ons",
     )
     .action(async (flags: RawUpFlags) => {
       process.exitCode = await up(flags);
