@@ -79,7 +79,12 @@ function timestamp(): string {
 
 async function up(raw: RawUpFlags): Promise<number> {
   const opts = parseUpFlags(raw);
-  if (opts.addons.length === 0 && raw.with === undefined) opts.addons = [...DEFAULT_ADDONS];
+  // The adapter add-on sits behind an ExternalName Service, which endpoint routing refuses:
+  // with it, the adapter is installed into the cluster instead (README: Install).
+  if (opts.addons.length === 0 && raw.with === undefined && opts.aggregatorRouting === "service")
+    opts.addons = [...DEFAULT_ADDONS];
+  if (opts.aggregatorRouting === "endpoints" && opts.addons.includes("adapter"))
+    throw new Error("--with adapter needs --aggregator-routing service (its Service is an ExternalName)");
   await resolveAddons(opts.addons); // unknown names fail here, before anything starts
   // A fixed port that is taken fails here too, not seconds later in the background.
   const fixed = Object.keys(opts.ports) as PortName[];
