@@ -187,10 +187,13 @@ const apiServiceSchema = z.object({
   }),
 });
 
-/** undefined when every metrics APIService is Available, else why not. */
-export async function apiServicesUnavailable(cluster: ClusterHandle): Promise<string | undefined> {
+/** undefined when every named APIService is Available, else why not. */
+export async function apiServicesUnavailable(
+  cluster: ClusterHandle,
+  names: readonly string[] = METRICS_APISERVICES,
+): Promise<string | undefined> {
   const problems: string[] = [];
-  for (const name of METRICS_APISERVICES) {
+  for (const name of names) {
     const a = apiServiceSchema.parse(
       JSON.parse(await cluster.kubectl(["get", "apiservice", name, "-o", "json"])),
     );
@@ -246,46 +249,55 @@ export function pollThroughApiserver(cluster: ClusterHandle, path: string): { st
 
 /**
  * Stands in for a workload's own /metrics: `process_cpu_system_seconds_total{namespace,pod}`
- * (what the manifests' `cpu_system` rule reads) for every Running pod of `app`, the scripted
- * total rate split evenly over them. Scraped by the harness' Prometheus through file_sd.
+ * (what the manifests' `cpu_system` rule reads) for every Running pod of `app`, each at the
+ * scripted rate. Scraped by the harness' Prometheus through file_sd; the pod list is refreshed
+ * in the background so a scrape never waits on kube-apiserver.
  */
 export async function startCpuSystemExporter(
   cluster: ClusterHandle,
   namespace: string,
   app: string,
-): Promise<{ set(totalCores: number): void; stop(): Promise<void> }> {
+): Promise<{ set(perPodCores: number): void; stop(): Promise<void> }> {
   let rate = 0;
+  let pods: string[] = [];
+  let running = true;
+  const refresh = (async () => {
+    while (running) {
+      try {
+        pods = (await listPods(cluster, namespace, `app=${app}`))
+          .filter((p) => p.status.phase === "Running" && !p.metadata.deletionTimestamp)
+          .map((p) => p.metadata.name);
+      } catch {
+        // Keep the last list; the next round tries again.
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  })();
   const counters = new Map<string, { seconds: number; at: number }>();
   const server = createServer((_req, res) => {
-    void (async () => {
-      const pods = (await listPods(cluster, namespace, `app=${app}`)).filter(
-        (p) => p.status.phase === "Running" && !p.metadata.deletionTimestamp,
+    const now = Date.now();
+    const lines = ["# TYPE process_cpu_system_seconds_total counter"];
+    for (const pod of pods) {
+      const c = counters.get(pod) ?? { seconds: 0, at: now };
+      c.seconds += ((now - c.at) / 1000) * rate;
+      c.at = now;
+      counters.set(pod, c);
+      lines.push(
+        `process_cpu_system_seconds_total{namespace="${namespace}",pod="${pod}"} ${c.seconds} ${now}`,
       );
-      const now = Date.now();
-      const lines = ["# TYPE process_cpu_system_seconds_total counter"];
-      for (const p of pods) {
-        const c = counters.get(p.metadata.name) ?? { seconds: 0, at: now };
-        c.seconds += ((now - c.at) / 1000) * (rate / pods.length);
-        c.at = now;
-        counters.set(p.metadata.name, c);
-        lines.push(
-          `process_cpu_system_seconds_total{namespace="${namespace}",pod="${p.metadata.name}"} ${c.seconds} ${now}`,
-        );
-      }
-      res.end(`${lines.join("\n")}\n`);
-    })().catch((err: unknown) => {
-      res.statusCode = 500;
-      res.end(String(err));
-    });
+    }
+    res.end(`${lines.join("\n")}\n`);
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const sdFile = join(cluster.info.sdDir, `${SD_JOBS.cadvisor}-install-${namespace}.json`);
   await writeFileSd(sdFile, [{ address: `127.0.0.1:${(server.address() as AddressInfo).port}`, labels: {} }]);
   return {
-    set(totalCores) {
-      rate = totalCores;
+    set(perPodCores) {
+      rate = perPodCores;
     },
     async stop() {
+      running = false;
+      await refresh;
       await removeFileSd(sdFile);
       await new Promise<void>((r) => server.close(() => r()));
     },
