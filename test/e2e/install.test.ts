@@ -251,11 +251,12 @@ describe.skipIf(!canRun)("installed as users install, on the real node", () => {
       // 10m a pod: the metric asks for 1; the window holds 4 until 40s after the last 4.
       exporter?.set(0.01);
       const held = await waitFor(
-        "the leader recommending 1 while its window still holds a recommendation of 4",
+        "the leader recommending fewer than 4 while its window still holds a recommendation of 4",
         async () => {
           const h = await history();
           const fours = (h?.rec ?? []).filter(([, n]) => n === 4).map(([t]) => t);
-          return h?.cur === 1 && fours.length > 0 ? Math.max(...fours) : undefined;
+          // The 1m rate falls over a minute: 3, 2, then 1; from the first, no 4 comes again.
+          return h?.cur != null && h.cur < 4 && fours.length > 0 ? Math.max(...fours) : undefined;
         },
         { timeoutMs: 150_000, intervalMs: 1000 },
       );
