@@ -25,7 +25,8 @@ backends=${PROM_HPA_E2E_BACKENDS-prometheus3}
 echo "== e2e (installing and building the local control plane and backends when missing)"
 bash scripts/install-deps.sh
 bash scripts/kube/build.sh >/dev/null
-# The real node's kubelet, containerd and CNI plugins (about 8 minutes cold, containerd 6 of them).
+# The real node of the install and real-node e2e files: kubelet, containerd, CNI plugins and the
+# pause binary (cached; about 3 min after build.sh on the 2-core machine, up to ~8 min under load).
 bash scripts/kube/build-node.sh >/dev/null
 for b in $backends; do bash scripts/backends/build.sh "$b" >/dev/null; done
 echo "== the replica calculator against kube-controller-manager v1.37.2's, linked in a Go program"

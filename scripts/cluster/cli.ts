@@ -80,7 +80,12 @@ function timestamp(): string {
 
 async function up(raw: RawUpFlags): Promise<number> {
   const opts = parseUpFlags(raw);
-  if (opts.addons.length === 0 && raw.with === undefined) opts.addons = [...DEFAULT_ADDONS];
+  // The adapter add-on sits behind an ExternalName Service, which endpoint routing refuses:
+  // with it, the adapter is installed into the cluster instead (README: Install).
+  if (opts.addons.length === 0 && raw.with === undefined && opts.aggregatorRouting === "service")
+    opts.addons = [...DEFAULT_ADDONS];
+  if (opts.aggregatorRouting === "endpoints" && opts.addons.includes("adapter"))
+    throw new Error("--with adapter needs --aggregator-routing service (its Service is an ExternalName)");
   await resolveAddons(opts.addons); // unknown names fail here, before anything starts
   // A fixed port that is taken fails here too, not seconds later in the background.
   const fixed = Object.keys(opts.ports) as PortName[];
@@ -200,6 +205,7 @@ async function serve(runDir: string, optsJson: string): Promise<void> {
       ...(opts.hpaFlags ? { hpaFlags: opts.hpaFlags } : {}),
       nodes: opts.nodes,
       realNode: opts.realNode,
+      aggregatorRouting: opts.aggregatorRouting,
       ports: opts.ports,
       scrapeIntervalSeconds: opts.scrapeIntervalSeconds,
       ...(opts.prometheus ? { prometheus: opts.prometheus } : {}),
@@ -316,6 +322,10 @@ function buildCli(): Command {
     .option(
       "--real-node",
       "add a real node (containerd, runc, CNI bridge, kubelet; needs root) beside the kwok nodes",
+    )
+    .option(
+      "--aggregator-routing <service|endpoints>",
+      "endpoints: the aggregator dials APIService backends' pod IPs (installs on the real node); service: ExternalName add-ons",
     )
     .action(async (flags: RawUpFlags) => {
       process.exitCode = await up(flags);

@@ -24,9 +24,11 @@ import { startRealNode, type RealNode } from "./realnode/node.js";
 import { ensureNodeBinaries } from "./realnode/binaries.js";
 import type { Component } from "./process.js";
 import { ComponentError, startProcess, track, type Probe } from "./process.js";
-import { BRIDGE, REAL_NODE_NAME } from "./realnode/render.js";
+import { forwardTcp, type Forward } from "./realnode/forward.js";
+import { BRIDGE, KUBERNETES_SERVICE, REAL_NODE_NAME } from "./realnode/render.js";
 import {
   BASE_CONTROLLERS,
+  ENDPOINT_CONTROLLERS,
   HPA_CONTROLLER,
   KUBERNETES_SERVICE_IP,
   apiserverArgs,
@@ -81,6 +83,12 @@ export interface ClusterOptions {
    * root and cgroups. Prometheus then scrapes its kubelet's cAdvisor and resource metrics.
    */
   realNode?: boolean;
+  /**
+   * How the aggregator reaches APIService backends (see apiserverArgs): "endpoints" for
+   * aggregated servers running as pods on the real node, "service" (default) for the
+   * ExternalName add-ons on loopback.
+   */
+  aggregatorRouting?: "service" | "endpoints";
   /** Progress lines (component started, healthy, how long it took). */
   onProgress?: (message: string) => void;
 }
@@ -235,7 +243,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
 
   const addons: Array<{ name: string; handle: AddonHandle }> = [];
   let realNode: RealNode | undefined;
+  let bridgeForwards: Forward[] = [];
   const stopRealNode = async () => {
+    await Promise.all(bridgeForwards.map((f) => f.close()));
     const problems = (await realNode?.stop()) ?? [];
     if (problems.length > 0) progress(`real node cleanup left: ${problems.join("; ")}`);
   };
@@ -295,6 +305,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         etcdClientPort: ports.etcd,
         pki,
         ...(opts.realNode ? { kubeletClient: pki.apiserverKubeletClient } : {}),
+        aggregatorRouting: opts.aggregatorRouting ?? "service",
       }),
     );
     await healthy(apiserver, { check: okProbe(`${apiserverUrl}/readyz`, adminTls), intervalMs: 500 });
@@ -307,7 +318,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         port: ports["kube-controller-manager"],
         kubeconfig: kcmKubeconfig,
         pki,
-        controllers: hpaController ? [...BASE_CONTROLLERS, HPA_CONTROLLER] : [...BASE_CONTROLLERS],
+        controllers: [
+          ...BASE_CONTROLLERS,
+          ...(hpaController ? [HPA_CONTROLLER] : []),
+          ...(opts.realNode ? ENDPOINT_CONTROLLERS : []),
+        ],
         hpaFlags: opts.hpaFlags,
       }),
     );
@@ -402,6 +417,18 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         progress,
       });
       info.realNode = realNode.info;
+      // Its pods reach kube-apiserver as the `kubernetes` Service and Prometheus on the bridge.
+      bridgeForwards = await Promise.all([
+        forwardTcp(
+          { host: KUBERNETES_SERVICE.ip, port: KUBERNETES_SERVICE.port },
+          { host: "127.0.0.1", port: ports["kube-apiserver"] },
+        ),
+        forwardTcp(
+          { host: BRIDGE.hostIp, port: ports.prometheus },
+          { host: "127.0.0.1", port: ports.prometheus },
+        ),
+      ]);
+      info.bridgePrometheusUrl = `http://${BRIDGE.hostIp}:${ports.prometheus}`;
       info.components.push(
         ...realNode.components.map((c) => ({ name: c.name, pid: c.pid, logFile: c.logFile })),
       );

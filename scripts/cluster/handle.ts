@@ -69,6 +69,8 @@ export interface ClusterInfo {
   components: ComponentInfo[];
   /** Set when the cluster runs a real node (startCluster's `realNode`). */
   realNode?: RealNodeInfo;
+  /** With a real node: the harness' Prometheus as that node's pods reach it (on the bridge). */
+  bridgePrometheusUrl?: string;
 }
 
 export class KubectlError extends Error {

@@ -16,6 +16,8 @@ export interface UpOptions {
   addons: string[];
   /** A real node (containerd + kubelet) beside the kwok nodes. */
   realNode: boolean;
+  /** How the aggregator reaches APIService backends (startCluster's `aggregatorRouting`). */
+  aggregatorRouting: "service" | "endpoints";
   /** Run the sample workload for the pods of `<namespace>/<label selector>`. */
   pods?: { namespace: string; labelSelector: string; burnMs: number };
 }
@@ -37,6 +39,7 @@ export interface RawUpFlags {
   pods?: string;
   burnMs?: string;
   realNode?: boolean;
+  aggregatorRouting?: string;
 }
 
 function num(
@@ -130,6 +133,12 @@ export function parseUpFlags(raw: RawUpFlags): UpOptions {
     throw new Error("--burn-ms needs --pods");
   }
 
+  const aggregatorRouting = raw.aggregatorRouting ?? "service";
+  if (aggregatorRouting !== "service" && aggregatorRouting !== "endpoints")
+    throw new Error(
+      `--aggregator-routing must be service or endpoints, got ${JSON.stringify(aggregatorRouting)}`,
+    );
+
   return {
     hpaController,
     ...(Object.keys(hpaFlags).length > 0 ? { hpaFlags } : {}),
@@ -146,6 +155,7 @@ export function parseUpFlags(raw: RawUpFlags): UpOptions {
             .map((s) => s.trim())
             .filter((s) => s.length > 0),
     realNode: raw.realNode ?? false,
+    aggregatorRouting,
     ...(pods ? { pods } : {}),
   };
 }

@@ -47,6 +47,12 @@ export interface ApiserverInputs {
   pki: PkiFiles;
   /** With a real kubelet: the client certificate kube-apiserver presents to it (logs, exec). */
   kubeletClient?: { certFile: string; keyFile: string };
+  /**
+   * How the aggregator reaches an APIService's Service: "service" dials the Service (here an
+   * ExternalName to 127.0.0.1); "endpoints" dials a ready pod IP from its EndpointSlices, as
+   * `--enable-aggregator-routing=true` does on clusters without kube-proxy. Default "service".
+   */
+  aggregatorRouting?: "service" | "endpoints";
 }
 
 export function apiserverArgs(i: ApiserverInputs): string[] {
@@ -72,9 +78,9 @@ export function apiserverArgs(i: ApiserverInputs): string[] {
     "--requestheader-extra-headers-prefix=X-Remote-Extra-",
     `--proxy-client-cert-file=${p.frontProxyClient.certFile}`,
     `--proxy-client-key-file=${p.frontProxyClient.keyFile}`,
-    // Aggregated servers live on 127.0.0.1 behind ExternalName Services; routing to endpoints
-    // would need Pod IPs, which cannot be loopback.
-    "--enable-aggregator-routing=false",
+    // Aggregated servers on 127.0.0.1 sit behind ExternalName Services, which endpoint routing
+    // refuses; pods on a real node are reached by their IP on the bridge (no kube-proxy here).
+    `--enable-aggregator-routing=${i.aggregatorRouting === "endpoints"}`,
     // 127.0.0.1 cannot be an Endpoints address, so the `kubernetes` Service gets none.
     "--endpoint-reconciler-type=none",
     "--allow-privileged=true",
@@ -128,6 +134,8 @@ export const BASE_CONTROLLERS = [
   "node-lifecycle-controller",
 ] as const;
 export const HPA_CONTROLLER = "horizontal-pod-autoscaler-controller";
+/** With a real node: Services of its pods get EndpointSlices, which the aggregator routes to. */
+export const ENDPOINT_CONTROLLERS = ["endpoints-controller", "endpointslice-controller"] as const;
 
 export interface ControllerManagerInputs {
   port: number;

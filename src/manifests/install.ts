@@ -160,6 +160,9 @@ export function adapterDeployment(): KubeObject {
                 periodSeconds: 5,
                 failureThreshold: 3,
               },
+              // Deleting a pod and dropping it from the EndpointSlices the aggregator routes by
+              // race: it keeps serving a few seconds before SIGTERM so no request meets a closed port.
+              lifecycle: { preStop: { sleep: { seconds: 5 } } },
               resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },
               securityContext: containerSecurityContext,
               volumeMounts: [

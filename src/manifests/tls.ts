@@ -36,6 +36,8 @@ export async function generateServingPair(options: TlsOptions = {}): Promise<Ser
   const notBeforeDate = options.now ?? new Date();
   const notAfterDate = new Date(notBeforeDate.getTime() + (options.validDays ?? 365) * 86_400_000);
   const ca = await generate([{ name: "commonName", value: "prom-hpa adapter CA" }], {
+    // selfsigned defaults to sha1, which OpenSSL 3 (the image's Node.js) refuses: "ca md too weak".
+    algorithm: "sha256",
     keyType: "ec",
     curve: "P-256",
     notBeforeDate,
@@ -47,6 +49,7 @@ export async function generateServingPair(options: TlsOptions = {}): Promise<Ser
   });
   const names = servingDnsNames(serviceName, namespace);
   const serving = await generate([{ name: "commonName", value: names[0] }], {
+    algorithm: "sha256",
     keyType: "ec",
     curve: "P-256",
     notBeforeDate,

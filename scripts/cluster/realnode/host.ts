@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { which } from "../binaries.js";
-import { BRIDGE, CGROUP_ROOT, KUBELET_CHAINS, KUBELET_SYSCTLS } from "./render.js";
+import { BRIDGE, CGROUP_ROOT, KUBELET_CHAINS, KUBELET_SYSCTLS, KUBERNETES_SERVICE } from "./render.js";
 
 const run = promisify(execFile);
 
@@ -151,6 +151,8 @@ export async function prepareHost(runDir: string, base: string, exes: string[]):
 
   await ip(["link", "add", BRIDGE.name, "type", "bridge"]);
   await ip(["addr", "add", `${BRIDGE.hostIp}/${BRIDGE.prefix}`, "dev", BRIDGE.name]);
+  // Goes with the bridge; see KUBERNETES_SERVICE.
+  await ip(["addr", "add", `${KUBERNETES_SERVICE.ip}/32`, "dev", BRIDGE.name]);
   await ip(["link", "set", BRIDGE.name, "up"]);
 
   for (const h of cgroupHierarchies()) {

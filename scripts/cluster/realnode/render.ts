@@ -2,6 +2,7 @@
 // kubelet's config and flags. Where each value comes from is in ../../../../shared/real-node.md
 // (measured on this kind of machine).
 import { stringify } from "yaml";
+import { KUBERNETES_SERVICE_IP } from "../render.js";
 
 /** Where cAdvisor looks for containerd; elsewhere pods' series lose their pod/container labels. */
 export const CONTAINERD_SOCKET = "/run/containerd/containerd.sock";
@@ -11,6 +12,13 @@ export const PAUSE_VERSION = "3.10.2";
 export const REAL_NODE_NAME = "prom-hpa-node";
 /** The pods' bridge: host-only, not routed, no NAT. */
 export const BRIDGE = { name: "prom-hpa0", cidr: "10.88.0.0/24", hostIp: "10.88.0.1", prefix: 24 } as const;
+/**
+ * Where pods find kube-apiserver without kube-proxy: kubelet gives every container
+ * KUBERNETES_SERVICE_HOST/PORT from the `kubernetes` Service (its ClusterIP, port 443), so
+ * that address sits on the bridge, pods route it there, and the harness forwards it to the
+ * loopback kube-apiserver (whose certificate names it).
+ */
+export const KUBERNETES_SERVICE = { ip: KUBERNETES_SERVICE_IP, port: 443 } as const;
 /** The cgroup every v1 hierarchy gets for kubelet's pods (kubelet's `cgroupRoot`). */
 export const CGROUP_ROOT = "/prom-hpa-node";
 /** What kubelet writes at start unless they already hold kubelet's values; restored on stop. */
@@ -109,7 +117,10 @@ export function containerdConfig(i: ContainerdInputs): string {
   ].join("\n");
 }
 
-/** The pods' network: the pre-created bridge, host-local addresses, no gateway, no NAT, no route out. */
+/**
+ * The pods' network: the pre-created bridge, host-local addresses, no gateway, no NAT, no
+ * route out; one host route, to the `kubernetes` Service's address on the bridge.
+ */
 export function cniConflist(): string {
   return JSON.stringify(
     {
@@ -126,7 +137,7 @@ export function cniConflist(): string {
           ipam: {
             type: "host-local",
             ranges: [[{ subnet: BRIDGE.cidr, rangeStart: "10.88.0.10", gateway: BRIDGE.hostIp }]],
-            routes: [],
+            routes: [{ dst: `${KUBERNETES_SERVICE.ip}/32`, gw: BRIDGE.hostIp }],
           },
         },
         { type: "loopback" },

@@ -10,7 +10,17 @@ describe("cluster:up flags", () => {
       scrapeIntervalSeconds: 2,
       addons: [],
       realNode: false,
+      aggregatorRouting: "service",
     });
+  });
+
+  it("route the aggregator to pod IPs with --aggregator-routing endpoints, and refuse other modes", () => {
+    expect(parseUpFlags({ realNode: true, aggregatorRouting: "endpoints" }).aggregatorRouting).toBe(
+      "endpoints",
+    );
+    expect(() => parseUpFlags({ aggregatorRouting: "proxy" })).toThrow(
+      '--aggregator-routing must be service or endpoints, got "proxy"',
+    );
   });
 
   it("add the real node beside the kwok nodes with --real-node", () => {

@@ -26,14 +26,14 @@ describe("the real node's configuration", () => {
     expect(toml).toContain('bin_dirs = ["/cache/cni/bin"]');
   });
 
-  it("puts pods on a bridge that is neither a gateway nor masqueraded, with no routes", () => {
+  it("puts pods on a bridge that is neither a gateway nor masqueraded, routing only the kubernetes Service's address", () => {
     const net = JSON.parse(cniConflist()) as { plugins: Array<Record<string, unknown>> };
     expect(net.plugins[0]).toMatchObject({
       type: "bridge",
       bridge: BRIDGE.name,
       isGateway: false,
       ipMasq: false,
-      ipam: { type: "host-local", routes: [] },
+      ipam: { type: "host-local", routes: [{ dst: "10.96.0.1/32", gw: "10.88.0.1" }] },
     });
   });
 

@@ -58,6 +58,13 @@ describe("kube-apiserver arguments", () => {
     expect(flags.get("--enable-aggregator-routing")).toBe("false");
   });
 
+  it("route the aggregator to endpoints (pod IPs) when asked, for pods on a real node", () => {
+    const routed = flagMap(
+      apiserverArgs({ port: 6443, etcdClientPort: 2379, pki, aggregatorRouting: "endpoints" }),
+    );
+    expect(routed.get("--enable-aggregator-routing")).toBe("true");
+  });
+
   it("authorize with Node and RBAC and sign service-account tokens", () => {
     expect(flags.get("--authorization-mode")).toBe("Node,RBAC");
     expect(flags.get("--service-account-signing-key-file")).toBe("/pki/sa.key");

@@ -273,6 +273,17 @@ describe("TLS overlay", () => {
   });
 });
 
+describe("TLS serving pair", () => {
+  it("is signed with SHA-256, which the image's OpenSSL 3 accepts (SHA-1 fails: ca md too weak)", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const pair = await generateServingPair({ now: new Date("2026-01-01T00:00:00Z"), validDays: 2 });
+    for (const pem of [pair.caCert, pair.cert]) {
+      const text = execFileSync("openssl", ["x509", "-noout", "-text"], { input: pem, encoding: "utf8" });
+      expect(text).toContain("Signature Algorithm: ecdsa-with-SHA256");
+    }
+  });
+});
+
 describe("committed README of manifests/", () => {
   it("documents the caBundle choices", async () => {
     const text = await readFile(join(manifestsDir, "README.md"), "utf8");
