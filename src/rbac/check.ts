@@ -119,6 +119,15 @@ export async function checkPermissions(
   program: ProgramName,
   options: CheckOptions = {},
 ): Promise<PermissionReport> {
+  return checkGivenPermissions(kubeConfig, permissionsFor(program, options), options);
+}
+
+/** checkPermissions over a permission list the caller built (e.g. one a program's flags widened). */
+export async function checkGivenPermissions(
+  kubeConfig: KubeConfig,
+  permissions: ProgramPermissions,
+  options: CheckOptions = {},
+): Promise<PermissionReport> {
   const client =
     options.reviewer === undefined || options.whoAmI === undefined
       ? await permissionCheckClient(kubeConfig)
@@ -127,7 +136,7 @@ export async function checkPermissions(
     const reviewer = options.reviewer ?? selfSubjectAccessReviewer(client as KubeClient);
     const whoAmI = options.whoAmI ?? selfSubjectReview(client as KubeClient);
     const [report, user] = await Promise.all([
-      reviewPermissions(permissionsFor(program, options), reviewer, options.concurrency),
+      reviewPermissions(permissions, reviewer, options.concurrency),
       whoAmI().catch(() => undefined),
     ]);
     return user === undefined ? report : { ...report, user };
