@@ -1,7 +1,27 @@
 // What the client benchmarks (http-client.ts, kube-client.ts) share: the stand-in server in a
 // process of its own, and a closed loop of concurrent callers that reports throughput and latency.
 import { spawn, type ChildProcessByStdio } from "node:child_process";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Readable } from "node:stream";
+
+/** The stand-in server's handler: drains the request, then answers `answer` as JSON. */
+export function answerWith(answer: string): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(answer);
+    });
+  };
+}
+
+/** Serves on a loopback port (printed for spawnServer) on keep-alive connections until killed. */
+export async function serveForever(server: Server): Promise<never> {
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, "127.0.0.1", () => console.log((server.address() as AddressInfo).port));
+  return new Promise<never>(() => {});
+}
 
 /**
  * Starts `script` again as the stand-in server (`env` tells it to serve) and waits for the port it

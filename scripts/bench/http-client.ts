@@ -9,10 +9,9 @@
 // (e.g. `npm install --prefix /tmp/nf node-fetch@3`) to include it.
 import { createServer } from "node:http";
 import { Agent as HttpAgent } from "node:http";
-import type { AddressInfo } from "node:net";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Agent, request } from "undici";
-import { closedLoop, spawnServer } from "./client-loop.js";
+import { answerWith, closedLoop, serveForever, spawnServer } from "./client-loop.js";
 
 const total = Number(process.argv[2] ?? 20_000);
 const concurrency = Number(process.argv[3] ?? 32);
@@ -29,16 +28,7 @@ const answer = JSON.stringify({
 });
 if (process.env.HTTP_BENCH_SERVER === "1") {
   // The stand-in Prometheus runs in a process of its own, so it does not share the client's event loop.
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on("end", () => {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(answer);
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  server.listen(0, "127.0.0.1", () => console.log((server.address() as AddressInfo).port));
-  await new Promise(() => {});
+  await serveForever(createServer(answerWith(answer)));
 }
 const { process: serverProcess, port } = await spawnServer(fileURLToPath(import.meta.url), {
   HTTP_BENCH_SERVER: "1",

@@ -5,13 +5,12 @@
 //
 //   npx tsx scripts/bench/kube-client.ts [requests=10000] [concurrency=16]
 import { createServer, Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { selfSignedCertificate } from "../../src/adapter/server/tls.js";
 import { KubeClient } from "../../src/kube/client.js";
 import { KubeConfig } from "../../src/kube/config.js";
 import { orThrow } from "../../src/kube/errors.js";
-import { closedLoop, spawnServer } from "./client-loop.js";
+import { answerWith, closedLoop, serveForever, spawnServer } from "./client-loop.js";
 
 const total = Number(process.argv[2] ?? 10_000);
 const concurrency = Number(process.argv[3] ?? 16);
@@ -30,16 +29,7 @@ const answer = JSON.stringify({
 
 if (process.env.KUBE_BENCH_SERVER !== undefined) {
   const { cert, key } = JSON.parse(process.env.KUBE_BENCH_SERVER) as { cert: string; key: string };
-  const server = createServer({ cert, key }, (req, res) => {
-    req.resume();
-    req.on("end", () => {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(answer);
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  server.listen(0, "127.0.0.1", () => console.log((server.address() as AddressInfo).port));
-  await new Promise(() => {});
+  await serveForever(createServer({ cert, key }, answerWith(answer)));
 }
 
 const pair = await selfSignedCertificate(["localhost", "127.0.0.1"]);
