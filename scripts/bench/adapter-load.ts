@@ -375,24 +375,16 @@ async function main(): Promise<void> {
       const names = (byApp.get(n) ?? []).map((p) => p.name).sort();
       return `sum(rate(${BENCH_METRIC}_total{namespace="${NAMESPACE}",pod=~"${names.join("|")}"}[${SHIPPED_RATE_INTERVAL}])) by (pod)`;
     };
-    const targets: Target[] = [
-      {
-        name: "prom-hpa",
-        origin: adapter.url,
-        tls: admin,
-        request: (n) => ({ path: metricPath(n), method: "GET" }),
-        count: itemCount,
-      },
-    ];
-    for (const inc of incumbents) {
-      targets.push({
-        name: inc.name,
-        origin: inc.origin,
-        tls: admin,
-        request: (n) => ({ path: metricPath(n), method: "GET" }),
-        count: itemCount,
-      });
-    }
+    // The same custom.metrics GET, whoever serves it.
+    const customMetrics = (name: string, origin: string): Target => ({
+      name,
+      origin,
+      tls: admin,
+      request: (n) => ({ path: metricPath(n), method: "GET" }),
+      count: itemCount,
+    });
+    const targets: Target[] = [customMetrics("prom-hpa", adapter.url)];
+    for (const inc of incumbents) targets.push(customMetrics(inc.name, inc.origin));
     targets.push({
       name: "Prometheus alone",
       origin: cluster.prometheusUrl,
@@ -405,13 +397,7 @@ async function main(): Promise<void> {
       count: (body) => (JSON.parse(body) as { data?: { result?: unknown[] } }).data?.result?.length ?? -1,
     });
     if (!flags["no-aggregator"]) {
-      targets.push({
-        name: "prom-hpa via aggregator",
-        origin: cluster.apiserverUrl,
-        tls: admin,
-        request: (n) => ({ path: metricPath(n), method: "GET" }),
-        count: itemCount,
-      });
+      targets.push(customMetrics("prom-hpa via aggregator", cluster.apiserverUrl));
     }
 
     // Every target must answer for all N pods before anything is timed (discovery, informers).

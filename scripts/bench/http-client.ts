@@ -9,10 +9,9 @@
 // (e.g. `npm install --prefix /tmp/nf node-fetch@3`) to include it.
 import { createServer } from "node:http";
 import { Agent as HttpAgent } from "node:http";
-import type { AddressInfo } from "node:net";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { spawn } from "node:child_process";
 import { Agent, request } from "undici";
+import { answerWith, closedLoop, serveForever, spawnServer } from "./client-loop.js";
 
 const total = Number(process.argv[2] ?? 20_000);
 const concurrency = Number(process.argv[3] ?? 32);
@@ -29,56 +28,19 @@ const answer = JSON.stringify({
 });
 if (process.env.HTTP_BENCH_SERVER === "1") {
   // The stand-in Prometheus runs in a process of its own, so it does not share the client's event loop.
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on("end", () => {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(answer);
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  server.listen(0, "127.0.0.1", () => console.log((server.address() as AddressInfo).port));
-  await new Promise(() => {});
+  await serveForever(createServer(answerWith(answer)));
 }
-const serverProcess = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url)], {
-  env: { ...process.env, HTTP_BENCH_SERVER: "1" },
-  stdio: ["ignore", "pipe", "inherit"],
+const { process: serverProcess, port } = await spawnServer(fileURLToPath(import.meta.url), {
+  HTTP_BENCH_SERVER: "1",
 });
-const port = await new Promise<string>((resolve) =>
-  serverProcess.stdout.once("data", (d: Buffer) => resolve(d.toString().trim())),
-);
 const url = `http://127.0.0.1:${port}/api/v1/query`;
 const body = new URLSearchParams({
   query: 'sum(rate(http_requests_total{namespace="shop",pod=~"web-0|web-1|web-2"}[2m])) by (pod)',
 }).toString();
 const headers = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
 
-type Call = () => Promise<unknown>;
-
-async function run(name: string, call: Call): Promise<void> {
-  for (let i = 0; i < 500; i++) await call(); // warm up
-  const latencies: number[] = [];
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        next++;
-        const s = performance.now();
-        await call();
-        latencies.push(performance.now() - s);
-      }
-    }),
-  );
-  const secs = (performance.now() - t0) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number): string => (latencies[Math.floor((latencies.length - 1) * p)] ?? 0).toFixed(2);
-  console.log(
-    `${name.padEnd(16)} ${Math.round(total / secs)
-      .toString()
-      .padStart(7)} req/s   p50 ${pct(0.5)} ms   p99 ${pct(0.99)} ms`,
-  );
-}
+const run = (name: string, call: () => Promise<unknown>): Promise<void> =>
+  closedLoop(name, call, { total, concurrency, warmup: 500, nameWidth: 16 });
 
 const agent = new Agent({ connections: concurrency, keepAliveTimeout: 60_000 });
 await run("undici.request", async () => {

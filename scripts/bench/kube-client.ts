@@ -4,14 +4,13 @@
 // runs in a process of its own.
 //
 //   npx tsx scripts/bench/kube-client.ts [requests=10000] [concurrency=16]
-import { spawn } from "node:child_process";
 import { createServer, Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { selfSignedCertificate } from "../../src/adapter/server/tls.js";
 import { KubeClient } from "../../src/kube/client.js";
 import { KubeConfig } from "../../src/kube/config.js";
 import { orThrow } from "../../src/kube/errors.js";
+import { answerWith, closedLoop, serveForever, spawnServer } from "./client-loop.js";
 
 const total = Number(process.argv[2] ?? 10_000);
 const concurrency = Number(process.argv[3] ?? 16);
@@ -30,54 +29,20 @@ const answer = JSON.stringify({
 
 if (process.env.KUBE_BENCH_SERVER !== undefined) {
   const { cert, key } = JSON.parse(process.env.KUBE_BENCH_SERVER) as { cert: string; key: string };
-  const server = createServer({ cert, key }, (req, res) => {
-    req.resume();
-    req.on("end", () => {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(answer);
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  server.listen(0, "127.0.0.1", () => console.log((server.address() as AddressInfo).port));
-  await new Promise(() => {});
+  await serveForever(createServer({ cert, key }, answerWith(answer)));
 }
 
 const pair = await selfSignedCertificate(["localhost", "127.0.0.1"]);
 const ca = pair.cert.toString();
-const serverProcess = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url)], {
-  env: { ...process.env, KUBE_BENCH_SERVER: JSON.stringify({ cert: ca, key: pair.key.toString() }) },
-  stdio: ["ignore", "pipe", "inherit"],
+const { process: serverProcess, port } = await spawnServer(fileURLToPath(import.meta.url), {
+  KUBE_BENCH_SERVER: JSON.stringify({ cert: ca, key: pair.key.toString() }),
 });
-const port = await new Promise<string>((resolve) =>
-  serverProcess.stdout.once("data", (d: Buffer) => resolve(d.toString().trim())),
-);
 const server = `https://127.0.0.1:${port}`;
 const headers = { authorization: "Bearer bench-token", accept: "application/json" };
 
-async function run(name: string, call: () => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < 300; i++) await call(); // warm up (and the TLS handshakes)
-  const latencies: number[] = [];
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        next++;
-        const s = performance.now();
-        await call();
-        latencies.push(performance.now() - s);
-      }
-    }),
-  );
-  const secs = (performance.now() - t0) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number): string => (latencies[Math.floor((latencies.length - 1) * p)] ?? 0).toFixed(2);
-  console.log(
-    `${name.padEnd(22)} ${Math.round(total / secs)
-      .toString()
-      .padStart(7)} req/s   p50 ${pct(0.5)} ms   p99 ${pct(0.99)} ms`,
-  );
-}
+// 300 warm-up calls also make the TLS handshakes.
+const run = (name: string, call: () => Promise<unknown>): Promise<void> =>
+  closedLoop(name, call, { total, concurrency, warmup: 300, nameWidth: 22 });
 
 const kc = new KubeConfig();
 kc.loadFromOptions({

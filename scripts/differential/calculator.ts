@@ -1,34 +1,9 @@
 // Our side of the Go-oracle differential: a case (a `replicaCalc` vector's input) through the
-// same objects.ts schemas the autoscaler parses live objects with, then computeReplicasForMetric.
+// conformance runner's own parsing and calculator call, so both judge the same code path.
 import { z } from "zod";
-import {
-  horizontalPodAutoscalerBehaviorSchema,
-  labelSelectorSchema,
-  metricResponseSchema,
-  metricSpecSchema,
-  podSchema,
-} from "../../src/kube/objects.js";
 import { labelSelectorAsSelector } from "../../src/kube/selector.js";
-import {
-  computeReplicasForMetric,
-  tolerancesFor,
-} from "../../src/autoscaler/algorithm/replica-calculator.js";
 import { milliValue } from "../../src/autoscaler/algorithm/metric-readings.js";
-import { controllerSettingsSchema } from "../../src/conformance/kinds/normalize.js";
-import { rfc3339ToEpochMs } from "../../src/conformance/kinds/times.js";
-
-export const caseInputSchema = z.object({
-  now: rfc3339ToEpochMs,
-  controller: controllerSettingsSchema,
-  currentReplicas: z.number().int(),
-  specReplicas: z.number().int().optional(),
-  metric: metricSpecSchema,
-  selector: labelSelectorSchema,
-  pods: z.array(podSchema),
-  metricResponse: metricResponseSchema,
-  behavior: horizontalPodAutoscalerBehaviorSchema.nullable().optional(),
-  namespace: z.string().optional(),
-});
+import { computeReplicaCalc, replicaCalcInputSchema } from "../../src/conformance/kinds/replica-calc.js";
 
 /** What both sides answer for one case; the oracle's JSON has the same fields. */
 export const outcomeSchema = z.object({
@@ -43,23 +18,12 @@ export const outcomeSchema = z.object({
 export type Outcome = z.infer<typeof outcomeSchema>;
 
 export function ourOutcome(rawInput: unknown): Outcome {
-  const parsed = caseInputSchema.safeParse(rawInput);
+  const parsed = replicaCalcInputSchema.safeParse(rawInput);
   if (!parsed.success) return { error: `harness: the case does not parse: ${parsed.error.message}` };
   const input = parsed.data;
   const selector = labelSelectorAsSelector(input.selector);
   if (!selector.ok) return { error: selector.error };
-  const result = computeReplicasForMetric({
-    now: input.now,
-    settings: input.controller,
-    currentReplicas: input.currentReplicas,
-    ...(input.specReplicas !== undefined ? { specReplicas: input.specReplicas } : {}),
-    metric: input.metric,
-    selector: selector.selector,
-    pods: input.pods,
-    response: input.metricResponse,
-    tolerances: tolerancesFor(input.behavior, input.controller),
-    ...(input.namespace !== undefined ? { namespace: input.namespace } : {}),
-  });
+  const result = computeReplicaCalc(input, selector.selector);
   if (!result.ok) return { error: result.error };
   const { proposal } = result;
   return {

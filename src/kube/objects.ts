@@ -15,7 +15,9 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})
 /** An RFC 3339 time (as metav1.Time reads it); Go serialises a zero metav1.Time as `null`, so that is accepted too. */
 export const timeSchema = z
   .string()
-  .refine((s) => RFC3339.test(s) && !Number.isNaN(Date.parse(s)), { message: "expected an RFC 3339 time such as 2026-01-01T00:00:00Z" })
+  .refine((s) => RFC3339.test(s) && !Number.isNaN(Date.parse(s)), {
+    message: "expected an RFC 3339 time such as 2026-01-01T00:00:00Z",
+  })
   .nullable();
 
 /**
@@ -231,16 +233,26 @@ export type MetricValueStatus = z.infer<typeof metricValueStatusSchema>;
 export const metricStatusSchema = z.looseObject({
   type: z.string(),
   object: z
-    .looseObject({ metric: metricIdentifierSchema, current: metricValueStatusSchema, describedObject: crossVersionObjectReferenceSchema })
+    .looseObject({
+      metric: metricIdentifierSchema,
+      current: metricValueStatusSchema,
+      describedObject: crossVersionObjectReferenceSchema,
+    })
     .nullable()
     .optional(),
-  pods: z.looseObject({ metric: metricIdentifierSchema, current: metricValueStatusSchema }).nullable().optional(),
+  pods: z
+    .looseObject({ metric: metricIdentifierSchema, current: metricValueStatusSchema })
+    .nullable()
+    .optional(),
   resource: z.looseObject({ name: z.string(), current: metricValueStatusSchema }).nullable().optional(),
   containerResource: z
     .looseObject({ name: z.string(), container: z.string(), current: metricValueStatusSchema })
     .nullable()
     .optional(),
-  external: z.looseObject({ metric: metricIdentifierSchema, current: metricValueStatusSchema }).nullable().optional(),
+  external: z
+    .looseObject({ metric: metricIdentifierSchema, current: metricValueStatusSchema })
+    .nullable()
+    .optional(),
 });
 export type MetricStatus = z.infer<typeof metricStatusSchema>;
 
@@ -429,3 +441,21 @@ export const metricResponseSchema = z.union([
   metricsApiErrorSchema,
 ]);
 export type MetricResponse = z.infer<typeof metricResponseSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Access reviews
+
+/**
+ * An authorization.k8s.io/v1 SubjectAccessReview or SelfSubjectAccessReview as the API server
+ * answers it: both kinds carry the same SubjectAccessReviewStatus.
+ */
+export const subjectAccessReviewSchema = z.looseObject({
+  status: z
+    .looseObject({
+      allowed: z.boolean(),
+      denied: z.boolean().optional(),
+      reason: z.string().optional(),
+      evaluationError: z.string().optional(),
+    })
+    .optional(),
+});

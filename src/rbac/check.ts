@@ -4,6 +4,7 @@ import { z } from "zod";
 import { KubeClient } from "../kube/client.js";
 import type { KubeConfig } from "../kube/config.js";
 import { orThrow } from "../kube/errors.js";
+import { subjectAccessReviewSchema } from "../kube/objects.js";
 import {
   checksOf,
   permissionsFor,
@@ -53,17 +54,6 @@ export function isFullyPermitted(report: PermissionReport): boolean {
   return report.missing.length === 0 && report.errors.length === 0;
 }
 
-const ssarResponseSchema = z.object({
-  status: z
-    .object({
-      allowed: z.boolean(),
-      denied: z.boolean().optional(),
-      reason: z.string().optional(),
-      evaluationError: z.string().optional(),
-    })
-    .optional(),
-});
-
 /** A reviewer that creates SelfSubjectAccessReviews with the given client. */
 export function selfSubjectAccessReviewer(client: KubeClient): AccessReviewer {
   return async (check) => {
@@ -83,7 +73,7 @@ export function selfSubjectAccessReviewer(client: KubeClient): AccessReviewer {
           },
         },
       },
-      ssarResponseSchema,
+      subjectAccessReviewSchema,
     );
     // A review that could not be asked rejects: reviewPermissions reports it per check.
     const status = orThrow(answer).status;
@@ -119,6 +109,15 @@ export async function checkPermissions(
   program: ProgramName,
   options: CheckOptions = {},
 ): Promise<PermissionReport> {
+  return checkGivenPermissions(kubeConfig, permissionsFor(program, options), options);
+}
+
+/** checkPermissions over a permission list the caller built (e.g. one a program's flags widened). */
+export async function checkGivenPermissions(
+  kubeConfig: KubeConfig,
+  permissions: ProgramPermissions,
+  options: CheckOptions = {},
+): Promise<PermissionReport> {
   const client =
     options.reviewer === undefined || options.whoAmI === undefined
       ? await permissionCheckClient(kubeConfig)
@@ -127,7 +126,7 @@ export async function checkPermissions(
     const reviewer = options.reviewer ?? selfSubjectAccessReviewer(client as KubeClient);
     const whoAmI = options.whoAmI ?? selfSubjectReview(client as KubeClient);
     const [report, user] = await Promise.all([
-      reviewPermissions(permissionsFor(program, options), reviewer, options.concurrency),
+      reviewPermissions(permissions, reviewer, options.concurrency),
       whoAmI().catch(() => undefined),
     ]);
     return user === undefined ? report : { ...report, user };

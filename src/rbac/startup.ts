@@ -1,18 +1,14 @@
 // The start-up gate both programs pass through: run the self-check, log its outcome once, and
 // refuse to start (with an error the CLI prints as is) when a permission is missing or the
 // check cannot be asked at all, rather than failing later with a bare 403.
-import type { KubeClient } from "../kube/client.js";
 import type { KubeConfig } from "../kube/config.js";
 import type { Logger } from "../log/logger.js";
 import {
+  checkGivenPermissions,
   checkPermissions,
   describeCheck,
   isFullyPermitted,
   MissingPermissionsError,
-  reviewPermissions,
-  permissionCheckClient,
-  selfSubjectAccessReviewer,
-  selfSubjectReview,
   type CheckOptions,
   type PermissionReport,
 } from "./check.js";
@@ -77,7 +73,7 @@ export async function ensurePermissions(
     const asked =
       permissions === undefined
         ? checkPermissions(kubeConfig, program, checkOptions)
-        : reviewGiven(kubeConfig, permissions, checkOptions);
+        : checkGivenPermissions(kubeConfig, permissions, checkOptions);
     report = await Promise.race([asked, timedOut]);
   } catch (err: unknown) {
     const failure =
@@ -129,28 +125,4 @@ export function enforcePermissionReport(
     `missing ${report.missing.length} permission${report.missing.length === 1 ? "" : "s"}; not starting`,
   );
   throw error;
-}
-
-async function reviewGiven(
-  kubeConfig: KubeConfig,
-  permissions: ProgramPermissions,
-  options: CheckOptions,
-): Promise<PermissionReport> {
-  const client =
-    options.reviewer === undefined || options.whoAmI === undefined
-      ? await permissionCheckClient(kubeConfig)
-      : undefined;
-  try {
-    const [report, user] = await Promise.all([
-      reviewPermissions(
-        permissions,
-        options.reviewer ?? selfSubjectAccessReviewer(client as KubeClient),
-        options.concurrency,
-      ),
-      (options.whoAmI ?? selfSubjectReview(client as KubeClient))().catch(() => undefined),
-    ]);
-    return user === undefined ? report : { ...report, user };
-  } finally {
-    await client?.close();
-  }
 }

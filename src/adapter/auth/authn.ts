@@ -197,25 +197,11 @@ export class DelegatingAuthenticator implements Authenticator {
     const rh = this.config.requestHeader;
     if (rh === undefined) return undefined;
     const headers = req.headersDistinct;
-    let name: string | undefined;
-    for (const h of rh.usernameHeaders) {
-      const v = headers[h.toLowerCase()]?.[0];
-      if (v !== undefined && v !== "") {
-        name = v;
-        break;
-      }
-    }
+    const name = firstHeaderValue(headers, rh.usernameHeaders);
     if (name === undefined) return undefined;
     const groups: string[] = [];
     for (const h of rh.groupHeaders) groups.push(...(headers[h.toLowerCase()] ?? []));
-    let uid: string | undefined;
-    for (const h of rh.uidHeaders) {
-      const v = headers[h.toLowerCase()]?.[0];
-      if (v !== undefined && v !== "") {
-        uid = v;
-        break;
-      }
-    }
+    const uid = firstHeaderValue(headers, rh.uidHeaders);
     const extra: Record<string, string[]> = {};
     const prefixes = rh.extraHeaderPrefixes.map((p) => p.toLowerCase());
     if (prefixes.length > 0) {
@@ -266,4 +252,16 @@ export class DelegatingAuthenticator implements Authenticator {
       return { ok: false, message: `token rejected${result.error ? `: ${result.error}` : ""}` };
     return { ok: true, user: { ...result.user, groups: withAuthenticatedGroup(result.user.groups) } };
   }
+}
+
+/** The first non-empty value among the named headers, in the order they are configured. */
+function firstHeaderValue(
+  headers: IncomingMessage["headersDistinct"],
+  names: readonly string[],
+): string | undefined {
+  for (const h of names) {
+    const v = headers[h.toLowerCase()]?.[0];
+    if (v !== undefined && v !== "") return v;
+  }
+  return undefined;
 }

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import type { KubeClient } from "../../kube/client.js";
 import { fail, KubeError, ok, type KubeResult } from "../../kube/errors.js";
+import { subjectAccessReviewSchema } from "../../kube/objects.js";
 import type { AccessReviewer } from "./authz.js";
 import type { AuthenticationConfig, RequestHeaderConfig, TokenReviewer } from "./authn.js";
 import type { RequestAttributes } from "./types.js";
@@ -49,17 +50,6 @@ export function kubeTokenReviewer(client: KubeClient): TokenReviewer {
   };
 }
 
-const accessReviewSchema = z.looseObject({
-  status: z
-    .looseObject({
-      allowed: z.boolean(),
-      denied: z.boolean().optional(),
-      reason: z.string().optional(),
-      evaluationError: z.string().optional(),
-    })
-    .optional(),
-});
-
 export function kubeAccessReviewer(client: KubeClient): AccessReviewer {
   return async (user, attributes) => {
     const spec: Record<string, unknown> = { user: user.name, groups: user.groups, extra: user.extra };
@@ -69,7 +59,7 @@ export function kubeAccessReviewer(client: KubeClient): AccessReviewer {
     const r = await client.post(
       "/apis/authorization.k8s.io/v1/subjectaccessreviews",
       { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec },
-      accessReviewSchema,
+      subjectAccessReviewSchema,
     );
     if (!r.ok) return { ok: false, message: r.error.message };
     const status = r.value.status;

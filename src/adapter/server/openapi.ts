@@ -47,6 +47,13 @@ function gvk(group: string, version: string, kind: string): Schema {
 /** Definitions of one group-version, keyed by their OpenAPI names; `ref` builds a $ref. */
 function definitions(group: string, version: string, ref: (name: string) => Schema): Record<string, Schema> {
   const typeMeta = { kind: str, apiVersion: str };
+  // Every list here is `<item>List` with items of `<item>` and the list's own TypeMeta and ListMeta.
+  const list = (base: string, item: string): Schema => ({
+    type: "object",
+    required: ["items"],
+    properties: { ...typeMeta, metadata: listMeta, items: { type: "array", items: ref(`${base}.${item}`) } },
+    ...gvk(group, version, `${item}List`),
+  });
   if (group === CUSTOM_GROUP) {
     const base = `${PREFIX}.custom_metrics.${version}`;
     const value: Schema =
@@ -80,16 +87,7 @@ function definitions(group: string, version: string, ref: (name: string) => Sche
           };
     return {
       [`${base}.MetricValue`]: value,
-      [`${base}.MetricValueList`]: {
-        type: "object",
-        required: ["items"],
-        properties: {
-          ...typeMeta,
-          metadata: listMeta,
-          items: { type: "array", items: ref(`${base}.MetricValue`) },
-        },
-        ...gvk(group, version, "MetricValueList"),
-      },
+      [`${base}.MetricValueList`]: list(base, "MetricValue"),
     };
   }
   if (group === EXTERNAL_GROUP) {
@@ -106,16 +104,7 @@ function definitions(group: string, version: string, ref: (name: string) => Sche
           value: quantity,
         },
       },
-      [`${base}.ExternalMetricValueList`]: {
-        type: "object",
-        required: ["items"],
-        properties: {
-          ...typeMeta,
-          metadata: listMeta,
-          items: { type: "array", items: ref(`${base}.ExternalMetricValue`) },
-        },
-        ...gvk(group, version, "ExternalMetricValueList"),
-      },
+      [`${base}.ExternalMetricValueList`]: list(base, "ExternalMetricValue"),
     };
   }
   const base = `${PREFIX}.metrics.${version}`;
@@ -133,32 +122,14 @@ function definitions(group: string, version: string, ref: (name: string) => Sche
       },
       ...gvk(group, version, "PodMetrics"),
     },
-    [`${base}.PodMetricsList`]: {
-      type: "object",
-      required: ["items"],
-      properties: {
-        ...typeMeta,
-        metadata: listMeta,
-        items: { type: "array", items: ref(`${base}.PodMetrics`) },
-      },
-      ...gvk(group, version, "PodMetricsList"),
-    },
+    [`${base}.PodMetricsList`]: list(base, "PodMetrics"),
     [`${base}.NodeMetrics`]: {
       type: "object",
       required: ["timestamp", "window", "usage"],
       properties: { ...typeMeta, metadata: objectMeta, timestamp: time, window: str, usage },
       ...gvk(group, version, "NodeMetrics"),
     },
-    [`${base}.NodeMetricsList`]: {
-      type: "object",
-      required: ["items"],
-      properties: {
-        ...typeMeta,
-        metadata: listMeta,
-        items: { type: "array", items: ref(`${base}.NodeMetrics`) },
-      },
-      ...gvk(group, version, "NodeMetricsList"),
-    },
+    [`${base}.NodeMetricsList`]: list(base, "NodeMetrics"),
   };
 }
 

@@ -61,6 +61,14 @@ function at(value: unknown, path: string): unknown {
   }, value);
 }
 
+/** The chart's container matches the kustomize Deployment's in every field both installs share. */
+function expectContainerAsKustomize(ours: unknown, kustomizeFile: string): void {
+  const kustomize = at(kustomizeObjects(kustomizeFile)[0], "spec.template.spec.containers.0");
+  for (const field of ["ports", "livenessProbe", "readinessProbe", "resources", "securityContext", "env"]) {
+    expect(at(ours, field), field).toEqual(at(kustomize, field));
+  }
+}
+
 const adapterContainer = (objects: Obj[]): unknown =>
   at(find(objects, "Deployment", "prom-hpa-adapter"), "spec.template.spec.containers.0");
 const adapterArgs = (objects: Obj[]): string[] => at(adapterContainer(objects), "args") as string[];
@@ -136,20 +144,7 @@ function chartSuite(): void {
     });
 
     it("runs the adapter container as the kustomize install does", () => {
-      const kustomizeContainer = at(
-        kustomizeObjects("adapter/deployment.yaml")[0],
-        "spec.template.spec.containers.0",
-      );
-      for (const field of [
-        "ports",
-        "livenessProbe",
-        "readinessProbe",
-        "resources",
-        "securityContext",
-        "env",
-      ]) {
-        expect(at(adapterContainer(objects), field), field).toEqual(at(kustomizeContainer, field));
-      }
+      expectContainerAsKustomize(adapterContainer(objects), "adapter/deployment.yaml");
       expect(adapterArgs(objects)).toEqual([
         "adapter",
         "--secure-port=6443",
@@ -561,20 +556,7 @@ ${container.replace(/^ {2}/gm, "")}  seriesFilters:
 
     it("runs the autoscaler as the kustomize install does, with leader election on a Lease", () => {
       const ours = at(find(objects, "Deployment", "prom-hpa-autoscaler"), "spec.template.spec.containers.0");
-      const kustomize = at(
-        kustomizeObjects("autoscaler/deployment.yaml")[0],
-        "spec.template.spec.containers.0",
-      );
-      for (const field of [
-        "ports",
-        "livenessProbe",
-        "readinessProbe",
-        "resources",
-        "securityContext",
-        "env",
-      ]) {
-        expect(at(ours, field), field).toEqual(at(kustomize, field));
-      }
+      expectContainerAsKustomize(ours, "autoscaler/deployment.yaml");
       expect(at(ours, "args")).toEqual([
         "autoscaler",
         "--leader-elect",
