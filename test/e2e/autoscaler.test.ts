@@ -313,7 +313,9 @@ describe("prom-hpa autoscaler on the real control plane", () => {
 
       const describe = await cluster.kubectl(["describe", "hpa", "seed"], { namespace: ns.name });
       console.log(describe);
-      expect(describe).toMatch(/AbleToScale\s+True/);
+      // True after the scale; a sync that lands between the scale and this read may already be
+      // held by the legacy delays (the remaining pod's share of the load proposes another size).
+      expect(describe).toMatch(/AbleToScale\s+(True|False\s+Backoff(Both|Upscale|Downscale))/);
       expect(describe).toMatch(/ScalingActive\s+True/);
       expect(describe).toMatch(
         /SuccessfulRescale\s.*horizontal-pod-autoscaler\s+New size: 2; reason: pods metric cpu_system above target/,
