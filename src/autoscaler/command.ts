@@ -6,13 +6,19 @@ import { defaultControllerSettings } from "./algorithm/index.js";
 import {
   DOWNSCALE_DELAY_ANNOTATION,
   DRY_RUN_DECISION_ANNOTATION,
+  FALLBACK_AFTER_ANNOTATION,
+  FALLBACK_ALLOW_SCALE_DOWN_ANNOTATION,
+  FALLBACK_REPLICAS_ANNOTATION,
   HISTORY_ANNOTATION,
+  LAST_KNOWN_GOOD_ANNOTATION,
+  MAX_METRIC_AGE_ANNOTATION,
   SYNC_PERIOD_ANNOTATION,
   UPSCALE_DELAY_ANNOTATION,
   parseOwnershipAnnotation,
 } from "./controller/annotations.js";
 import { formatDuration, parseDurationField } from "../kube/duration.js";
 import { startAutoscaler, type AutoscalerOptions } from "./index.js";
+import { DEFAULT_FALLBACK_AFTER, type ResilienceDefaults } from "./controller/resilience.js";
 import { parseBindAddress } from "./server.js";
 
 export interface AutoscalerFlags {
@@ -32,6 +38,9 @@ export interface AutoscalerFlags {
   dryRunAnnotate?: boolean;
   scaleToZero?: boolean;
   maxBackoff: string;
+  maxMetricAge: string;
+  lastKnownGood: string;
+  fallbackAfter: string;
   leaderElect?: boolean;
   leaderElectLeaseName: string;
   leaderElectLeaseNamespace: string;
@@ -50,6 +59,11 @@ Per-HPA overrides (annotations on the HorizontalPodAutoscaler):
   ${SYNC_PERIOD_ANNOTATION}: "30s"      sync this HPA every 30s instead of --sync-period (minimum 1s)
   ${UPSCALE_DELAY_ANNOTATION}: "3m"     legacy upscale delay for this HPA ("0" = off)
   ${DOWNSCALE_DELAY_ANNOTATION}: "5m"   legacy downscale delay for this HPA ("0" = off)
+  ${MAX_METRIC_AGE_ANNOTATION}: "2m"    a value whose newest sample is older counts as failed ("0" = off)
+  ${LAST_KNOWN_GOOD_ANNOTATION}: "5m"   a failed read uses the last good value up to 5m old, to scale up only
+  ${FALLBACK_REPLICAS_ANNOTATION}: "4"  after fallback-after syncs with failed metrics, at least 4 replicas
+  ${FALLBACK_AFTER_ANNOTATION}: "3"     how many such syncs in a row (default --fallback-after)
+  ${FALLBACK_ALLOW_SCALE_DOWN_ANNOTATION}: "true"  fallback-replicas may also scale down
 A value that does not parse is ignored and reported as a Warning Event (reason InvalidAnnotation).
 
 Written by the autoscaler:
@@ -66,6 +80,16 @@ function duration(value: string, flag: string): number {
 }
 function seconds(value: string, flag: string): number {
   return Math.round(duration(value, flag) / 1000);
+}
+
+function resilienceFromFlags(f: AutoscalerFlags): ResilienceDefaults {
+  const after = f.fallbackAfter.trim();
+  if (!/^\d{1,9}$/.test(after) || Number(after) < 1) throw new Error(`--fallback-after: "${f.fallbackAfter}" is not a whole number of at least 1`);
+  return {
+    maxMetricAgeMs: duration(f.maxMetricAge, "--max-metric-age") || undefined,
+    lastKnownGoodMs: duration(f.lastKnownGood, "--last-known-good") || undefined,
+    fallbackAfter: Number(after),
+  };
 }
 
 /** Flags → options; every bad value throws an Error naming its flag. */
@@ -110,6 +134,7 @@ export function optionsFromFlags(f: AutoscalerFlags): AutoscalerOptions {
     dryRun: f.dryRun === true,
     ...(f.dryRunAnnotate === true ? { dryRunAnnotate: true } : {}),
     maxBackoffMs: duration(f.maxBackoff, "--max-backoff"),
+    resilience: resilienceFromFlags(f),
     metricsBindAddress: f.metricsBindAddress,
   };
   if (f.kubeconfig !== undefined) opts.kubeconfig = f.kubeconfig;
@@ -157,6 +182,9 @@ export function registerAutoscalerCommand(program: Command): void {
     )
     .option("--scale-to-zero", "upstream's HPAScaleToZero: minReplicas 0 with Object/External metrics scales to zero and back")
     .option("--max-backoff <duration>", "longest wait between syncs of an HPA whose syncs fail", "2m")
+    .option("--max-metric-age <duration>", "a metric value whose newest sample is older than this counts as failed (needs an adapter answering sample times); 0 = off", "0")
+    .option("--last-known-good <duration>", "when a metric read fails, use its last good value up to this old, to scale up only; 0 = off", "0")
+    .option("--fallback-after <n>", `syncs in a row with failed metrics before an HPA's ${FALLBACK_REPLICAS_ANNOTATION} applies`, String(DEFAULT_FALLBACK_AFTER))
     .option("--leader-elect", "run with leader election on a coordination.k8s.io/v1 Lease")
     .option("--leader-elect-lease-name <name>", "name of the Lease", "prom-hpa-autoscaler")
     .option("--leader-elect-lease-namespace <ns>", "namespace of the Lease", "kube-system")
