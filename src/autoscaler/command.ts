@@ -38,9 +38,9 @@ export interface AutoscalerFlags {
   dryRunAnnotate?: boolean;
   scaleToZero?: boolean;
   maxBackoff: string;
-  maxMetricAge: string;
-  lastKnownGood: string;
-  fallbackAfter: string;
+  maxMetricAge?: string;
+  lastKnownGood?: string;
+  fallbackAfter?: string;
   leaderElect?: boolean;
   leaderElectLeaseName: string;
   leaderElectLeaseNamespace: string;
@@ -83,11 +83,11 @@ function seconds(value: string, flag: string): number {
 }
 
 function resilienceFromFlags(f: AutoscalerFlags): ResilienceDefaults {
-  const after = f.fallbackAfter.trim();
+  const after = (f.fallbackAfter ?? String(DEFAULT_FALLBACK_AFTER)).trim();
   if (!/^\d{1,9}$/.test(after) || Number(after) < 1) throw new Error(`--fallback-after: "${f.fallbackAfter}" is not a whole number of at least 1`);
   return {
-    maxMetricAgeMs: duration(f.maxMetricAge, "--max-metric-age") || undefined,
-    lastKnownGoodMs: duration(f.lastKnownGood, "--last-known-good") || undefined,
+    maxMetricAgeMs: duration(f.maxMetricAge ?? "0", "--max-metric-age") || undefined,
+    lastKnownGoodMs: duration(f.lastKnownGood ?? "0", "--last-known-good") || undefined,
     fallbackAfter: Number(after),
   };
 }
