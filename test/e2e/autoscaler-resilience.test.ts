@@ -23,6 +23,7 @@ import {
   startMetricsEnv,
   type MetricsEnv,
 } from "./support/autoscaler-env.js";
+import { resourceRulesYaml } from "./support/adapter.js";
 import { printLogsOnFailure, useCluster } from "./support/cluster.js";
 import { useNamespace } from "./support/namespace.js";
 import { waitFor } from "./support/wait.js";
@@ -32,7 +33,10 @@ printLogsOnFailure(cluster);
 
 const SYNC_MS = 2_000;
 
-/** e2e_queue as is, and its maximum over 10 minutes (which answers long after the series stops). */
+/**
+ * e2e_queue as is, and its maximum over 10 minutes (which answers long after the series stops);
+ * resource rules too, since every metrics APIService must be Available.
+ */
 const CONFIG = `
 externalRules:
 - seriesQuery: 'e2e_queue{namespace!=""}'
@@ -47,7 +51,7 @@ externalRules:
       namespace: {resource: "namespace"}
   name: {matches: "^e2e_queue$", as: "e2e_queue_10m"}
   metricsQuery: 'max(max_over_time(<<.Series>>{<<.LabelMatchers>>}[10m]))'
-`;
+${resourceRulesYaml("irate", "10s")}`;
 
 /** One pod more per 30s up (so a spike takes a while to reach), one fewer per 30s down, no stabilization. */
 const stepwise = {
