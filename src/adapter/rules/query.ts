@@ -15,7 +15,8 @@ export type QueryResult =
 /**
  * How far back the sample-time query looks for a series' newest sample once Prometheus has marked
  * it stale (a target that stops being scraped is marked at once, while a rate() over it still
- * answers for its whole range); the subquery's step bounds the error, always towards "older".
+ * answers for its whole range); the subquery's step bounds the error, always towards "older", and a
+ * stopped series that never met a step (lived less than one) cannot be dated.
  */
 export const SAMPLE_TIME_LOOKBACK = "10m";
 const SAMPLE_TIME_STEP = "30s";
