@@ -164,6 +164,8 @@ describe("resilience: metrics that fail or go stale", () => {
   it("counts a value whose newest sample is older than max-metric-age as failed; without it the stale value is trusted", async () => {
     const k = kube(cluster, ns.name);
     env!.setLevels("stale-q", { queue: 0.2 });
+    // another queue keeps e2e_queue discovered once stale-q's series has gone
+    env!.setLevels("other-q", { queue: 0.1 });
     await k.apply([deployment("aged", 2), deployment("trusting", 2)]);
     const spec = { metrics: [metrics.external("stale-q", "100m", "e2e_queue_10m")] };
     await k.apply([
@@ -177,17 +179,27 @@ describe("resilience: metrics that fail or go stale", () => {
         (await active("aged")) === "ValidMetricFound" && (await active("trusting")) === "ValidMetricFound",
       { timeoutMs: 120_000, intervalMs: 1000 },
     );
+    // long enough for the sample-time query's 30s-step lookback to have seen the series
+    await new Promise((resolve) => setTimeout(resolve, 40_000));
     // the exporter stops serving the series: Prometheus marks it stale, the 10m window still answers
     env!.setLevels("stale-q", {});
     const stoppedAt = Date.now();
-    await waitFor(
-      "the aged HPA's metric failed",
-      async () => (await active("aged")) === "FailedGetExternalMetric",
-      {
-        timeoutMs: 150_000,
-        intervalMs: 1000,
-      },
-    );
+    try {
+      await waitFor(
+        "the aged HPA's metric failed",
+        async () => (await active("aged")) === "FailedGetExternalMetric",
+        { timeoutMs: 150_000, intervalMs: 1000 },
+      );
+    } catch (err) {
+      const raw = await cluster.kubectl([
+        "get",
+        "--raw",
+        `/apis/external.metrics.k8s.io/v1beta1/namespaces/${ns.name}/e2e_queue_10m?labelSelector=queue%3Dstale-q`,
+      ]);
+      throw new Error(
+        `${String(err)}\naged: ${JSON.stringify(await k.condition("aged", "ScalingActive"))}\nanswer at ${new Date().toISOString()}: ${raw}`,
+      );
+    }
     const after = Date.now() - stoppedAt;
     expect(after).toBeGreaterThan(30_000);
     const aged = await k.condition("aged", "ScalingActive");
@@ -202,5 +214,5 @@ describe("resilience: metrics that fail or go stale", () => {
     });
     expect(await k.replicas("aged")).toBe(2);
     console.log(`stale after ${Math.round(after / 1000)}s with max-metric-age 45s`);
-  }, 300_000);
+  }, 360_000);
 });
