@@ -1,5 +1,6 @@
 // `prom-hpa adapter`: prometheus-adapter's flags (same names where they exist) → AdapterOptions,
 // then serve until SIGTERM/SIGINT. Every bad value is reported naming its flag.
+import { METRIC_TIMESTAMPS } from "./providers/sample-times.js";
 import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import type { Command } from "commander";
@@ -26,6 +27,7 @@ export interface AdapterFlags {
   prometheusAuthIncluster?: boolean;
   prometheusVerb: string;
   metricsMaxAge?: string;
+  metricTimestamps?: string;
   prometheusHeader: string[];
   metricsRelistInterval: string;
   config?: string;
@@ -99,6 +101,9 @@ export async function optionsFromFlags(f: AdapterFlags): Promise<AdapterOptions>
       `--metrics-max-age: "${f.metricsMaxAge}" is shorter than --metrics-relist-interval (${f.metricsRelistInterval}); series would be missed between relists`,
     );
   }
+  const metricTimestamps = METRIC_TIMESTAMPS.find((m) => m === (f.metricTimestamps ?? "query"));
+  if (metricTimestamps === undefined)
+    throw new Error(`--metric-timestamps: "${f.metricTimestamps}" is neither "query" nor "sample"`);
   const verb = f.prometheusVerb.toUpperCase();
   if (verb !== "GET" && verb !== "POST")
     throw new Error(`--prometheus-verb: "${f.prometheusVerb}" is not GET or POST`);
@@ -154,6 +159,7 @@ export async function optionsFromFlags(f: AdapterFlags): Promise<AdapterOptions>
       options: prometheus.options,
       relistIntervalMs: relistMs,
       metricsMaxAgeMs: maxAgeMs,
+      metricTimestamps,
     },
     delegateClientCertFile: f.delegateClientCertFile,
     delegateClientKeyFile: f.delegateClientKeyFile,
@@ -255,6 +261,11 @@ export function registerAdapterCommand(program: Command): void {
     .option(
       "--metrics-max-age <duration>",
       "series seen within this span count as existing at discovery (default: --metrics-relist-interval)",
+    )
+    .option(
+      "--metric-timestamps <query|sample>",
+      "a custom/external value's timestamp: when the query ran (query, upstream's) or when its newest sample was scraped (sample: one more Prometheus query per request, run alongside)",
+      "query",
     )
     .option(
       "--config <path>",

@@ -1,6 +1,7 @@
 // startAdapter: the whole adapter in-process — HTTPS server, delegated authn/authz, API
 // discovery + informer caches, and the Prometheus backend — for the CLI, tests and the demo.
 import { readFile } from "node:fs/promises";
+import type { MetricTimestamps } from "./providers/sample-times.js";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
@@ -76,6 +77,8 @@ export interface AdapterOptions {
     relistIntervalMs?: number;
     /** --metrics-max-age: series seen within this span are discovered (default: the relist interval). */
     metricsMaxAgeMs?: number;
+    /** --metric-timestamps: "query" (default, upstream's) or "sample" (one more query per request) */
+    metricTimestamps?: MetricTimestamps;
     /** The file `config` was read from (and its text): watched, and reloaded when it changes. */
     configFile?: { path: string; text: string; pollIntervalMs?: number };
   };
@@ -252,6 +255,9 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
         prometheus: options.prometheus.options,
         relistIntervalMs: options.prometheus.relistIntervalMs,
         metricsMaxAgeMs: options.prometheus.metricsMaxAgeMs,
+        ...(options.prometheus.metricTimestamps !== undefined
+          ? { metricTimestamps: options.prometheus.metricTimestamps }
+          : {}),
         mapper,
         lister,
         logger: logger.child({ component: "backend" }),

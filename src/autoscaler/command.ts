@@ -6,13 +6,19 @@ import { defaultControllerSettings } from "./algorithm/index.js";
 import {
   DOWNSCALE_DELAY_ANNOTATION,
   DRY_RUN_DECISION_ANNOTATION,
+  FALLBACK_AFTER_ANNOTATION,
+  FALLBACK_ALLOW_SCALE_DOWN_ANNOTATION,
+  FALLBACK_REPLICAS_ANNOTATION,
   HISTORY_ANNOTATION,
+  LAST_KNOWN_GOOD_ANNOTATION,
+  MAX_METRIC_AGE_ANNOTATION,
   SYNC_PERIOD_ANNOTATION,
   UPSCALE_DELAY_ANNOTATION,
   parseOwnershipAnnotation,
 } from "./controller/annotations.js";
 import { formatDuration, parseDurationField } from "../kube/duration.js";
 import { startAutoscaler, type AutoscalerOptions } from "./index.js";
+import { DEFAULT_FALLBACK_AFTER, type ResilienceDefaults } from "./controller/resilience.js";
 import { parseBindAddress } from "./server.js";
 
 export interface AutoscalerFlags {
@@ -33,6 +39,9 @@ export interface AutoscalerFlags {
   /** undefined unless given: --scale-to-zero sets true, --no-scale-to-zero false */
   scaleToZero?: boolean;
   maxBackoff: string;
+  maxMetricAge?: string;
+  lastKnownGood?: string;
+  fallbackAfter?: string;
   leaderElect?: boolean;
   leaderElectLeaseName: string;
   leaderElectLeaseNamespace: string;
@@ -51,6 +60,11 @@ Per-HPA overrides (annotations on the HorizontalPodAutoscaler):
   ${SYNC_PERIOD_ANNOTATION}: "30s"      sync this HPA every 30s instead of --sync-period (minimum 1s)
   ${UPSCALE_DELAY_ANNOTATION}: "3m"     legacy upscale delay for this HPA ("0" = off)
   ${DOWNSCALE_DELAY_ANNOTATION}: "5m"   legacy downscale delay for this HPA ("0" = off)
+  ${MAX_METRIC_AGE_ANNOTATION}: "2m"    a value whose newest sample is older counts as failed ("0" = off)
+  ${LAST_KNOWN_GOOD_ANNOTATION}: "5m"   a failed read uses the last good value up to 5m old, to scale up only
+  ${FALLBACK_REPLICAS_ANNOTATION}: "4"  after fallback-after syncs with failed metrics, at least 4 replicas
+  ${FALLBACK_AFTER_ANNOTATION}: "3"     how many such syncs in a row (default --fallback-after)
+  ${FALLBACK_ALLOW_SCALE_DOWN_ANNOTATION}: "true"  fallback-replicas may also scale down
 A value that does not parse is ignored and reported as a Warning Event (reason InvalidAnnotation).
 
 Written by the autoscaler:
@@ -67,6 +81,16 @@ function duration(value: string, flag: string): number {
 }
 function seconds(value: string, flag: string): number {
   return Math.round(duration(value, flag) / 1000);
+}
+
+function resilienceFromFlags(f: AutoscalerFlags): ResilienceDefaults {
+  const after = (f.fallbackAfter ?? String(DEFAULT_FALLBACK_AFTER)).trim();
+  if (!/^\d{1,9}$/.test(after) || Number(after) < 1) throw new Error(`--fallback-after: "${f.fallbackAfter}" is not a whole number of at least 1`);
+  return {
+    maxMetricAgeMs: duration(f.maxMetricAge ?? "0", "--max-metric-age") || undefined,
+    lastKnownGoodMs: duration(f.lastKnownGood ?? "0", "--last-known-good") || undefined,
+    fallbackAfter: Number(after),
+  };
 }
 
 /** Flags → options; every bad value throws an Error naming its flag. */
@@ -118,6 +142,7 @@ export function optionsFromFlags(f: AutoscalerFlags): AutoscalerOptions {
     dryRun: f.dryRun === true,
     ...(f.dryRunAnnotate === true ? { dryRunAnnotate: true } : {}),
     maxBackoffMs: duration(f.maxBackoff, "--max-backoff"),
+    resilience: resilienceFromFlags(f),
     metricsBindAddress: f.metricsBindAddress,
   };
   if (f.kubeconfig !== undefined) opts.kubeconfig = f.kubeconfig;
@@ -211,6 +236,9 @@ export function registerAutoscalerCommand(program: Command): void {
       "back off between syncs of an HPA whose syncs fail, doubling its period up to this long; 0 (default) = resync every period whatever happened, as kube-controller-manager",
       "0",
     )
+    .option("--max-metric-age <duration>", "a metric value whose newest sample is older than this counts as failed (needs an adapter answering sample times); 0 = off", "0")
+    .option("--last-known-good <duration>", "when a metric read fails, use its last good value up to this old, to scale up only; 0 = off", "0")
+    .option("--fallback-after <n>", `syncs in a row with failed metrics before an HPA's ${FALLBACK_REPLICAS_ANNOTATION} applies`, String(DEFAULT_FALLBACK_AFTER))
     .option("--leader-elect", "run with leader election on a coordination.k8s.io/v1 Lease")
     .option("--leader-elect-lease-name <name>", "name of the Lease", "prom-hpa-autoscaler")
     .option("--leader-elect-lease-namespace <ns>", "namespace of the Lease", "kube-system")

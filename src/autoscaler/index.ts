@@ -2,6 +2,7 @@
 // Order of start: API client → informers (caches synced) → health/metrics server → controller,
 // directly or once this replica holds the lease. `stop()` is the graceful shutdown: stop the
 // queue, finish in-flight syncs, release the lease, flush Events, stop the informers.
+import type { ResilienceDefaults } from "./controller/resilience.js";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { KubeClient } from "../kube/client.js";
@@ -58,6 +59,8 @@ export interface AutoscalerOptions {
   dryRunAnnotate?: boolean;
   /** ours: back off between syncs of a failing HPA up to this long (default 0 = off, as upstream; effective only above the sync period) */
   maxBackoffMs?: number;
+  /** max-metric-age, last-known-good and fallback defaults for every HPA (annotations override them); off when absent */
+  resilience?: ResilienceDefaults;
   /** leader election on a Lease; off when undefined */
   leaderElection?: LeaderElectionOptions;
   /** /healthz, /readyz, /metrics; default "127.0.0.1:0" (any free port); null = no server */
@@ -168,6 +171,7 @@ export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<
     dryRunAnnotate: dryRun && options.dryRunAnnotate === true,
     maxBackoffMs: options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
     ownership,
+    resilience: options.resilience,
   });
   late.controller = ctl;
 

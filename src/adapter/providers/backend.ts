@@ -16,6 +16,7 @@ import { CompiledResourceRule, CompiledRule } from "../rules/rule.js";
 import { PrometheusCustomMetrics } from "./custom.js";
 import { PrometheusExternalMetrics } from "./external.js";
 import { PrometheusResourceMetrics } from "./resource.js";
+import type { MetricTimestamps } from "./sample-times.js";
 import type { BackendMetrics, BackendStats } from "./types.js";
 
 export interface PrometheusBackendOptions {
@@ -41,6 +42,8 @@ export interface PrometheusBackendOptions {
    * subset of the file's rules (one backend's); default their index in `config`.
    */
   rulePaths?: { rules: string[]; externalRules: string[] };
+  /** --metric-timestamps: a custom/external value's timestamp is the query's time (default) or its newest sample's */
+  metricTimestamps?: MetricTimestamps;
 }
 
 export interface PrometheusBackend {
@@ -199,6 +202,7 @@ export function createPrometheusBackend(options: PrometheusBackendOptions): Prom
 
   const healthy = (): boolean => d.succeeded && client.lastCall().ok;
 
+  const timestamps = options.metricTimestamps !== undefined ? { metricTimestamps: options.metricTimestamps } : {};
   let due = 0;
   const schedule = (delayMs = healthy() ? relistMs : retryMs): void => {
     if (stopped) return;
@@ -217,8 +221,8 @@ export function createPrometheusBackend(options: PrometheusBackendOptions): Prom
   };
 
   return {
-    custom: new PrometheusCustomMetrics({ registry, client, mapper, lister }),
-    external: new PrometheusExternalMetrics({ registry, client }),
+    custom: new PrometheusCustomMetrics({ registry, client, mapper, lister, ...timestamps }),
+    external: new PrometheusExternalMetrics({ registry, client, ...timestamps }),
     resource: new PrometheusResourceMetrics({ rules: () => state.resourceRules, client, lister }),
     servesResourceMetrics,
     async start() {

@@ -23,12 +23,15 @@ import type { CustomEntry, MetricRegistry } from "../rules/series-discovery.js";
 import { buildObjectQuery } from "../rules/query.js";
 import { groupResourceKey, resolveResource } from "../rules/resources.js";
 import { measurement, queryVector } from "./errors.js";
+import { querySampleTimes, type MetricTimestamps } from "./sample-times.js";
 
 export interface CustomProviderDeps {
   registry: () => MetricRegistry;
   client: PrometheusClient;
   mapper: ResourceMapper;
   lister: ObjectLister;
+  /** what each value's timestamp says (sample-times.ts); "query" when absent */
+  metricTimestamps?: MetricTimestamps;
 }
 
 export function parseMetricSelector(
@@ -135,22 +138,33 @@ export class PrometheusCustomMetrics implements CustomMetricsProvider {
     const { mapping, entry } = resolved.value;
     const selector = parseMetricSelector(metricSelector);
     if (!selector.ok) return selector;
-    const built = buildObjectQuery(entry.rule.metricsQuery, entry.rule.resources, {
-      series: entry.seriesName,
-      groupResource: mapping.groupResource,
-      namespace,
-      names,
-      metricSelector: selector.value,
-    });
-    if (!built.ok) return built;
-    const answer = await queryVector(
-      this.deps.client,
-      built.query,
-      (resultType) =>
-        `the metrics query for ${metric} returned a ${resultType}, not a vector keyed by ${built.resourceLabel}`,
-      wait,
+    const built = buildObjectQuery(
+      entry.rule.metricsQuery,
+      entry.rule.resources,
+      {
+        series: entry.seriesName,
+        groupResource: mapping.groupResource,
+        namespace,
+        names,
+        metricSelector: selector.value,
+      },
+      { sampleTime: this.deps.metricTimestamps === "sample" },
     );
+    if (!built.ok) return built;
+    const [answer, sampledAt] = await Promise.all([
+      queryVector(
+        this.deps.client,
+        built.query,
+        (resultType) =>
+          `the metrics query for ${metric} returned a ${resultType}, not a vector keyed by ${built.resourceLabel}`,
+        wait,
+      ),
+      built.sampleTimeQuery !== undefined
+        ? querySampleTimes(this.deps.client, built.sampleTimeQuery, built.resourceLabel, wait)
+        : undefined,
+    ]);
     if (!answer.ok) return answer;
+    if (sampledAt !== undefined && !sampledAt.ok) return sampledAt;
     const wanted = new Set(names);
     const byName = new Map<string, CustomMetricValue>();
     const kind = mapping.kind;
@@ -166,7 +180,8 @@ export class PrometheusCustomMetrics implements CustomMetricsProvider {
             ? { kind, name, apiVersion: version }
             : { kind, namespace, name, apiVersion: version },
         metric: metricSelector === "" ? { name: metric } : { name: metric, selector: metricSelector },
-        timestamp: new Date(sample.timestampMs),
+        // an object whose series Prometheus cannot date keeps the query's time (see rules/query.ts)
+        timestamp: new Date(sampledAt?.value.get(name) ?? sample.timestampMs),
         value: Quantity.fromNumber(measured),
       };
       byName.set(name, value);

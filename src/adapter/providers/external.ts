@@ -14,9 +14,17 @@ import type { MetricRegistry } from "../rules/series-discovery.js";
 import { buildExternalQuery } from "../rules/query.js";
 import { parseMetricSelector } from "./custom.js";
 import { fromPrometheusError, measurement } from "./errors.js";
+import { querySampleTimes, type MetricTimestamps } from "./sample-times.js";
 
 export class PrometheusExternalMetrics implements ExternalMetricsProvider {
-  constructor(private readonly deps: { registry: () => MetricRegistry; client: PrometheusClient }) {}
+  constructor(
+    private readonly deps: {
+      registry: () => MetricRegistry;
+      client: PrometheusClient;
+      /** what each value's timestamp says (sample-times.ts); "query" when absent */
+      metricTimestamps?: MetricTimestamps;
+    },
+  ) {}
 
   listExternalMetrics(): ExternalMetricInfo[] {
     return this.deps.registry().externalList;
@@ -31,15 +39,28 @@ export class PrometheusExternalMetrics implements ExternalMetricsProvider {
       };
     const selector = parseMetricSelector(req.metricSelector, "labelSelector");
     if (!selector.ok) return selector;
-    const built = buildExternalQuery(entry.rule.metricsQuery, entry.rule.resources, {
-      series: entry.seriesName,
-      namespace: entry.rule.namespaced ? req.namespace : undefined,
-      metricSelector: selector.value,
-      labelValueReplacements: entry.rule.labelValueReplacements,
-    });
+    const built = buildExternalQuery(
+      entry.rule.metricsQuery,
+      entry.rule.resources,
+      {
+        series: entry.seriesName,
+        namespace: entry.rule.namespaced ? req.namespace : undefined,
+        metricSelector: selector.value,
+        labelValueReplacements: entry.rule.labelValueReplacements,
+      },
+      { sampleTime: this.deps.metricTimestamps === "sample" },
+    );
     if (!built.ok) return built;
-    const answer = await this.deps.client.query(built.query, { wait: req.wait });
+    const [answer, sampledAt] = await Promise.all([
+      this.deps.client.query(built.query, { wait: req.wait }),
+      built.sampleTimeQuery !== undefined
+        ? querySampleTimes(this.deps.client, built.sampleTimeQuery, undefined, req.wait)
+        : undefined,
+    ]);
     if (!answer.ok) return { ok: false, error: fromPrometheusError(answer.error) };
+    if (sampledAt !== undefined && !sampledAt.ok) return sampledAt;
+    // one time for the whole answer: the newest sample of every series the selector matches
+    const newest = sampledAt?.value.get("");
     const data = answer.value;
     if (data.resultType === "scalar") {
       const measured = measurement(data.result.value, entry.rule.nanAsZero);
@@ -50,7 +71,7 @@ export class PrometheusExternalMetrics implements ExternalMetricsProvider {
           {
             metricName: req.metric,
             metricLabels: {},
-            timestamp: new Date(data.result.timestampMs),
+            timestamp: new Date(newest ?? data.result.timestampMs),
             value: Quantity.fromNumber(measured),
           },
         ],
@@ -74,7 +95,7 @@ export class PrometheusExternalMetrics implements ExternalMetricsProvider {
           {
             metricName: req.metric,
             metricLabels: s.metric,
-            timestamp: new Date(s.timestampMs),
+            timestamp: new Date(newest ?? s.timestampMs),
             value: Quantity.fromNumber(measured),
           },
         ];

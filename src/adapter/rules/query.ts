@@ -1,7 +1,7 @@
 // Renders a rule's query template for one request: .Series is the discovered series name,
 // .LabelMatchers the escaped matchers for the metric selector, namespace and object names,
 // .GroupBy/.GroupBySlice the label(s) the answer is keyed by.
-import type { GoTemplate } from "../config/gotemplate.js";
+import { GoTemplate } from "../config/gotemplate.js";
 import { queryTemplateData, renderTemplate } from "../config/templates.js";
 import type { Requirement } from "../../kube/selector.js";
 import type { GroupResource, ProviderError } from "../provider.js";
@@ -17,7 +17,33 @@ import {
 import { NAMESPACES, groupResourceKey, type ResourceConverter } from "./resources.js";
 
 export type QueryResult =
-  { ok: true; query: string; resourceLabel: string } | { ok: false; error: ProviderError };
+  | { ok: true; query: string; resourceLabel: string; sampleTimeQuery?: string }
+  | { ok: false; error: ProviderError };
+
+/**
+ * How far back the sample-time query looks for a series' newest sample once Prometheus has marked
+ * it stale (a target that stops being scraped is marked at once, while a rate() over it still
+ * answers for its whole range); the subquery's step bounds the error, always towards "older", and a
+ * stopped series that never met a step (lived less than one) cannot be dated.
+ */
+export const SAMPLE_TIME_LOOKBACK = "10m";
+const SAMPLE_TIME_STEP = "30s";
+
+/**
+ * The newest sample time (seconds) of the series under a rule's query, per group, rendered with the
+ * same template data as the rule's metricsQuery (--metric-timestamps=sample): exact while the series
+ * is fresh, else the newest sample of the last SAMPLE_TIME_LOOKBACK.
+ */
+const sampleTimeTemplate = GoTemplate.parse(
+  "sampleTimeQuery",
+  "max by (<<.GroupBy>>) (timestamp(<<.Series>>{<<.LabelMatchers>>})) or " +
+    `max by (<<.GroupBy>>) (max_over_time(timestamp(<<.Series>>{<<.LabelMatchers>>})[${SAMPLE_TIME_LOOKBACK}:${SAMPLE_TIME_STEP}]))`,
+);
+
+export interface QueryOptions {
+  /** also render the sample-time query (--metric-timestamps=sample) */
+  sampleTime?: boolean;
+}
 
 export interface ObjectQueryRequest {
   series: string;
@@ -49,18 +75,17 @@ function render(
   matchers: LabelMatcher[],
   valuesByName: Record<string, string>,
   groupBy: string[],
-): { ok: true; query: string } | { ok: false; error: ProviderError } {
+  sampleTime: boolean,
+): { ok: true; query: string; sampleTimeQuery?: string } | { ok: false; error: ProviderError } {
   const legacySeries = isMetricName(series);
-  const out = renderTemplate(
-    template,
-    queryTemplateData({
-      series: legacySeries ? series : SERIES_PLACEHOLDER,
-      labelMatchers: renderMatchers(matchers),
-      labelValuesByName: valuesByName,
-      groupBy: groupBy.map(renderLabelName).join(","),
-      groupBySlice: groupBy,
-    }),
-  );
+  const data = queryTemplateData({
+    series: legacySeries ? series : SERIES_PLACEHOLDER,
+    labelMatchers: renderMatchers(matchers),
+    labelValuesByName: valuesByName,
+    groupBy: groupBy.map(renderLabelName).join(","),
+    groupBySlice: groupBy,
+  });
+  const out = renderTemplate(template, data);
   if (!out.ok)
     return {
       ok: false,
@@ -71,7 +96,15 @@ function render(
       ok: false,
       error: { kind: "Internal", message: "the metrics query template rendered to an empty query" },
     };
-  return { ok: true, query: legacySeries ? out.value : placeQuotedSeries(out.value, series) };
+  const place = (q: string): string => (legacySeries ? q : placeQuotedSeries(q, series));
+  if (!sampleTime) return { ok: true, query: place(out.value) };
+  const times = renderTemplate(sampleTimeTemplate, data);
+  if (!times.ok)
+    return {
+      ok: false,
+      error: { kind: "Internal", message: `rendering the sample-time query failed: ${times.message}` },
+    };
+  return { ok: true, query: place(out.value), sampleTimeQuery: place(times.value) };
 }
 
 /** A query for named objects of one resource (custom metrics, and resource metrics of pods/nodes). */
@@ -79,6 +112,7 @@ export function buildObjectQuery(
   template: GoTemplate,
   resources: ResourceConverter,
   req: ObjectQueryRequest,
+  opts: QueryOptions = {},
 ): QueryResult {
   if (req.names.length === 0)
     return { ok: false, error: { kind: "Internal", message: "no object names to query for" } };
@@ -110,11 +144,18 @@ export function buildObjectQuery(
   }
   matchers.push(matcherForValues(resourceLabel, req.names));
   valuesByName[resourceLabel] = req.names.join("|");
-  const r = render(template, req.series, matchers, valuesByName, [
-    resourceLabel,
-    ...(req.extraGroupBy ?? []),
-  ]);
-  return r.ok ? { ok: true, query: r.query, resourceLabel } : r;
+  const r = render(
+    template,
+    req.series,
+    matchers,
+    valuesByName,
+    [resourceLabel, ...(req.extraGroupBy ?? [])],
+    opts.sampleTime === true,
+  );
+  if (!r.ok) return r;
+  return r.sampleTimeQuery === undefined
+    ? { ok: true, query: r.query, resourceLabel }
+    : { ok: true, query: r.query, resourceLabel, sampleTimeQuery: r.sampleTimeQuery };
 }
 
 export interface ExternalQueryRequest {
@@ -129,7 +170,8 @@ export function buildExternalQuery(
   template: GoTemplate,
   resources: ResourceConverter,
   req: ExternalQueryRequest,
-): { ok: true; query: string } | { ok: false; error: ProviderError } {
+  opts: QueryOptions = {},
+): { ok: true; query: string; sampleTimeQuery?: string } | { ok: false; error: ProviderError } {
   const repl = req.labelValueReplacements ?? [];
   const replace = (v: string): string =>
     repl.reduce((acc, r) => (r.find === "" ? acc : acc.split(r.find).join(r.replace)), v);
@@ -148,5 +190,5 @@ export function buildExternalQuery(
       valuesByName[nsLabel] = req.namespace;
     }
   }
-  return render(template, req.series, matchers, valuesByName, []);
+  return render(template, req.series, matchers, valuesByName, [], opts.sampleTime === true);
 }

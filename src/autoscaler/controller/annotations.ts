@@ -14,12 +14,37 @@ export const HISTORY_ANNOTATION = `${ANNOTATION_PREFIX}history`;
 /** written only with --dry-run --dry-run-annotate: what the autoscaler would have done (a plain dry run writes nothing on HPAs) */
 export const DRY_RUN_DECISION_ANNOTATION = `${ANNOTATION_PREFIX}dry-run-decision`;
 
-export const OVERRIDE_ANNOTATIONS = [SYNC_PERIOD_ANNOTATION, UPSCALE_DELAY_ANNOTATION, DOWNSCALE_DELAY_ANNOTATION] as const;
+/** a metric value whose newest sample is older than this counts as failed, e.g. "2m"; "0" = off (overrides --max-metric-age) */
+export const MAX_METRIC_AGE_ANNOTATION = `${ANNOTATION_PREFIX}max-metric-age`;
+/** a failed read uses the last good value no older than this, for scaling up only, e.g. "5m"; "0" = off (overrides --last-known-good) */
+export const LAST_KNOWN_GOOD_ANNOTATION = `${ANNOTATION_PREFIX}last-known-good`;
+/** after fallback-after syncs with failed metrics, at least this many replicas, e.g. "4" */
+export const FALLBACK_REPLICAS_ANNOTATION = `${ANNOTATION_PREFIX}fallback-replicas`;
+/** how many syncs in a row with failed metrics before fallback-replicas applies, e.g. "3" (overrides --fallback-after) */
+export const FALLBACK_AFTER_ANNOTATION = `${ANNOTATION_PREFIX}fallback-after`;
+/** "true": fallback-replicas may also scale down to that size */
+export const FALLBACK_ALLOW_SCALE_DOWN_ANNOTATION = `${ANNOTATION_PREFIX}fallback-allow-scale-down`;
+
+export const OVERRIDE_ANNOTATIONS = [
+  SYNC_PERIOD_ANNOTATION,
+  UPSCALE_DELAY_ANNOTATION,
+  DOWNSCALE_DELAY_ANNOTATION,
+  MAX_METRIC_AGE_ANNOTATION,
+  LAST_KNOWN_GOOD_ANNOTATION,
+  FALLBACK_REPLICAS_ANNOTATION,
+  FALLBACK_AFTER_ANNOTATION,
+  FALLBACK_ALLOW_SCALE_DOWN_ANNOTATION,
+] as const;
 
 export interface HpaOverrides {
   syncPeriodMs?: number;
   upscaleDelaySeconds?: number;
   downscaleDelaySeconds?: number;
+  maxMetricAgeMs?: number;
+  lastKnownGoodMs?: number;
+  fallbackReplicas?: number;
+  fallbackAfter?: number;
+  fallbackAllowScaleDown?: boolean;
   /** one message per annotation that could not be used */
   problems: string[];
 }
@@ -45,6 +70,21 @@ export function readOverrides(annotations: Record<string, string> | null | undef
   });
   take(UPSCALE_DELAY_ANNOTATION, (ms) => (out.upscaleDelaySeconds = Math.round(ms / 1000)));
   take(DOWNSCALE_DELAY_ANNOTATION, (ms) => (out.downscaleDelaySeconds = Math.round(ms / 1000)));
+  take(MAX_METRIC_AGE_ANNOTATION, (ms) => (out.maxMetricAgeMs = ms));
+  take(LAST_KNOWN_GOOD_ANNOTATION, (ms) => (out.lastKnownGoodMs = ms));
+  const count = (name: string, min: number, apply: (n: number) => void) => {
+    const v = a[name];
+    if (v === undefined) return;
+    if (/^\d{1,9}$/.test(v.trim()) && Number(v) >= min) apply(Number(v));
+    else out.problems.push(`annotation ${name}: "${v}" is not a whole number of at least ${min}`);
+  };
+  count(FALLBACK_REPLICAS_ANNOTATION, 0, (n) => (out.fallbackReplicas = n));
+  count(FALLBACK_AFTER_ANNOTATION, 1, (n) => (out.fallbackAfter = n));
+  const allow = a[FALLBACK_ALLOW_SCALE_DOWN_ANNOTATION];
+  if (allow !== undefined) {
+    if (allow === "true" || allow === "false") out.fallbackAllowScaleDown = allow === "true";
+    else out.problems.push(`annotation ${FALLBACK_ALLOW_SCALE_DOWN_ANNOTATION}: "${allow}" is neither "true" nor "false"`);
+  }
   return out;
 }
 

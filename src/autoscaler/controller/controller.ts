@@ -32,6 +32,15 @@ import type {
 import { WorkQueue } from "./queue.js";
 import { readSyncInputs, type SyncInputs, type SyncReaders } from "./read.js";
 import { delayAfterSync, onUpdate, resyncPeriodMs } from "./requeue.js";
+import {
+  applyFallback,
+  holdIfLastKnownGoodScalesDown,
+  metricsFailed,
+  prepareReadings,
+  resolvePolicy,
+  type GoodReading,
+  type ResilienceDefaults,
+} from "./resilience.js";
 import { errorMessage } from "./error-message.js";
 import { INVALID_ANNOTATION, INVALID_SPEC, type SyncWriter } from "./writer.js";
 import { explain } from "../../explain/explain.js";
@@ -70,6 +79,8 @@ export interface ControllerOptions {
    */
   maxBackoffMs: number;
   ownership?: OwnershipAnnotation | undefined;
+  /** max-metric-age, last-known-good and fallback defaults (annotations override them); all off when absent */
+  resilience?: ResilienceDefaults | undefined;
   /** the algorithm; replaceable in tests */
   reconcile?: (input: ReconcileInput) => ReconcileResult;
   applyScaleResult?: typeof algorithmApplyScaleResult;
@@ -96,6 +107,10 @@ export class HpaController {
   private readonly consistency = new ConsistencyStore();
   /** o.writer, each write remembered by the consistency store */
   private readonly hpaWriter: HpaWriter;
+  /** key → the last good answer per metric spec (last-known-good); memory only, so a new leader starts without */
+  private readonly goodReadings = new Map<string, Map<string, GoodReading>>();
+  /** key → syncs in a row whose metrics failed (fallback-replicas) */
+  private readonly metricFailures = new Map<string, number>();
   private readonly readers: SyncReaders;
   /** where a sync's result goes: the cluster, or (dry-run) Events and memory only */
   private readonly out: SyncWriter;
@@ -173,6 +188,8 @@ export class HpaController {
     this.metricSelectors.clear();
     this.selectors.clear();
     this.consistency.clearAll();
+    this.goodReadings.clear();
+    this.metricFailures.clear();
     this.queue = new WorkQueue(this.o.clock);
     for (const key of this.o.hpas.keys()) this.enqueue(key);
     const n = Math.max(1, this.o.concurrentSyncs);
@@ -214,6 +231,8 @@ export class HpaController {
     this.metricSelectors.delete(key);
     this.failures.delete(key);
     this.consistency.clear(key);
+    this.goodReadings.delete(key);
+    this.metricFailures.delete(key);
     const [namespace = "", name = ""] = key.split("/");
     this.selectors.forget(namespace, name);
     this.o.telemetry.forgetHpa(namespace, name);
@@ -249,6 +268,8 @@ export class HpaController {
         this.out.forget(key);
         this.failures.delete(key);
         this.metricSelectors.delete(key);
+        this.goodReadings.delete(key);
+        this.metricFailures.delete(key);
       }
       queue.done(key);
     }
@@ -364,6 +385,20 @@ export class HpaController {
     if (inputs.metricsSelector !== undefined) this.metricSelectors.set(key, inputs.metricsSelector);
     else this.metricSelectors.delete(key);
 
+    // stale samples fail; remembered good readings stand in for failed ones (resilience.ts)
+    const policy = resolvePolicy(o.resilience ?? {}, inputs.overrides);
+    const read = inputs.metricsSelector !== undefined;
+    const prepared = prepareReadings({
+      specs: hpa.spec.metrics ?? [],
+      responses: inputs.metricResponses,
+      read,
+      remembered: this.goodReadings.get(key),
+      policy,
+      now,
+    });
+    if (prepared.remembered.size > 0) this.goodReadings.set(key, prepared.remembered);
+    else this.goodReadings.delete(key);
+
     // compute
     const input: ReconcileInput = {
       now,
@@ -371,11 +406,16 @@ export class HpaController {
       hpa,
       scale: inputs.scale,
       pods: inputs.pods,
-      metricResponses: inputs.metricResponses,
+      metricResponses: prepared.responses,
       history: out.history(key, inputs),
       otherHpaSelectors: inputs.otherHpaSelectors,
     };
-    const computed = this.reconcile(input);
+    let computed = holdIfLastKnownGoodScalesDown(input, this.reconcile(input), prepared.substitutions);
+    const failedBefore = this.metricFailures.get(key) ?? 0;
+    const failedSyncs = !read ? failedBefore : metricsFailed(computed, prepared) ? failedBefore + 1 : 0;
+    if (failedSyncs > 0) this.metricFailures.set(key, failedSyncs);
+    else this.metricFailures.delete(key);
+    computed = applyFallback(input, computed, failedSyncs, policy.fallback, inputs.settings);
 
     // write: the annotations' problems first, then the result
     const errorReasons: string[] = [];

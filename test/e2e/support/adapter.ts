@@ -1,6 +1,7 @@
 // Our adapter in this process behind the aggregator, as the e2e files that read metrics through
 // kube-apiserver use it: a serving certificate for <service>.<namespace>.svc, startAdapter with
 // the file's rules, the APIServices registered (scripts/cluster/aggregator.ts) and Available.
+import type { MetricTimestamps } from "../../../src/adapter/providers/sample-times.js";
 import type { AdapterOptions, RunningAdapter } from "../../../src/adapter/index.js";
 import type { MetricsDiscoveryConfig } from "../../../src/adapter/config/index.js";
 import { resourceRulesYaml as defaultResourceRulesYaml } from "../../../src/adapter/config/default.js";
@@ -64,6 +65,8 @@ export interface RegisteredAdapterOptions {
   extra?: Partial<AdapterOptions>;
   /** A name for hpaControllerMetricsReader(), when kube-controller-manager's HPA controller reads through it. */
   hpaReaderRole?: string;
+  /** --metric-timestamps (default "query") */
+  metricTimestamps?: MetricTimestamps;
 }
 
 export interface RegisteredAdapter {
@@ -87,6 +90,7 @@ export async function startServingAdapter(
       options: { url: opts.prometheusUrl, timeoutMs: opts.timeoutMs ?? 5_000 },
       relistIntervalMs: opts.relistIntervalMs ?? 2_000,
       configFile: opts.configFile,
+      ...(opts.metricTimestamps !== undefined ? { metricTimestamps: opts.metricTimestamps } : {}),
     },
     logger: silentLogger,
     ...(opts.extra === undefined ? {} : { extra: opts.extra }),

@@ -22,6 +22,7 @@ import { registerWithAggregator, type Registration } from "../../../scripts/clus
 import type { ClusterHandle } from "../../../scripts/cluster/handle.js";
 import { SD_JOBS } from "../../../scripts/cluster/render.js";
 import { removeFileSd, writeFileSd } from "../../../scripts/cluster/podrunner/sd.js";
+import type { MetricTimestamps } from "../../../src/adapter/providers/sample-times.js";
 import { hpaControllerMetricsReader, resourceRulesYaml, startServingAdapter } from "./adapter.js";
 import { deploymentObject } from "./kube.js";
 
@@ -264,9 +265,16 @@ export interface MetricsEnv {
 export async function startMetricsEnv(
   cluster: ClusterHandle,
   namespace: string,
-  opts: { relayUp?: boolean } = {},
+  opts: {
+    relayUp?: boolean;
+    /** the adapter's rules (default ADAPTER_CONFIG) */
+    config?: string;
+    /** default the cluster's Prometheus */
+    prometheusUrl?: string;
+    metricTimestamps?: MetricTimestamps;
+  } = {},
 ): Promise<MetricsEnv> {
-  const config = parseConfig(ADAPTER_CONFIG);
+  const config = parseConfig(opts.config ?? ADAPTER_CONFIG);
   if (!config.ok) throw new Error(`adapter config: ${JSON.stringify(config.issues)}`);
   const exporter = new LevelExporter(cluster, namespace);
   await exporter.start();
@@ -274,7 +282,8 @@ export async function startMetricsEnv(
     namespace,
     service: "prom-hpa-adapter-e2e",
     config: config.config,
-    prometheusUrl: cluster.prometheusUrl,
+    prometheusUrl: opts.prometheusUrl ?? cluster.prometheusUrl,
+    ...(opts.metricTimestamps !== undefined ? { metricTimestamps: opts.metricTimestamps } : {}),
   });
   const relay = new Relay(adapter.port);
   await relay.restore();
