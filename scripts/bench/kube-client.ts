@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { selfSignedCertificate } from "../../src/adapter/server/tls.js";
 import { KubeClient } from "../../src/kube/client.js";
-import { KubeConfig } from "../../src/kube/config.js";
+import { KubeConfig } from "@kubernetes/client-node";
 import { orThrow } from "../../src/kube/errors.js";
 
 const total = Number(process.argv[2] ?? 10_000);
