@@ -184,7 +184,7 @@ describe("kubeconfig files", () => {
     );
     const conn = orThrow(await ClusterConnection.fromKubeConfig(orThrow(await loadKubeConfig(path))));
     expect(orThrow(await conn.authHeaders())).toEqual({ Authorization: "Bearer from-plugin" });
-  });
+  }, 60_000); // imports client-node, seconds on a busy machine
 
   it("names the file it could not load", async () => {
     const r = await loadKubeConfig("/nonexistent/kubeconfig");
