@@ -2,6 +2,12 @@
 //
 //   npx tsx scripts/bench/adapter-load.ts [--sizes 10,100,1000] [--duration 10] [--connections 16]
 //        [--sequential 300] [--no-incumbent] [--no-aggregator] [--json rows.json] [--raw prefix]
+//        [--shapes same,distinct] [--settle 15] [--tsx]
+//   --shapes: `same` sends one request on every connection (concurrent answers coalesce);
+//   `distinct` gives each connection a selector of its own (a different subset of the pods, as
+//   separate HPAs ask), so nothing coalesces. Our adapter runs compiled (dist/cli.js; npm run
+//   build first) unless --tsx. --json writes one row per (shape, pods, target) with the target's
+//   RSS after its run.
 //   --raw writes each one-at-a-time run's per-request milliseconds (client total, and for our
 //   adapter its Server-Timing total and Prometheus wait) to <prefix>-<target>-<pods>.json.
 //
@@ -67,6 +73,9 @@ const { values: flags } = parseArgs({
     "no-aggregator": { type: "boolean", default: false },
     json: { type: "string" },
     raw: { type: "string" },
+    shapes: { type: "string", default: "same,distinct" },
+    settle: { type: "string", default: "15" },
+    tsx: { type: "boolean", default: false },
   },
 });
 const sizes = flags.sizes.split(",").map((s) => Number(s.trim()));
@@ -75,10 +84,16 @@ if (sizes.some((n) => !Number.isInteger(n) || n < 1))
 const durationS = Number(flags.duration);
 const connections = Number(flags.connections);
 const sequentialN = Number(flags.sequential);
+const settleS = Number(flags.settle);
+const shapes = flags.shapes.split(",").map((s) => s.trim());
+if (shapes.length === 0 || shapes.some((s) => s !== "same" && s !== "distinct"))
+  throw new Error(`--shapes: same, distinct or both, got ${flags.shapes}`);
+type Shape = "same" | "distinct";
 for (const [name, v] of [
   ["--duration", durationS],
   ["--connections", connections],
   ["--sequential", sequentialN],
+  ["--settle", settleS + 1],
 ] as const)
   if (!Number.isInteger(v) || v < 1) throw new Error(`${name}: a whole number >= 1`);
 
@@ -87,7 +102,13 @@ interface Target {
   /** Origin, e.g. https://127.0.0.1:1234 */
   origin: string;
   tls?: { cert: string; key: string };
-  request(n: number): {
+  /** The process whose RSS is reported, when it is one of ours to read. */
+  pid?: number;
+  /** `conn`: the connection's own selector (distinct shape), else every connection asks the same. */
+  request(
+    n: number,
+    conn?: number,
+  ): {
     path: string;
     method: "GET" | "POST";
     body?: string;
@@ -98,8 +119,12 @@ interface Target {
 }
 
 interface Row {
+  shape: Shape;
   size: number;
   target: string;
+  /** VmRSS and VmHWM of the target's process after its loaded run. */
+  rssBytes?: number;
+  peakRssBytes?: number;
   seqP50: number;
   seqP99: number;
   /** prom-hpa only: per request, client-side total minus the adapter's Prometheus time. */
@@ -175,8 +200,9 @@ async function once(t: Target, n: number): Promise<string> {
   }
 }
 
-async function cannon(t: Target, n: number, seconds: number): Promise<autocannon.Result> {
+async function cannon(t: Target, n: number, seconds: number, shape: Shape): Promise<autocannon.Result> {
   const req = t.request(n);
+  let conn = 0;
   return autocannon({
     url: `${t.origin}${req.path}`,
     method: req.method,
@@ -185,6 +211,13 @@ async function cannon(t: Target, n: number, seconds: number): Promise<autocannon
     connections,
     duration: seconds,
     tlsOptions: t.tls,
+    // Distinct: each connection keeps asking its own selector, as one HPA does.
+    ...(shape === "distinct"
+      ? {
+          setupClient: (client: { setRequest(r: object): void }) =>
+            client.setRequest({ ...t.request(n, conn++ % connections) }),
+        }
+      : {}),
   } as autocannon.Options);
 }
 
@@ -201,15 +234,35 @@ async function adapterMetrics(origin: string, tls: { cert: string; key: string }
   return await res.body.text();
 }
 
-function rssMb(pid: number | undefined): string {
-  if (pid === undefined) return "?";
+/** VmRSS (or VmHWM, the peak) of a process in bytes, when it can be read. */
+function memBytes(pid: number | undefined, field: "VmRSS" | "VmHWM" = "VmRSS"): number | undefined {
+  if (pid === undefined) return undefined;
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? `${(Number(m[1]) / 1024).toFixed(0)} MB` : "?";
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : undefined;
   } catch {
-    return "?";
+    return undefined;
   }
 }
+function cpuModel(): string {
+  return /model name\s*:\s*(.*)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "?";
+}
+const mb = (b: number | undefined): string => (b === undefined ? "?" : `${(b / 1048576).toFixed(0)} MB`);
+function rssMb(pid: number | undefined): string {
+  return mb(memBytes(pid));
+}
+
+/**
+ * The pods connection `conn` of `connections` selects in the distinct shape: all but a run of
+ * shards (pods carry `bench-shard` = their index mod `shards`), so every connection asks for
+ * its own set of about the same size.
+ */
+function excludedShards(n: number, conn: number): number[] {
+  const shards = Math.min(n, connections);
+  const round = Math.floor(conn / shards);
+  return Array.from({ length: Math.min(round + 1, shards - 1) }, (_, i) => (conn + i) % shards);
+}
+const SHARD_LABEL = "bench-shard";
 
 /** The prometheus-adapter binary built from its Go module, or why not. */
 async function buildIncumbent(): Promise<{ bin: string } | { error: string }> {
@@ -330,14 +383,39 @@ async function main(): Promise<void> {
     for (const n of sizes)
       byApp.set(
         n,
-        pods.filter((p) => p.labels.app === `bench-${n}`),
+        pods.filter((p) => p.labels.app === `bench-${n}`).sort((a, b) => a.name.localeCompare(b.name)),
       );
+    // The distinct shape's shards, labelled before the adapters start so their caches have them.
+    const shardOf = new Map<string, number>();
+    if (shapes.includes("distinct")) {
+      for (const n of sizes) {
+        const group = byApp.get(n) ?? [];
+        const shards = Math.min(n, connections);
+        for (let k = 0; k < shards; k++) {
+          const names = group.filter((_, i) => i % shards === k).map((p) => p.name);
+          for (const name of names) shardOf.set(name, k);
+          if (names.length > 0)
+            await cluster.kubectl([
+              "label",
+              "pods",
+              "-n",
+              NAMESPACE,
+              "--overwrite",
+              ...names,
+              `${SHARD_LABEL}=${k}`,
+            ]);
+        }
+      }
+      log(`pods labelled ${SHARD_LABEL} for the distinct shape`);
+    }
 
     // The addon's start() resolves its own handle type (Addon declares the common part).
-    const adapter = (await adapterAddon({ relistInterval: "5s" }).start(cluster)) as AdapterAddonHandle;
+    const adapter = (await adapterAddon({ relistInterval: "5s", compiled: !flags.tsx }).start(
+      cluster,
+    )) as AdapterAddonHandle;
     stops.push(() => adapter.stop());
     const adapterPid = adapter.pids?.[0];
-    log(`prom-hpa adapter at ${adapter.url}`);
+    log(`prom-hpa adapter at ${adapter.url} (${flags.tsx ? "src/cli.ts under tsx" : "dist/cli.js"})`);
 
     const dir = join(cluster.info.runDir, "bench");
     await mkdir(dir, { recursive: true });
@@ -368,36 +446,60 @@ async function main(): Promise<void> {
     await waitForSamples(cluster, rateQuery, total, 180_000);
     log("Prometheus has a rate for every pod");
 
-    const metricPath = (n: number) =>
-      `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${NAMESPACE}/pods/*/${BENCH_METRIC}?labelSelector=${encodeURIComponent(`app=bench-${n}`)}`;
+    const selector = (n: number, conn?: number) =>
+      conn === undefined
+        ? `app=bench-${n}`
+        : `app=bench-${n},${SHARD_LABEL} notin (${excludedShards(n, conn).join(",")})`;
+    const metricPath = (n: number, conn?: number) =>
+      `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${NAMESPACE}/pods/*/${BENCH_METRIC}?labelSelector=${encodeURIComponent(selector(n, conn))}`;
     const itemCount = (body: string) => (JSON.parse(body) as { items?: unknown[] }).items?.length ?? -1;
-    const promql = (n: number) => {
-      const names = (byApp.get(n) ?? []).map((p) => p.name).sort();
+    const promql = (n: number, conn?: number) => {
+      const excluded = conn === undefined ? [] : excludedShards(n, conn);
+      const names = (byApp.get(n) ?? [])
+        .filter((p) => !excluded.includes(shardOf.get(p.name) ?? -1))
+        .map((p) => p.name)
+        .sort();
       return `sum(rate(${BENCH_METRIC}_total{namespace="${NAMESPACE}",pod=~"${names.join("|")}"}[${SHIPPED_RATE_INTERVAL}])) by (pod)`;
     };
-    // The same custom.metrics GET, whoever serves it.
-    const customMetrics = (name: string, origin: string): Target => ({
-      name,
-      origin,
-      tls: admin,
-      request: (n) => ({ path: metricPath(n), method: "GET" }),
-      count: itemCount,
-    });
-    const targets: Target[] = [customMetrics("prom-hpa", adapter.url)];
-    for (const inc of incumbents) targets.push(customMetrics(inc.name, inc.origin));
+    const targets: Target[] = [
+      {
+        name: "prom-hpa",
+        origin: adapter.url,
+        tls: admin,
+        pid: adapterPid,
+        request: (n, conn) => ({ path: metricPath(n, conn), method: "GET" }),
+        count: itemCount,
+      },
+    ];
+    for (const inc of incumbents) {
+      targets.push({
+        name: inc.name,
+        origin: inc.origin,
+        tls: admin,
+        pid: inc.component.pid,
+        request: (n, conn) => ({ path: metricPath(n, conn), method: "GET" }),
+        count: itemCount,
+      });
+    }
     targets.push({
       name: "Prometheus alone",
       origin: cluster.prometheusUrl,
-      request: (n) => ({
+      request: (n, conn) => ({
         path: "/api/v1/query",
         method: "POST",
-        body: new URLSearchParams({ query: promql(n) }).toString(),
+        body: new URLSearchParams({ query: promql(n, conn) }).toString(),
         headers: { "content-type": "application/x-www-form-urlencoded" },
       }),
       count: (body) => (JSON.parse(body) as { data?: { result?: unknown[] } }).data?.result?.length ?? -1,
     });
     if (!flags["no-aggregator"]) {
-      targets.push(customMetrics("prom-hpa via aggregator", cluster.apiserverUrl));
+      targets.push({
+        name: "prom-hpa via aggregator",
+        origin: cluster.apiserverUrl,
+        tls: admin,
+        request: (n, conn) => ({ path: metricPath(n, conn), method: "GET" }),
+        count: itemCount,
+      });
     }
 
     // Every target must answer for all N pods before anything is timed (discovery, informers).
@@ -420,82 +522,119 @@ async function main(): Promise<void> {
       log(`${t.name}: answers for every pod`);
     }
 
+    // Let the cluster settle (rates stable, controllers done with the new objects) before timing.
+    await sleep(settleS * 1000);
+    const idle = targets
+      .filter((t) => t.pid !== undefined)
+      .map((t) => `${t.name} ${mb(memBytes(t.pid))}`)
+      .join(", ");
+    log(`RSS idle, before the runs: ${idle}`);
     runsStartedOn = machine();
     log(`before the runs: ${runsStartedOn}`);
     const rows: Row[] = [];
-    for (const n of sizes) {
-      for (const t of targets) {
-        await cannon(t, n, 2); // warm-up: JIT, connections, caches
-        // autocannon stops with requests still in the target's hands: let them finish before
-        // anything is timed or counted.
-        await sleep(2000);
-        const ours = t.name === "prom-hpa";
-        const seqBefore = ours ? await adapterMetrics(t.origin, admin) : "";
-        const seq = await sequential(t, n, n >= 1000 ? Math.ceil(sequentialN / 3) : sequentialN, ours);
-        if (flags.raw)
-          await writeFile(`${flags.raw}-${t.name.replace(/\W+/g, "_")}-${n}.json`, JSON.stringify(seq));
-        const sorted = [...seq.total].sort((a, b) => a - b);
-        const before = ours ? await adapterMetrics(t.origin, admin) : "";
-        const r = await cannon(t, n, durationS);
-        const row: Row = {
-          size: n,
-          target: t.name,
-          seqP50: percentile(sorted, 50),
-          seqP99: percentile(sorted, 99),
-          rps: r.requests.average,
-          p50: r.latency.p50,
-          p99: r.latency.p99,
-          errors: r.errors + r.timeouts + r.non2xx,
-        };
-        if (ours) {
-          // The machine's floor under "at the client": TLS, loopback, both event loops, no work.
-          const bare = await sequential(
-            { ...t, request: () => ({ ...t.request(n), path: "/version", method: "GET", body: undefined }) },
-            n,
-            sequentialN,
-            false,
+    for (const shape of shapes as Shape[])
+      for (const n of sizes) {
+        for (const t of targets) {
+          if (shape === "distinct") {
+            await cannon(t, n, 2, shape); // warm-up
+            await sleep(2000);
+            const r = await cannon(t, n, durationS, shape);
+            const row: Row = {
+              shape,
+              size: n,
+              target: t.name,
+              seqP50: NaN,
+              seqP99: NaN,
+              rps: r.requests.average,
+              p50: r.latency.p50,
+              p99: r.latency.p99,
+              errors: r.errors + r.timeouts + r.non2xx,
+              rssBytes: memBytes(t.pid),
+              peakRssBytes: memBytes(t.pid, "VmHWM"),
+            };
+            rows.push(row);
+            log(
+              `distinct selectors, ${n} pods, ${t.name}: ${row.rps.toFixed(0)} req/s, p50 ${fmt(row.p50)} ms, p99 ${fmt(row.p99)} ms, RSS ${mb(row.rssBytes)}${row.errors ? `, ${row.errors} errors` : ""}`,
+            );
+            continue;
+          }
+          await cannon(t, n, 2, shape); // warm-up: JIT, connections, caches
+          // autocannon stops with requests still in the target's hands: let them finish before
+          // anything is timed or counted.
+          await sleep(2000);
+          const ours = t.name === "prom-hpa";
+          const seqBefore = ours ? await adapterMetrics(t.origin, admin) : "";
+          const seq = await sequential(t, n, n >= 1000 ? Math.ceil(sequentialN / 3) : sequentialN, ours);
+          if (flags.raw)
+            await writeFile(`${flags.raw}-${t.name.replace(/\W+/g, "_")}-${n}.json`, JSON.stringify(seq));
+          const sorted = [...seq.total].sort((a, b) => a - b);
+          const before = ours ? await adapterMetrics(t.origin, admin) : "";
+          const r = await cannon(t, n, durationS, shape);
+          const row: Row = {
+            shape,
+            rssBytes: memBytes(t.pid),
+            peakRssBytes: memBytes(t.pid, "VmHWM"),
+            size: n,
+            target: t.name,
+            seqP50: percentile(sorted, 50),
+            seqP99: percentile(sorted, 99),
+            rps: r.requests.average,
+            p50: r.latency.p50,
+            p99: r.latency.p99,
+            errors: r.errors + r.timeouts + r.non2xx,
+          };
+          if (ours) {
+            // The machine's floor under "at the client": TLS, loopback, both event loops, no work.
+            const bare = await sequential(
+              {
+                ...t,
+                request: () => ({ ...t.request(n), path: "/version", method: "GET", body: undefined }),
+              },
+              n,
+              sequentialN,
+              false,
+            );
+            const bareSorted = [...bare.total].sort((a, b) => a - b);
+            row.roundTripP50 = percentile(bareSorted, 50);
+            row.roundTripP99 = percentile(bareSorted, 99);
+            const overhead = seq.total.map((ms, i) => ms - (seq.prom[i] ?? 0)).sort((a, b) => a - b);
+            row.overheadP50 = percentile(overhead, 50);
+            row.overheadP99 = percentile(overhead, 99);
+            const inside = seq.server.map((ms, i) => ms - (seq.prom[i] ?? 0)).sort((a, b) => a - b);
+            row.serverOverheadP50 = percentile(inside, 50);
+            row.serverOverheadP99 = percentile(inside, 99);
+            const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+            row.seqPromShare = sum(seq.prom) / sum(seq.total);
+            // Server-Timing is written with the headers, so its total leaves out sending the body;
+            // the request histogram (observed after the send) has it: the mean difference is that.
+            const custom = (l: string) => l.includes('group="custom.metrics.k8s.io"');
+            const hist = (text: string, suffix: string) =>
+              sumSeries(text, `prom_hpa_adapter_request_duration_seconds_${suffix}`, custom);
+            const histMeanMs =
+              ((hist(before, "sum") - hist(seqBefore, "sum")) /
+                (hist(before, "count") - hist(seqBefore, "count"))) *
+              1000;
+            row.sendMeanMs = histMeanMs - sum(seq.server) / seq.server.length;
+            const after = await adapterMetrics(t.origin, admin);
+            const query = (l: string) => l.includes('endpoint="query"');
+            const d = (text: string, name: string, f: (l: string) => boolean) => sumSeries(text, name, f);
+            const reqSum =
+              d(after, "prom_hpa_adapter_request_duration_seconds_sum", custom) -
+              d(before, "prom_hpa_adapter_request_duration_seconds_sum", custom);
+            const promSum =
+              d(after, "prom_hpa_adapter_prometheus_request_duration_seconds_sum", query) -
+              d(before, "prom_hpa_adapter_prometheus_request_duration_seconds_sum", query);
+            row.promShare = reqSum > 0 ? promSum / reqSum : NaN;
+            row.coalesced =
+              d(after, "prom_hpa_adapter_prometheus_coalesced_total", query) -
+              d(before, "prom_hpa_adapter_prometheus_coalesced_total", query);
+          }
+          rows.push(row);
+          log(
+            `${n} pods, ${t.name}: ${row.rps.toFixed(0)} req/s, p50 ${fmt(row.p50)} ms, p99 ${fmt(row.p99)} ms; one at a time p50 ${fmt(row.seqP50)} ms, p99 ${fmt(row.seqP99)} ms${row.errors ? `, ${row.errors} errors` : ""}`,
           );
-          const bareSorted = [...bare.total].sort((a, b) => a - b);
-          row.roundTripP50 = percentile(bareSorted, 50);
-          row.roundTripP99 = percentile(bareSorted, 99);
-          const overhead = seq.total.map((ms, i) => ms - (seq.prom[i] ?? 0)).sort((a, b) => a - b);
-          row.overheadP50 = percentile(overhead, 50);
-          row.overheadP99 = percentile(overhead, 99);
-          const inside = seq.server.map((ms, i) => ms - (seq.prom[i] ?? 0)).sort((a, b) => a - b);
-          row.serverOverheadP50 = percentile(inside, 50);
-          row.serverOverheadP99 = percentile(inside, 99);
-          const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-          row.seqPromShare = sum(seq.prom) / sum(seq.total);
-          // Server-Timing is written with the headers, so its total leaves out sending the body;
-          // the request histogram (observed after the send) has it: the mean difference is that.
-          const custom = (l: string) => l.includes('group="custom.metrics.k8s.io"');
-          const hist = (text: string, suffix: string) =>
-            sumSeries(text, `prom_hpa_adapter_request_duration_seconds_${suffix}`, custom);
-          const histMeanMs =
-            ((hist(before, "sum") - hist(seqBefore, "sum")) /
-              (hist(before, "count") - hist(seqBefore, "count"))) *
-            1000;
-          row.sendMeanMs = histMeanMs - sum(seq.server) / seq.server.length;
-          const after = await adapterMetrics(t.origin, admin);
-          const query = (l: string) => l.includes('endpoint="query"');
-          const d = (text: string, name: string, f: (l: string) => boolean) => sumSeries(text, name, f);
-          const reqSum =
-            d(after, "prom_hpa_adapter_request_duration_seconds_sum", custom) -
-            d(before, "prom_hpa_adapter_request_duration_seconds_sum", custom);
-          const promSum =
-            d(after, "prom_hpa_adapter_prometheus_request_duration_seconds_sum", query) -
-            d(before, "prom_hpa_adapter_prometheus_request_duration_seconds_sum", query);
-          row.promShare = reqSum > 0 ? promSum / reqSum : NaN;
-          row.coalesced =
-            d(after, "prom_hpa_adapter_prometheus_coalesced_total", query) -
-            d(before, "prom_hpa_adapter_prometheus_coalesced_total", query);
         }
-        rows.push(row);
-        log(
-          `${n} pods, ${t.name}: ${row.rps.toFixed(0)} req/s, p50 ${fmt(row.p50)} ms, p99 ${fmt(row.p99)} ms; one at a time p50 ${fmt(row.seqP50)} ms, p99 ${fmt(row.seqP99)} ms${row.errors ? `, ${row.errors} errors` : ""}`,
-        );
       }
-    }
 
     // ---- report
     const out: string[] = [];
@@ -509,16 +648,17 @@ async function main(): Promise<void> {
     );
     out.push(...notMeasured);
     out.push("");
+    out.push(`RSS idle, before the runs: ${idle}`);
     out.push(
-      "| pods | target | req/s | p50 ms | p99 ms | one at a time: p50 / p99 ms | overhead p50 / p99 ms (at the client; in the handler) | Prometheus share (one at a time / loaded) | coalesced | errors |",
+      "| shape | pods | target | req/s | p50 ms | p99 ms | RSS after (peak) | one at a time: p50 / p99 ms | overhead p50 / p99 ms (at the client; in the handler) | Prometheus share (one at a time / loaded) | coalesced | errors |",
     );
     out.push(
-      "| ---- | ------ | ----- | ------ | ------ | --------------------------- | ----------------------------------------------------- | ----------------------------------------- | --------- | ------ |",
+      "| ----- | ---- | ------ | ----- | ------ | ------ | ---------------- | --------------------------- | ----------------------------------------------------- | ----------------------------------------- | --------- | ------ |",
     );
     const pct = (x: number | undefined) => (x === undefined ? "" : `${(x * 100).toFixed(0)}%`);
     for (const r of rows) {
       out.push(
-        `| ${r.size} | ${r.target} | ${r.rps.toFixed(0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.seqP50)} / ${fmt(r.seqP99)} | ${r.overheadP50 === undefined ? "" : `${fmt(r.overheadP50)} / ${fmt(r.overheadP99 ?? NaN)}; ${fmt(r.serverOverheadP50 ?? NaN)} / ${fmt(r.serverOverheadP99 ?? NaN)}`} | ${r.seqPromShare === undefined ? "" : `${pct(r.seqPromShare)} / ${pct(r.promShare)}`} | ${r.coalesced ?? ""} | ${r.errors} |`,
+        `| ${r.shape} | ${r.size} | ${r.target} | ${r.rps.toFixed(0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.rssBytes === undefined ? "" : `${mb(r.rssBytes)} (${mb(r.peakRssBytes)})`} | ${r.shape === "same" ? `${fmt(r.seqP50)} / ${fmt(r.seqP99)}` : ""} | ${r.overheadP50 === undefined ? "" : `${fmt(r.overheadP50)} / ${fmt(r.overheadP99 ?? NaN)}; ${fmt(r.serverOverheadP50 ?? NaN)} / ${fmt(r.serverOverheadP99 ?? NaN)}`} | ${r.seqPromShare === undefined ? "" : `${pct(r.seqPromShare)} / ${pct(r.promShare)}`} | ${r.coalesced ?? ""} | ${r.errors} |`,
       );
     }
     out.push("");
@@ -526,8 +666,26 @@ async function main(): Promise<void> {
       "Overhead (one request at a time) = each request's time at the client, or inside the adapter, minus the time the adapter waited on Prometheus (both from its Server-Timing header). Target at 100 pods: p99 < 2 ms.",
     );
     for (const n of sizes) {
-      const ours = rows.find((r) => r.size === n && r.target === "prom-hpa");
-      const prom = rows.find((r) => r.size === n && r.target === "Prometheus alone");
+      const d = (target: string) =>
+        rows.find((r) => r.shape === "distinct" && r.size === n && r.target === target);
+      const ours = d("prom-hpa");
+      const prom = d("Prometheus alone");
+      if (!ours || !prom) continue;
+      const parts = [
+        `${(ours.rps / prom.rps).toFixed(2)}× Prometheus alone's req/s (p99 ${fmt(ours.p99)} vs ${fmt(prom.p99)} ms)`,
+      ];
+      for (const inc of incumbents) {
+        const r = d(inc.name);
+        if (r)
+          parts.push(
+            `${r.rps > 0 ? `${(ours.rps / r.rps).toFixed(1)}×` : "∞ ×"} ${inc.name}'s (p99 ${fmt(ours.p99)} vs ${fmt(r.p99)} ms)`,
+          );
+      }
+      out.push(`- distinct selectors, ${n} pods: ${parts.join("; ")}`);
+    }
+    for (const n of sizes) {
+      const ours = rows.find((r) => r.shape === "same" && r.size === n && r.target === "prom-hpa");
+      const prom = rows.find((r) => r.shape === "same" && r.size === n && r.target === "Prometheus alone");
       if (!ours || !prom) continue;
       const parts = [
         `${n} pods: overhead p50 ${fmt(ours.overheadP50 ?? NaN)} ms, p99 ${fmt(ours.overheadP99 ?? NaN)} ms (inside the adapter's handler: p50 ${fmt(ours.serverOverheadP50 ?? NaN)} ms, p99 ${fmt(ours.serverOverheadP99 ?? NaN)} ms; sending the answer after that: ${fmt(ours.sendMeanMs ?? NaN)} ms on average; a bare round trip, GET /version: p50 ${fmt(ours.roundTripP50 ?? NaN)} ms, p99 ${fmt(ours.roundTripP99 ?? NaN)} ms)`,
@@ -535,7 +693,7 @@ async function main(): Promise<void> {
         `req/s ${(ours.rps / prom.rps).toFixed(2)}× Prometheus alone's`,
       ];
       for (const inc of incumbents) {
-        const r = rows.find((x) => x.size === n && x.target === inc.name);
+        const r = rows.find((x) => x.shape === "same" && x.size === n && x.target === inc.name);
         if (r)
           parts.push(
             `${r.rps > 0 ? `${(ours.rps / r.rps).toFixed(1)}×` : "∞ ×"} ${inc.name}'s req/s (p99 ${fmt(ours.p99)} vs ${r.rps > 0 ? fmt(r.p99) : "—"} ms)`,
@@ -545,7 +703,29 @@ async function main(): Promise<void> {
     }
     console.log(out.join("\n"));
     if (flags.json)
-      await writeFile(flags.json, JSON.stringify({ started, machine: machine(), rows }, null, 2));
+      await writeFile(
+        flags.json,
+        JSON.stringify(
+          rows.map((r) => ({
+            pods: r.size,
+            target: r.target,
+            shape: r.shape,
+            reqPerSec: r.rps,
+            p99Ms: r.p99,
+            rssBytes: r.rssBytes ?? null,
+            peakRssBytes: r.peakRssBytes ?? null,
+            p50Ms: r.p50,
+            errors: r.errors,
+            ...(r.shape === "same" ? { oneAtATimeP50Ms: r.seqP50, oneAtATimeP99Ms: r.seqP99 } : {}),
+            ...(r.coalesced !== undefined ? { coalesced: r.coalesced } : {}),
+            startedAt: started.toISOString(),
+            cpu: cpuModel(),
+            loadBefore: runsStartedOn,
+          })),
+          null,
+          2,
+        ),
+      );
   } finally {
     await cleanup();
   }

@@ -8,7 +8,7 @@ import { createServer, Agent as HttpsAgent, request as httpsRequest } from "node
 import { fileURLToPath } from "node:url";
 import { selfSignedCertificate } from "../../src/adapter/server/tls.js";
 import { KubeClient } from "../../src/kube/client.js";
-import { KubeConfig } from "../../src/kube/config.js";
+import { KubeConfig } from "@kubernetes/client-node";
 import { orThrow } from "../../src/kube/errors.js";
 import { answerWith, closedLoop, serveForever, spawnServer } from "./client-loop.js";
 

@@ -76,14 +76,15 @@ export async function checkAdapterPermissions(input: AdapterPermissionCheckInput
       return true;
     }),
   };
-  const listerKc = orThrow(loadKubeConfig(listerPath));
+  const listerKc = orThrow(await loadKubeConfig(listerPath));
   // One client per kubeconfig asked with, opened on first use and closed when the check ends.
   const clients = new Map<string, Promise<KubeClient>>();
   const clientFor = (path: string | undefined): Promise<KubeClient> => {
     const key = path ?? "";
     let c = clients.get(key);
     if (c === undefined) {
-      c = permissionCheckClient(key === (listerPath ?? "") ? listerKc : orThrow(loadKubeConfig(path)));
+      c = (async () =>
+        permissionCheckClient(key === (listerPath ?? "") ? listerKc : orThrow(await loadKubeConfig(path))))();
       clients.set(key, c);
     }
     return c;

@@ -6,7 +6,7 @@ import type { ResilienceDefaults } from "./controller/resilience.js";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { KubeClient } from "../kube/client.js";
-import { KubeConfig, loadKubeConfig } from "../kube/config.js";
+import { loadKubeConfig, type KubeConfig } from "../kube/config.js";
 import { RESTMapper } from "../kube/mapper.js";
 import { createLogger, type Logger } from "../log/logger.js";
 import { ensurePermissions, type PermissionCheckSettings } from "../rbac/startup.js";
@@ -110,9 +110,9 @@ export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<
   const namespaces = options.namespaces ?? [];
 
   let kc: KubeConfig;
-  if (options.kubeconfig instanceof KubeConfig) kc = options.kubeconfig;
+  if (typeof options.kubeconfig === "object") kc = options.kubeconfig;
   else {
-    const loaded = loadKubeConfig(options.kubeconfig);
+    const loaded = await loadKubeConfig(options.kubeconfig);
     if (!loaded.ok) throw loaded.error;
     kc = loaded.value;
   }

@@ -97,10 +97,10 @@ async function run(name: string, flags: ExplainFlags): Promise<void> {
   } catch (err) {
     throw new ExplainError(err instanceof Error ? err.message : String(err));
   }
-  const loaded = loadKubeConfig(flags.kubeconfig);
+  const loaded = await loadKubeConfig(flags.kubeconfig);
   if (!loaded.ok) throw new ExplainError(loaded.error.message);
   const kc = loaded.value;
-  const namespace = flags.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? "default";
+  const namespace = flags.namespace ?? contextNamespace(kc) ?? "default";
   const client = await KubeClient.fromKubeConfig(kc, { connections: 4, userAgent: "prom-hpa-explain" });
   if (!client.ok) throw new ExplainError(client.error.message);
   const http = client.value;
@@ -196,4 +196,14 @@ export function registerExplainCommand(program: Command): void {
         process.exitCode = 1;
       }
     });
+}
+
+/** The current context's namespace, where the kubeconfig loader keeps contexts (client-node's). */
+function contextNamespace(kc: object): string | undefined {
+  const c = kc as {
+    getCurrentContext?: () => string;
+    getContextObject?: (name: string) => { namespace?: string } | null;
+  };
+  if (c.getCurrentContext === undefined || c.getContextObject === undefined) return undefined;
+  return c.getContextObject(c.getCurrentContext())?.namespace;
 }

@@ -94,7 +94,7 @@ export class KubeClient implements KubeApi {
     path: string | undefined,
     options: KubeClientOptions = {},
   ): Promise<KubeResult<KubeClient>> {
-    const kc = loadKubeConfig(path);
+    const kc = await loadKubeConfig(path);
     return kc.ok ? KubeClient.fromKubeConfig(kc.value, options) : kc;
   }
 

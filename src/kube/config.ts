@@ -1,22 +1,36 @@
-// Where the API server is and how to talk to it. @kubernetes/client-node's KubeConfig loads and
-// merges kubeconfig files (KUBECONFIG, ~/.kube/config, in-cluster) and runs exec/auth-provider
-// plugins; this file turns it into what the transport needs: the server URL, TLS material, and
-// request headers that are refreshed while the program runs (rotated service-account tokens,
-// exec plugin tokens).
+// Where the API server is and how to talk to it. Common kubeconfigs (certificates, tokens, the
+// in-cluster service account) are read by ./kubeconfig.ts; the rest — merging several files,
+// exec/auth-provider plugins — by @kubernetes/client-node's KubeConfig, imported only then (its
+// import alone costs ~60 MB). This file turns either into what the transport needs: the server
+// URL, TLS material, and request headers that are refreshed while the program runs (rotated
+// service-account tokens, exec plugin tokens).
 import { readFile } from "node:fs/promises";
-import { KubeConfig } from "@kubernetes/client-node";
 import { errorMessage, fail, KubeError, ok, type KubeResult } from "./errors.js";
+import {
+  inClusterConfig,
+  readDefaultStaticKubeConfig,
+  readStaticKubeConfig,
+  type HttpsOptions,
+  type KubeConfigSource,
+} from "./kubeconfig.js";
 
-export { KubeConfig };
+/** A loaded kubeconfig: ours for the common cases, client-node's KubeConfig otherwise. */
+export type KubeConfig = KubeConfigSource;
 
 /** A kubeconfig file, or the default chain (KUBECONFIG, ~/.kube/config, in-cluster) without a path. */
-export function loadKubeConfig(path: string | undefined): KubeResult<KubeConfig> {
-  const kc = new KubeConfig();
-  try {
-    if (path !== undefined && path !== "") kc.loadFromFile(path);
-    else kc.loadFromDefault();
-  } catch (err) {
-    return fail(new KubeError("config", `kubeconfig ${path ?? "(default)"}: ${errorMessage(err)}`));
+export async function loadKubeConfig(path: string | undefined): Promise<KubeResult<KubeConfig>> {
+  const given = path !== undefined && path !== "";
+  let kc: KubeConfig | undefined = given ? readStaticKubeConfig(path) : readDefaultStaticKubeConfig();
+  if (kc === undefined) {
+    try {
+      const { KubeConfig: ClientNodeKubeConfig } = await import("@kubernetes/client-node");
+      const full = new ClientNodeKubeConfig();
+      if (given) full.loadFromFile(path);
+      else full.loadFromDefault();
+      kc = full;
+    } catch (err) {
+      return fail(new KubeError("config", `kubeconfig ${path ?? "(default)"}: ${errorMessage(err)}`));
+    }
   }
   if (kc.getCurrentCluster() === null)
     return fail(
@@ -30,13 +44,7 @@ export function loadKubeConfig(path: string | undefined): KubeResult<KubeConfig>
  * /var/run/secrets/kubernetes.io/serviceaccount) and KUBERNETES_SERVICE_HOST/PORT.
  */
 export function inClusterKubeConfig(root = ""): KubeResult<KubeConfig> {
-  const kc = new KubeConfig();
-  try {
-    kc.loadFromCluster(root);
-  } catch (err) {
-    return fail(new KubeError("config", `in-cluster configuration: ${errorMessage(err)}`));
-  }
-  return ok(kc);
+  return ok(inClusterConfig(root));
 }
 
 export interface TlsSettings {
@@ -91,9 +99,9 @@ export class ClusterConnection {
     }
     // client-node resolves certificate-authority(-data), client-certificate(-data) and keys,
     // files or inline, into these fields.
-    const https: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer } = {};
+    const https: HttpsOptions = {};
     try {
-      await kc.applyToHTTPSOptions(https as Parameters<KubeConfig["applyToHTTPSOptions"]>[0]);
+      await kc.applyToHTTPSOptions(https);
     } catch (err) {
       return fail(new KubeError("config", `kubeconfig credentials: ${errorMessage(err)}`));
     }
@@ -125,8 +133,8 @@ export class ClusterConnection {
         const token = (await readFile(tokenFile, "utf8")).trim();
         if (token !== "") headers.Authorization = `Bearer ${token}`;
       } else {
-        const o: { headers?: Record<string, unknown> } = { headers: {} };
-        await this.kc.applyToHTTPSOptions(o as Parameters<KubeConfig["applyToHTTPSOptions"]>[0]);
+        const o: HttpsOptions = { headers: {} };
+        await this.kc.applyToHTTPSOptions(o);
         for (const [k, v] of Object.entries(o.headers ?? {})) if (v !== undefined) headers[k] = String(v);
         if (user?.username !== undefined && user.password !== undefined)
           headers.Authorization = `Basic ${Buffer.from(`${user.username}:${user.password}`).toString("base64")}`;

@@ -2,8 +2,10 @@
 // list in pages (limit/continue), then watch from the list's resourceVersion with bookmarks,
 // resume each new watch from the last resourceVersion seen, and list again when the server
 // says that version is gone (410 / Expired). Failures back off (250 ms doubling to 30 s).
-// The reflector keeps only keys and resourceVersions; callers keep the objects they need
-// through the add/update/delete handlers, which also fire for what a relist changed.
+// The reflector keeps one object per key (for update's `old` and delete), after `transform`
+// when given — as client-go's informers do, so a cache that needs only some fields does not
+// hold whole objects; callers keep the objects they need through the add/update/delete
+// handlers, which also fire for what a relist changed.
 import { z } from "zod";
 import type { Logger } from "../log/logger.js";
 import type { KubeClient } from "./client.js";
@@ -46,6 +48,8 @@ export interface ReflectorOptions {
   listAccept?: string;
   watchAccept?: string;
   handlers: ReflectorHandlers;
+  /** Applied to every object on arrival; the store and the handlers see only what it returns. */
+  transform?: (obj: RawObject) => RawObject;
   logger: Logger;
   /** Items per list page (default 500). */
   pageSize?: number;
@@ -157,7 +161,8 @@ export class Reflector {
         timeoutMs: this.options.listTimeoutMs ?? 60_000,
       });
       if (!page.ok) return page;
-      for (const item of page.value.items ?? []) fresh.set(key(item), item);
+      const transform = this.options.transform;
+      for (const item of page.value.items ?? []) fresh.set(key(item), transform ? transform(item) : item);
       token = page.value.metadata?.continue ?? "";
       rv = page.value.metadata?.resourceVersion ?? rv;
     } while (token !== "" && !this.abort.signal.aborted);
@@ -225,7 +230,7 @@ export class Reflector {
         }
         const parsed = rawObjectSchema.safeParse(object);
         if (!parsed.success) return undefined;
-        const obj = parsed.data;
+        const obj = this.options.transform ? this.options.transform(parsed.data) : parsed.data;
         if (obj.metadata.resourceVersion !== undefined) this.resourceVersion = obj.metadata.resourceVersion;
         if (type === "BOOKMARK") return undefined;
         const k = key(obj);

@@ -46,7 +46,7 @@ async function cli(args: string[]): Promise<string> {
   }) as typeof process.stdout.write;
   const exitCode = process.exitCode;
   try {
-    await buildCli().parseAsync(["node", "prom-hpa", ...args]);
+    await (await buildCli(args[0])).parseAsync(["node", "prom-hpa", ...args]);
   } finally {
     process.stdout.write = write;
   }

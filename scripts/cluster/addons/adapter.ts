@@ -29,6 +29,8 @@ export interface AdapterAddonOptions {
   availableTimeoutMs?: number;
   /** Extra `prom-hpa adapter` flags. */
   extraArgs?: string[];
+  /** Run the built dist/cli.js (as the image does) instead of src/cli.ts under tsx. */
+  compiled?: boolean;
 }
 
 export interface AdapterAddonHandle extends AddonHandle {
@@ -75,6 +77,7 @@ export function adapterAddon(options: AdapterAddonOptions = {}): Addon {
           ...(options.extraArgs ?? []),
         ],
         logFile,
+        { compiled: options.compiled ?? false },
       );
       const names = apiServiceNames();
       const stop = async () => {

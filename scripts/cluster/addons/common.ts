@@ -69,11 +69,23 @@ function programNodeFlags(): string[] {
   return (process.env.PROM_HPA_PROGRAM_NODE_FLAGS ?? "").split(/\s+/).filter((f) => f.length > 0);
 }
 
-export function startProgram(name: string, args: string[], logFile: string): Component {
+/**
+ * `compiled` runs dist/cli.js (`npm run build` first) instead of src/cli.ts through tsx, so that
+ * the process' CPU and memory are the program's own, as it runs in the image.
+ */
+export function startProgram(
+  name: string,
+  args: string[],
+  logFile: string,
+  options: { compiled?: boolean } = {},
+): Component {
+  const entry = options.compiled
+    ? [join(REPO_ROOT, "dist", "cli.js")]
+    : ["--import", tsxLoader, join(REPO_ROOT, "src", "cli.ts")];
   const component = startProcess({
     name,
     command: process.execPath,
-    args: [...programNodeFlags(), "--import", tsxLoader, join(REPO_ROOT, "src", "cli.ts"), ...args],
+    args: [...programNodeFlags(), ...entry, ...args],
     logFile,
     cwd: REPO_ROOT,
   });

@@ -34,6 +34,17 @@ export class MetadataCache {
       ...options,
       listAccept: LIST_ACCEPT,
       watchAccept: WATCH_ACCEPT,
+      // Name, namespace, labels and the version: not managedFields, annotations or owners.
+      transform: (obj) => ({
+        metadata: {
+          name: obj.metadata.name,
+          ...(obj.metadata.namespace !== undefined ? { namespace: obj.metadata.namespace } : {}),
+          ...(obj.metadata.resourceVersion !== undefined
+            ? { resourceVersion: obj.metadata.resourceVersion }
+            : {}),
+          labels: obj.metadata.labels,
+        },
+      }),
       handlers: {
         add: upsert,
         update: upsert,

@@ -5,7 +5,6 @@ import { X509Certificate, createPrivateKey } from "node:crypto";
 import { watch, type FSWatcher } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { generate } from "selfsigned";
 import type { Logger } from "../../log/logger.js";
 
 export interface ServingCertificate {
@@ -57,6 +56,8 @@ export async function readServingCertificate(certFile: string, keyFile: string):
 export async function selfSignedCertificate(hosts: string[]): Promise<ServingCertificate> {
   const isIP = (h: string): boolean => /^[\d.]+$/.test(h) || h.includes(":");
   const altNames = hosts.map((h) => (isIP(h) ? { type: 7 as const, ip: h } : { type: 2 as const, value: h }));
+  // Imported here: only a development run without --tls-cert-file needs it (~8 MB of heap).
+  const { generate } = await import("selfsigned");
   const pems = await generate([{ name: "commonName", value: hosts.find((h) => !isIP(h)) ?? "localhost" }], {
     keyType: "ec",
     algorithm: "sha256",

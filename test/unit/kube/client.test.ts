@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { KubeClient } from "../../../src/kube/client.js";
-import { KubeConfig } from "../../../src/kube/config.js";
+import { KubeConfig } from "@kubernetes/client-node";
 import {
   isAlreadyExists,
   isConflict,

@@ -109,7 +109,7 @@ describe("kubeconfig files", () => {
         "current-context": "x",
       }),
     );
-    const conn = orThrow(await ClusterConnection.fromKubeConfig(orThrow(loadKubeConfig(path))));
+    const conn = orThrow(await ClusterConnection.fromKubeConfig(orThrow(await loadKubeConfig(path))));
     expect(conn.server.toString()).toBe("https://api.example:6443/prefix");
     expect({
       ca: String(conn.tls.ca),
@@ -120,8 +120,74 @@ describe("kubeconfig files", () => {
     expect(orThrow(await conn.authHeaders())).toEqual({ Authorization: "Bearer static" });
   });
 
-  it("names the file it could not load", () => {
-    const r = loadKubeConfig("/nonexistent/kubeconfig");
+  it("reads certificate files relative to the kubeconfig's folder", async () => {
+    dir = await mkdtemp(join(tmpdir(), "kube-config-"));
+    await mkdir(join(dir, "pki"));
+    await writeFile(join(dir, "pki", "ca.crt"), "FILE-CA");
+    await writeFile(join(dir, "pki", "client.crt"), "FILE-CERT");
+    await writeFile(join(dir, "pki", "client.key"), "FILE-KEY");
+    const path = join(dir, "kubeconfig");
+    await writeFile(
+      path,
+      JSON.stringify({
+        clusters: [
+          {
+            name: "c",
+            cluster: { server: "https://api.example:6443", "certificate-authority": "pki/ca.crt" },
+          },
+        ],
+        users: [
+          { name: "u", user: { "client-certificate": "pki/client.crt", "client-key": "pki/client.key" } },
+        ],
+        contexts: [{ name: "x", context: { cluster: "c", user: "u" } }],
+        "current-context": "x",
+      }),
+    );
+    const conn = orThrow(await ClusterConnection.fromKubeConfig(orThrow(await loadKubeConfig(path))));
+    expect([
+      String(conn.tls.ca),
+      String(conn.tls.cert),
+      String(conn.tls.key),
+      conn.tls.rejectUnauthorized,
+    ]).toEqual(["FILE-CA", "FILE-CERT", "FILE-KEY", true]);
+    expect(orThrow(await conn.authHeaders())).toEqual({});
+  });
+
+  it("runs a user's exec credential plugin", async () => {
+    dir = await mkdtemp(join(tmpdir(), "kube-config-"));
+    const plugin = join(dir, "plugin.sh");
+    await writeFile(
+      plugin,
+      `#!/bin/sh\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-plugin"}}'\n`,
+      { mode: 0o755 },
+    );
+    const path = join(dir, "kubeconfig");
+    await writeFile(
+      path,
+      JSON.stringify({
+        clusters: [{ name: "c", cluster: { server: "https://api.example:6443" } }],
+        users: [
+          {
+            name: "u",
+            user: {
+              exec: {
+                apiVersion: "client.authentication.k8s.io/v1",
+                command: plugin,
+                interactiveMode: "Never",
+              },
+            },
+          },
+        ],
+        contexts: [{ name: "x", context: { cluster: "c", user: "u" } }],
+        "current-context": "x",
+      }),
+    );
+    const conn = orThrow(await ClusterConnection.fromKubeConfig(orThrow(await loadKubeConfig(path))));
+    expect(orThrow(await conn.authHeaders())).toEqual({ Authorization: "Bearer from-plugin" });
+  }, 60_000); // imports client-node, seconds on a busy machine
+
+  it("names the file it could not load", async () => {
+    const r = await loadKubeConfig("/nonexistent/kubeconfig");
     expect(
       r.ok ? undefined : [r.error.kind, r.error.message.startsWith("kubeconfig /nonexistent/kubeconfig: ")],
     ).toEqual(["config", true]);

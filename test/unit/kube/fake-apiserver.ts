@@ -2,7 +2,7 @@
 // handlers, keep watch responses open and push events into them.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { KubeConfig } from "../../../src/kube/config.js";
+import { KubeConfig } from "@kubernetes/client-node";
 
 export interface FakeApiServer {
   url: string;

@@ -352,7 +352,9 @@ describe("prom-hpa simulate (the command)", () => {
       out.push(String(chunk));
       return true;
     });
-    await buildCli().parseAsync([
+    await (
+      await buildCli("simulate")
+    ).parseAsync([
       "node",
       "prom-hpa",
       "simulate",
@@ -385,7 +387,7 @@ describe("prom-hpa simulate (the command)", () => {
       out.push(String(chunk));
       return true;
     });
-    await buildCli().parseAsync(["node", "prom-hpa", "simulate", seedPath]);
+    await (await buildCli("simulate")).parseAsync(["node", "prom-hpa", "simulate", seedPath]);
     const text = out.join("");
     expect(text).toContain(
       "SuccessfulRescale: New size: 3; reason: cpu resource utilization (percentage of request) above target",
@@ -400,7 +402,14 @@ describe("prom-hpa simulate (the command)", () => {
   it("treats a flag commander rejects as bad input (exit 2)", async () => {
     vi.spyOn(process.stderr, "write").mockImplementation(() => true);
     await expect(
-      buildCli().parseAsync(["node", "prom-hpa", "simulate", seedPath, "--upscale-delays", "1m"]),
+      (await buildCli("simulate")).parseAsync([
+        "node",
+        "prom-hpa",
+        "simulate",
+        seedPath,
+        "--upscale-delays",
+        "1m",
+      ]),
     ).rejects.toMatchObject({
       exitCode: 2,
       code: "commander.unknownOption",
