@@ -20,14 +20,30 @@ export default tseslint.config(
         "error",
         {
           patterns: [
-            { group: ["node:*", "http", "https", "net", "fs", "os", "child_process"], message: "the algorithm is pure: pass data in" },
-            { group: ["@kubernetes/*", "express", "undici", "prom-client", "pino"], message: "the algorithm is pure: pass data in" },
-            { group: ["../../adapter/*", "../*.js", "../**/!(algorithm)/*"], message: "imports flow one way: the algorithm imports only the pure core" },
+            {
+              group: ["node:*", "http", "https", "net", "fs", "os", "child_process"],
+              message: "the algorithm is pure: pass data in",
+            },
+            {
+              group: ["@kubernetes/*", "express", "undici", "prom-client", "pino"],
+              message: "the algorithm is pure: pass data in",
+            },
+            {
+              group: ["../../adapter/*", "../*.js", "../**/!(algorithm)/*"],
+              message: "imports flow one way: the algorithm imports only the pure core",
+            },
           ],
         },
       ],
-      "no-restricted-globals": ["error", { name: "process", message: "no environment in the algorithm" }, { name: "fetch", message: "no network in the algorithm" }],
-      "no-restricted-properties": ["error", { object: "Date", property: "now", message: "time is a parameter" }],
+      "no-restricted-globals": [
+        "error",
+        { name: "process", message: "no environment in the algorithm" },
+        { name: "fetch", message: "no network in the algorithm" },
+      ],
+      "no-restricted-properties": [
+        "error",
+        { object: "Date", property: "now", message: "time is a parameter" },
+      ],
     },
   },
 );

@@ -6,7 +6,12 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["test/unit/**/*.test.ts", "src/**/*.test.ts", "scripts/**/*.test.ts", "loadtest/**/*.test.ts"],
+          include: [
+            "test/unit/**/*.test.ts",
+            "src/**/*.test.ts",
+            "scripts/**/*.test.ts",
+            "loadtest/**/*.test.ts",
+          ],
           environment: "node",
         },
       },

@@ -85,7 +85,8 @@ function seconds(value: string, flag: string): number {
 
 function resilienceFromFlags(f: AutoscalerFlags): ResilienceDefaults {
   const after = (f.fallbackAfter ?? String(DEFAULT_FALLBACK_AFTER)).trim();
-  if (!/^\d{1,9}$/.test(after) || Number(after) < 1) throw new Error(`--fallback-after: "${f.fallbackAfter}" is not a whole number of at least 1`);
+  if (!/^\d{1,9}$/.test(after) || Number(after) < 1)
+    throw new Error(`--fallback-after: "${f.fallbackAfter}" is not a whole number of at least 1`);
   return {
     maxMetricAgeMs: duration(f.maxMetricAge ?? "0", "--max-metric-age") || undefined,
     lastKnownGoodMs: duration(f.lastKnownGood ?? "0", "--last-known-good") || undefined,
@@ -236,9 +237,21 @@ export function registerAutoscalerCommand(program: Command): void {
       "back off between syncs of an HPA whose syncs fail, doubling its period up to this long; 0 (default) = resync every period whatever happened, as kube-controller-manager",
       "0",
     )
-    .option("--max-metric-age <duration>", "a metric value whose newest sample is older than this counts as failed (needs an adapter answering sample times); 0 = off", "0")
-    .option("--last-known-good <duration>", "when a metric read fails, use its last good value up to this old, to scale up only; 0 = off", "0")
-    .option("--fallback-after <n>", `syncs in a row with failed metrics before an HPA's ${FALLBACK_REPLICAS_ANNOTATION} applies`, String(DEFAULT_FALLBACK_AFTER))
+    .option(
+      "--max-metric-age <duration>",
+      "a metric value whose newest sample is older than this counts as failed (needs an adapter answering sample times); 0 = off",
+      "0",
+    )
+    .option(
+      "--last-known-good <duration>",
+      "when a metric read fails, use its last good value up to this old, to scale up only; 0 = off",
+      "0",
+    )
+    .option(
+      "--fallback-after <n>",
+      `syncs in a row with failed metrics before an HPA's ${FALLBACK_REPLICAS_ANNOTATION} applies`,
+      String(DEFAULT_FALLBACK_AFTER),
+    )
     .option("--leader-elect", "run with leader election on a coordination.k8s.io/v1 Lease")
     .option("--leader-elect-lease-name <name>", "name of the Lease", "prom-hpa-autoscaler")
     .option("--leader-elect-lease-namespace <ns>", "namespace of the Lease", "kube-system")

@@ -106,7 +106,10 @@ export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<
   const clock = options.clock ?? systemClock;
   const dryRun = options.dryRun ?? false;
   const concurrentSyncs = options.concurrentSyncs ?? DEFAULT_CONCURRENT_SYNCS;
-  const ownership = options.ownershipAnnotation !== undefined ? parseOwnershipAnnotation(options.ownershipAnnotation, "ownershipAnnotation") : undefined;
+  const ownership =
+    options.ownershipAnnotation !== undefined
+      ? parseOwnershipAnnotation(options.ownershipAnnotation, "ownershipAnnotation")
+      : undefined;
   const namespaces = options.namespaces ?? [];
 
   let kc: KubeConfig;
@@ -123,7 +126,9 @@ export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<
       dryRun,
       dryRunAnnotate: dryRun && options.dryRunAnnotate === true,
       leaderElection: options.leaderElection !== undefined,
-      ...(options.leaderElection ? { namespace: options.leaderElection.leaseNamespace ?? "kube-system" } : {}),
+      ...(options.leaderElection
+        ? { namespace: options.leaderElection.leaseNamespace ?? "kube-system" }
+        : {}),
     });
   }
   const client = await KubeClient.fromKubeConfig(kc, {
@@ -148,7 +153,12 @@ export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<
     log,
   );
   const podInformer = new PodInformer(http, namespaces, log);
-  const scales = new ScaleTargetCache({ client: http, namespaces, fallback: new KubeScaleClient(http, discovery), log });
+  const scales = new ScaleTargetCache({
+    client: http,
+    namespaces,
+    fallback: new KubeScaleClient(http, discovery),
+    log,
+  });
   const metrics = new ApiMetricsClient(http, discovery, {
     windowMs: options.metricsWindowMs ?? DEFAULT_METRICS_WINDOW_MS,
     now: () => clock.now(),
@@ -215,7 +225,11 @@ export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<
   if (options.leaderElection !== undefined) {
     const le = options.leaderElection;
     elector = new LeaderElector({
-      store: new KubeLeaseStore(http, le.leaseNamespace ?? "kube-system", le.leaseName ?? "prom-hpa-autoscaler"),
+      store: new KubeLeaseStore(
+        http,
+        le.leaseNamespace ?? "kube-system",
+        le.leaseName ?? "prom-hpa-autoscaler",
+      ),
       identity,
       leaseDurationMs: le.leaseDurationMs ?? 15_000,
       renewDeadlineMs: le.renewDeadlineMs ?? 10_000,
@@ -238,11 +252,21 @@ export async function startAutoscaler(options: AutoscalerOptions = {}): Promise<
     telemetry.leader.set(1);
     ctl.start();
   }
-  log.info({ identity, dryRun, url: server ? `http://${server.host}:${server.port}` : undefined, leaderElection: elector !== undefined }, "autoscaler started");
+  log.info(
+    {
+      identity,
+      dryRun,
+      url: server ? `http://${server.host}:${server.port}` : undefined,
+      leaderElection: elector !== undefined,
+    },
+    "autoscaler started",
+  );
 
   let stopped: Promise<void> | undefined;
   return {
-    url: server ? `http://${server.host.includes(":") ? `[${server.host}]` : server.host}:${server.port}` : undefined,
+    url: server
+      ? `http://${server.host.includes(":") ? `[${server.host}]` : server.host}:${server.port}`
+      : undefined,
     telemetry,
     controller: ctl,
     identity,

@@ -25,7 +25,9 @@ export function parseBindAddress(text: string, field: string): { host: string; p
   return { host: host === "" ? "0.0.0.0" : host, port };
 }
 
-export async function startHealthServer(o: HealthServerOptions): Promise<{ server: Server; host: string; port: number; close(): Promise<void> }> {
+export async function startHealthServer(
+  o: HealthServerOptions,
+): Promise<{ server: Server; host: string; port: number; close(): Promise<void> }> {
   const { host, port } = parseBindAddress(o.bindAddress, "--metrics-bind-address");
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];

@@ -17,14 +17,24 @@ export class Telemetry {
   constructor(opts: { dryRun: boolean; defaultMetrics?: boolean }) {
     this.registry.setDefaultLabels({ mode: opts.dryRun ? "dry-run" : "active" });
     const registers = [this.registry];
-    this.syncs = new Counter({ name: "prom_hpa_autoscaler_syncs_total", help: "HPA syncs, by result", labelNames: ["result"], registers });
+    this.syncs = new Counter({
+      name: "prom_hpa_autoscaler_syncs_total",
+      help: "HPA syncs, by result",
+      labelNames: ["result"],
+      registers,
+    });
     this.syncDuration = new Histogram({
       name: "prom_hpa_autoscaler_sync_duration_seconds",
       help: "time to sync one HPA",
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.errors = new Counter({ name: "prom_hpa_autoscaler_errors_total", help: "sync errors, by reason", labelNames: ["reason"], registers });
+    this.errors = new Counter({
+      name: "prom_hpa_autoscaler_errors_total",
+      help: "sync errors, by reason",
+      labelNames: ["reason"],
+      registers,
+    });
     this.desiredReplicas = new Gauge({
       name: "prom_hpa_autoscaler_desired_replicas",
       help: "the replica count the last sync chose (or would choose, in dry-run)",
@@ -43,10 +53,19 @@ export class Telemetry {
       labelNames: ["direction", "reason"],
       registers,
     });
-    this.queueDepth = new Gauge({ name: "prom_hpa_autoscaler_queue_depth", help: "HPAs due for a sync and not yet started", registers });
+    this.queueDepth = new Gauge({
+      name: "prom_hpa_autoscaler_queue_depth",
+      help: "HPAs due for a sync and not yet started",
+      registers,
+    });
     this.hpas = new Gauge({ name: "prom_hpa_autoscaler_hpas", help: "HPAs this autoscaler owns", registers });
-    this.leader = new Gauge({ name: "prom_hpa_autoscaler_is_leader", help: "1 when this replica is the leader (or leader election is off)", registers });
-    if (opts.defaultMetrics === true) collectDefaultMetrics({ register: this.registry, prefix: "prom_hpa_autoscaler_" });
+    this.leader = new Gauge({
+      name: "prom_hpa_autoscaler_is_leader",
+      help: "1 when this replica is the leader (or leader election is off)",
+      registers,
+    });
+    if (opts.defaultMetrics === true)
+      collectDefaultMetrics({ register: this.registry, prefix: "prom_hpa_autoscaler_" });
   }
 
   forgetHpa(namespace: string, name: string): void {

@@ -32,11 +32,20 @@ export interface RunSummary {
 
 export function runVector(vector: Vector): VectorOutcome {
   const runner = kindRunners[vector.kind];
-  if (!runner) return { ok: false, expected: `a known kind (${Object.keys(kindRunners).join(", ")})`, got: `kind ${JSON.stringify(vector.kind)}` };
+  if (!runner)
+    return {
+      ok: false,
+      expected: `a known kind (${Object.keys(kindRunners).join(", ")})`,
+      got: `kind ${JSON.stringify(vector.kind)}`,
+    };
   try {
     return runner(vector);
   } catch (err) {
-    return { ok: false, expected: "a result", got: `threw: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      ok: false,
+      expected: "a result",
+      got: `threw: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
 }
 
@@ -44,7 +53,12 @@ export function runVectors(file: string, content: unknown, summary: RunSummary):
   const parsed = vectorFileSchema.safeParse(content);
   if (!parsed.success) {
     summary.failed++;
-    summary.failures.push({ file, name: "(file)", expected: "a conformance file { source, vectors: [...] }", got: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
+    summary.failures.push({
+      file,
+      name: "(file)",
+      expected: "a conformance file { source, vectors: [...] }",
+      got: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+    });
     return;
   }
   for (const vector of parsed.data.vectors) {
@@ -69,7 +83,12 @@ export async function runFiles(files: readonly string[]): Promise<RunSummary> {
       content = JSON.parse(await readFile(file, "utf8"));
     } catch (err) {
       summary.failed++;
-      summary.failures.push({ file, name: "(file)", expected: "a readable JSON file", got: err instanceof Error ? err.message : String(err) });
+      summary.failures.push({
+        file,
+        name: "(file)",
+        expected: "a readable JSON file",
+        got: err instanceof Error ? err.message : String(err),
+      });
       continue;
     }
     runVectors(file, content, summary);

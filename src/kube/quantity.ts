@@ -27,7 +27,18 @@ const MAX_INT64_DIGITS = 18;
  */
 const MAX_EXPONENT = 9999;
 
-const DECIMAL_SUFFIXES: Readonly<Record<string, number>> = { n: -9, u: -6, m: -3, "": 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+const DECIMAL_SUFFIXES: Readonly<Record<string, number>> = {
+  n: -9,
+  u: -6,
+  m: -3,
+  "": 0,
+  k: 3,
+  M: 6,
+  G: 9,
+  T: 12,
+  P: 15,
+  E: 18,
+};
 const BINARY_SUFFIXES: Readonly<Record<string, number>> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
 const DECIMAL_SUFFIX_BY_EXPONENT = new Map(Object.entries(DECIMAL_SUFFIXES).map(([s, e]) => [e, s]));
 const BINARY_SUFFIX_BY_POWER = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"] as const;
@@ -108,7 +119,8 @@ function interpretSuffix(suffix: string): Interpreted {
     if (parsed > MAX_INT64 || parsed < MIN_INT64) return { error: `exponent ${parsed} is out of range` };
     // Upstream parses the exponent as an int64 and then keeps only its low 32 bits.
     const exponent = Number(BigInt.asIntN(32, parsed));
-    if (exponent > MAX_EXPONENT) return { error: `exponent ${exponent} is larger than the supported ${MAX_EXPONENT}` };
+    if (exponent > MAX_EXPONENT)
+      return { error: `exponent ${exponent} is larger than the supported ${MAX_EXPONENT}` };
     return { base: 10, exponent, format: "DecimalExponent" };
   }
   return { error: `unknown suffix "${suffix}"` };
@@ -120,7 +132,12 @@ function canonicalString(unscaled: bigint, exponent: number, format: QuantityFor
   if (format === "BinarySI") {
     // Binary suffixes only for whole values of at least 1024 in magnitude; anything else
     // would have to round, so it prints as DecimalSI.
-    const whole = exponent >= 0 ? unscaled * pow10(exponent) : unscaled % pow10(-exponent) === 0n ? unscaled / pow10(-exponent) : undefined;
+    const whole =
+      exponent >= 0
+        ? unscaled * pow10(exponent)
+        : unscaled % pow10(-exponent) === 0n
+          ? unscaled / pow10(-exponent)
+          : undefined;
     if (whole !== undefined && abs(whole) >= 1024n) {
       let mantissa = whole;
       let power = 0;
@@ -156,8 +173,10 @@ const POW10_TAB = Array.from({ length: 32 }, (_, i) => Number(`1e${i}`));
 const POW10_POS_TAB32 = Array.from({ length: 10 }, (_, i) => Number(`1e${i * 32}`));
 const POW10_NEG_TAB32 = Array.from({ length: 11 }, (_, i) => Number(`1e-${i * 32}`));
 function goPow10(n: number): number {
-  if (n >= 0 && n <= 308) return (POW10_POS_TAB32[Math.floor(n / 32)] as number) * (POW10_TAB[n % 32] as number);
-  if (n < 0 && n >= -323) return (POW10_NEG_TAB32[Math.floor(-n / 32)] as number) / (POW10_TAB[-n % 32] as number);
+  if (n >= 0 && n <= 308)
+    return (POW10_POS_TAB32[Math.floor(n / 32)] as number) * (POW10_TAB[n % 32] as number);
+  if (n < 0 && n >= -323)
+    return (POW10_NEG_TAB32[Math.floor(-n / 32)] as number) / (POW10_TAB[-n % 32] as number);
   return n > 0 ? Infinity : 0;
 }
 
@@ -187,11 +206,17 @@ export class Quantity {
   }
 
   static parse(s: string): QuantityParseResult {
-    const fail = (why: string): QuantityParseResult => ({ ok: false, error: `invalid quantity ${JSON.stringify(s)}: ${why}` });
+    const fail = (why: string): QuantityParseResult => ({
+      ok: false,
+      error: `invalid quantity ${JSON.stringify(s)}: ${why}`,
+    });
     if (s.length === 0) return fail("empty string");
     if (s === "0") return { ok: true, value: new Quantity(0n, 0, "DecimalSI", "0") };
     const scanned = scan(s);
-    if (!scanned) return fail("must be a number with an optional suffix (n u m k M G T P E, Ki Mi Gi Ti Pi Ei, or e<exponent>)");
+    if (!scanned)
+      return fail(
+        "must be a number with an optional suffix (n u m k M G T P E, Ki Mi Gi Ti Pi Ei, or e<exponent>)",
+      );
     const interpreted = interpretSuffix(scanned.suffix);
     if ("error" in interpreted) return fail(interpreted.error);
     const { negative, num, denom } = scanned;
@@ -206,14 +231,20 @@ export class Quantity {
       if (shifted.length <= MAX_INT64_DIGITS && scale >= NANO) {
         const digits = BigInt(shifted);
         const keepText = scale % 3 === 0 && !shifted.endsWith("000") && shifted[0] !== "0";
-        return { ok: true, value: new Quantity(negative ? -digits : digits, scale, format, keepText ? s : undefined) };
+        return {
+          ok: true,
+          value: new Quantity(negative ? -digits : digits, scale, format, keepText ? s : undefined),
+        };
       }
     } else if (denom.length === 0 && 15 - num.length - (exponent * 3) / 10 - 1 >= 0) {
       const digits = BigInt(num);
       const result = digits << BigInt(exponent);
       if (result <= MAX_INT64) {
         const keepText = (digits & 7n) !== 0n;
-        return { ok: true, value: new Quantity(negative ? -result : result, 0, format, keepText ? s : undefined) };
+        return {
+          ok: true,
+          value: new Quantity(negative ? -result : result, 0, format, keepText ? s : undefined),
+        };
       }
     }
 
@@ -354,10 +385,12 @@ export class Quantity {
  * cannot come from JSON and are rejected. Invalid input is a zod issue
  * carrying the parse error.
  */
-export const quantitySchema: z.ZodType<Quantity, string | number> = z.union([z.string(), z.number()]).transform((raw, ctx) => {
-  // String(1e21) is "1e+21"; JSON would more likely have said "1e21", which reads the same.
-  const parsed = Quantity.parse(typeof raw === "number" ? String(raw).replace("e+", "e") : raw.trim());
-  if (parsed.ok) return parsed.value;
-  ctx.addIssue({ code: "custom", message: parsed.error });
-  return z.NEVER;
-});
+export const quantitySchema: z.ZodType<Quantity, string | number> = z
+  .union([z.string(), z.number()])
+  .transform((raw, ctx) => {
+    // String(1e21) is "1e+21"; JSON would more likely have said "1e21", which reads the same.
+    const parsed = Quantity.parse(typeof raw === "number" ? String(raw).replace("e+", "e") : raw.trim());
+    if (parsed.ok) return parsed.value;
+    ctx.addIssue({ code: "custom", message: parsed.error });
+    return z.NEVER;
+  });

@@ -45,7 +45,8 @@ export function isEmptySelector(selector: ParsedSelector): boolean {
 // Validation (apimachinery's IsLabelKey / IsValidLabelValue / IsDNS1123Subdomain messages)
 
 const LABEL_KEY_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
-const LABEL_KEY_ERR = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+const LABEL_KEY_ERR =
+  "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
 const LABEL_VALUE_FMT = `(${LABEL_KEY_FMT})?`;
 const LABEL_VALUE_ERR =
   "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
@@ -71,7 +72,8 @@ const EMPTY_ERROR = "must be non-empty";
 function dns1123SubdomainErrors(value: string): string[] {
   const errs: string[] = [];
   if (byteLength(value) > 253) errs.push(maxLenError(253));
-  if (!dnsSubdomainRe.test(value)) errs.push(regexError(DNS1123_SUBDOMAIN_ERR, DNS1123_SUBDOMAIN_FMT, "example.com"));
+  if (!dnsSubdomainRe.test(value))
+    errs.push(regexError(DNS1123_SUBDOMAIN_ERR, DNS1123_SUBDOMAIN_FMT, "example.com"));
   return errs;
 }
 
@@ -84,14 +86,17 @@ export function labelKeyErrors(key: string): string[] {
     const prefix = key.slice(0, slash);
     name = key.slice(slash + 1);
     if (name.includes("/")) {
-      return [`a valid label key ${regexError(LABEL_KEY_ERR, LABEL_KEY_FMT, "MyName", "my.name", "123-abc")} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`];
+      return [
+        `a valid label key ${regexError(LABEL_KEY_ERR, LABEL_KEY_FMT, "MyName", "my.name", "123-abc")} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
+      ];
     }
     if (prefix.length === 0) errs.push(`prefix part ${EMPTY_ERROR}`);
     else errs.push(...dns1123SubdomainErrors(prefix).map((m) => `prefix part ${m}`));
   }
   if (name.length === 0) errs.push(`name part ${EMPTY_ERROR}`);
   else if (byteLength(name) > 63) errs.push(`name part ${maxLenError(63)}`);
-  if (!labelNameRe.test(name)) errs.push(`name part ${regexError(LABEL_KEY_ERR, LABEL_KEY_FMT, "MyName", "my.name", "123-abc")}`);
+  if (!labelNameRe.test(name))
+    errs.push(`name part ${regexError(LABEL_KEY_ERR, LABEL_KEY_FMT, "MyName", "my.name", "123-abc")}`);
   return errs;
 }
 
@@ -99,7 +104,8 @@ export function labelKeyErrors(key: string): string[] {
 export function labelValueErrors(value: string): string[] {
   const errs: string[] = [];
   if (byteLength(value) > 63) errs.push(maxLenError(63));
-  if (value.length > 0 && !labelNameRe.test(value)) errs.push(regexError(LABEL_VALUE_ERR, LABEL_VALUE_FMT, "MyValue", "my_value", "12345"));
+  if (value.length > 0 && !labelNameRe.test(value))
+    errs.push(regexError(LABEL_VALUE_ERR, LABEL_VALUE_FMT, "MyValue", "my_value", "12345"));
   return errs;
 }
 
@@ -128,7 +134,12 @@ function parseInt64(s: string): bigint | undefined {
  * labels.NewRequirement: validates key, operator arity and values. `path` is the field path
  * errors are reported under ("" as the string parser does, which apimachinery prints as "<nil>").
  */
-export function newRequirement(key: string, operator: SelectorOperator, values: readonly string[], path = ""): { ok: true; requirement: Requirement } | { ok: false; error: string } {
+export function newRequirement(
+  key: string,
+  operator: SelectorOperator,
+  values: readonly string[],
+  path = "",
+): { ok: true; requirement: Requirement } | { ok: false; error: string } {
   const child = (name: string): string => (path ? `${path}.${name}` : name);
   const errs: string[] = [];
   const keyErrs = labelKeyErrors(key);
@@ -137,22 +148,37 @@ export function newRequirement(key: string, operator: SelectorOperator, values: 
   switch (operator) {
     case "in":
     case "notin":
-      if (values.length === 0) errs.push(`${valuesPath}: Invalid value: ${goStringSlice(values)}: for 'in', 'notin' operators, values set can't be empty`);
+      if (values.length === 0)
+        errs.push(
+          `${valuesPath}: Invalid value: ${goStringSlice(values)}: for 'in', 'notin' operators, values set can't be empty`,
+        );
       break;
     case "=":
     case "==":
     case "!=":
-      if (values.length !== 1) errs.push(`${valuesPath}: Invalid value: ${goStringSlice(values)}: exact-match compatibility requires one single value`);
+      if (values.length !== 1)
+        errs.push(
+          `${valuesPath}: Invalid value: ${goStringSlice(values)}: exact-match compatibility requires one single value`,
+        );
       break;
     case "exists":
     case "!":
-      if (values.length !== 0) errs.push(`${valuesPath}: Invalid value: ${goStringSlice(values)}: values set must be empty for exists and does not exist`);
+      if (values.length !== 0)
+        errs.push(
+          `${valuesPath}: Invalid value: ${goStringSlice(values)}: values set must be empty for exists and does not exist`,
+        );
       break;
     case "gt":
     case "lt":
-      if (values.length !== 1) errs.push(`${valuesPath}: Invalid value: ${goStringSlice(values)}: for 'Gt', 'Lt' operators, exactly one value is required`);
+      if (values.length !== 1)
+        errs.push(
+          `${valuesPath}: Invalid value: ${goStringSlice(values)}: for 'Gt', 'Lt' operators, exactly one value is required`,
+        );
       values.forEach((v, i) => {
-        if (parseInt64(v) === undefined) errs.push(invalid(`${valuesPath}[${i}]`, v, "for 'Gt', 'Lt' operators, the value must be an integer"));
+        if (parseInt64(v) === undefined)
+          errs.push(
+            invalid(`${valuesPath}[${i}]`, v, "for 'Gt', 'Lt' operators, the value must be an integer"),
+          );
       });
       break;
   }
@@ -177,11 +203,25 @@ interface Scanned {
   tok: Token;
   lit: string;
 }
-const literalTokens: Readonly<Record<string, Token>> = { ")": ")", ",": ",", "!": "!", "==": "==", "=": "=", ">": ">", in: "in", "<": "<", "!=": "!=", notin: "notin", "(": "(" };
-const tokenFor = (s: string): Token | undefined => (Object.hasOwn(literalTokens, s) ? literalTokens[s] : undefined);
+const literalTokens: Readonly<Record<string, Token>> = {
+  ")": ")",
+  ",": ",",
+  "!": "!",
+  "==": "==",
+  "=": "=",
+  ">": ">",
+  in: "in",
+  "<": "<",
+  "!=": "!=",
+  notin: "notin",
+  "(": "(",
+};
+const tokenFor = (s: string): Token | undefined =>
+  Object.hasOwn(literalTokens, s) ? literalTokens[s] : undefined;
 
 const isWhitespace = (ch: string): boolean => ch === " " || ch === "\t" || ch === "\r" || ch === "\n";
-const isSpecial = (ch: string): boolean => ch === "=" || ch === "!" || ch === "(" || ch === ")" || ch === "," || ch === ">" || ch === "<";
+const isSpecial = (ch: string): boolean =>
+  ch === "=" || ch === "!" || ch === "(" || ch === ")" || ch === "," || ch === ">" || ch === "<";
 
 /** The lexer: a NUL character ends the input, as it does in apimachinery's byte lexer. */
 function scan(input: string): Scanned[] {
@@ -261,7 +301,8 @@ class Parser {
         if (next.tok === "end") return requirements;
         if (next.tok === ",") {
           const after = this.look(true);
-          if (after.tok !== "id" && after.tok !== "!") throw new SelectorSyntaxError(`found '${after.lit}', expected: identifier after ','`);
+          if (after.tok !== "id" && after.tok !== "!")
+            throw new SelectorSyntaxError(`found '${after.lit}', expected: identifier after ','`);
           continue;
         }
         throw new SelectorSyntaxError(`found '${next.lit}', expected: ',' or 'end of string'`);
@@ -280,7 +321,8 @@ class Parser {
       // a set: sorted and without duplicates, as sets.String.List() gives them
       return mustRequirement(key, operator, [...values].sort(compareGoStrings));
     } catch (err) {
-      if (err instanceof SelectorSyntaxError) throw new SelectorSyntaxError(`unable to parse requirement: ${err.message}`);
+      if (err instanceof SelectorSyntaxError)
+        throw new SelectorSyntaxError(`unable to parse requirement: ${err.message}`);
       throw err;
     }
   }
@@ -391,7 +433,13 @@ const byKey = (a: Requirement, b: Requirement): number => compareGoStrings(a.key
 export function parseSelector(input: string): SelectorResult {
   try {
     const requirements = new Parser(scan(input)).parse();
-    return { ok: true, selector: Object.freeze({ requirements: Object.freeze(requirements.sort(byKey)), matchesNothing: false }) };
+    return {
+      ok: true,
+      selector: Object.freeze({
+        requirements: Object.freeze(requirements.sort(byKey)),
+        matchesNothing: false,
+      }),
+    };
   } catch (err) {
     if (err instanceof SelectorSyntaxError) return { ok: false, error: err.message };
     throw err;
@@ -418,19 +466,35 @@ export function labelSelectorAsSelector(labelSelector: LabelSelector | null | un
   }
   for (const expression of matchExpressions) {
     const operator = expressionOperators[expression.operator];
-    if (!operator) return { ok: false, error: `${JSON.stringify(expression.operator)} is not a valid label selector operator` };
+    if (!operator)
+      return {
+        ok: false,
+        error: `${JSON.stringify(expression.operator)} is not a valid label selector operator`,
+      };
     const r = newRequirement(expression.key, operator, expression.values ?? []);
     if (!r.ok) return r;
     requirements.push(r.requirement);
   }
-  return { ok: true, selector: Object.freeze({ requirements: Object.freeze(requirements.sort(byKey)), matchesNothing: false }) };
+  return {
+    ok: true,
+    selector: Object.freeze({ requirements: Object.freeze(requirements.sort(byKey)), matchesNothing: false }),
+  };
 }
 
-const expressionOperators: Readonly<Record<string, SelectorOperator>> = { In: "in", NotIn: "notin", Exists: "exists", DoesNotExist: "!" };
+const expressionOperators: Readonly<Record<string, SelectorOperator>> = {
+  In: "in",
+  NotIn: "notin",
+  Exists: "exists",
+  DoesNotExist: "!",
+};
 
 /** labels.SelectorFromSet: one `=` requirement per label, without validation. */
 export function selectorFromSet(set: Readonly<Record<string, string>>): ParsedSelector {
-  const requirements = Object.entries(set).map(([key, value]): Requirement => ({ key, operator: "=", values: [value] }));
+  const requirements = Object.entries(set).map(([key, value]): Requirement => ({
+    key,
+    operator: "=",
+    values: [value],
+  }));
   return Object.freeze({ requirements: Object.freeze(requirements.sort(byKey)), matchesNothing: false });
 }
 
@@ -474,7 +538,17 @@ export function selectorMatches(selector: ParsedSelector, labels: Labels): boole
   return selector.requirements.every((r) => requirementMatches(r, labels));
 }
 
-const operatorText: Readonly<Record<SelectorOperator, string>> = { "=": "=", "==": "==", "!=": "!=", in: " in ", notin: " notin ", gt: ">", lt: "<", exists: "", "!": "" };
+const operatorText: Readonly<Record<SelectorOperator, string>> = {
+  "=": "=",
+  "==": "==",
+  "!=": "!=",
+  in: " in ",
+  notin: " notin ",
+  gt: ">",
+  lt: "<",
+  exists: "",
+  "!": "",
+};
 
 /** Requirement.String(): values of set operators are printed sorted. */
 export function requirementToString(requirement: Requirement): string {
@@ -482,7 +556,9 @@ export function requirementToString(requirement: Requirement): string {
   if (operator === "exists") return key;
   if (operator === "!") return `!${key}`;
   const shown = values.length === 1 ? (values[0] ?? "") : [...values].sort(compareGoStrings).join(",");
-  return operator === "in" || operator === "notin" ? `${key}${operatorText[operator]}(${shown})` : `${key}${operatorText[operator]}${shown}`;
+  return operator === "in" || operator === "notin"
+    ? `${key}${operatorText[operator]}(${shown})`
+    : `${key}${operatorText[operator]}${shown}`;
 }
 
 /** The canonical string form, e.g. "app=web,tier in (back,front)"; "" for everything and nothing. */
@@ -501,7 +577,10 @@ export function goLabelSelectorString(labelSelector: LabelSelector | null | unde
   const keys = Object.keys(labels).sort(compareGoStrings);
   const matchLabels = `map[string]string{${keys.map((k) => `${k}: ${labels[k] ?? ""},`).join("")}}`;
   const expressions = (labelSelector.matchExpressions ?? [])
-    .map((e) => `LabelSelectorRequirement{Key:${e.key},Operator:${e.operator},Values:[${(e.values ?? []).join(" ")}],},`)
+    .map(
+      (e) =>
+        `LabelSelectorRequirement{Key:${e.key},Operator:${e.operator},Values:[${(e.values ?? []).join(" ")}],},`,
+    )
     .join("");
   return `&LabelSelector{MatchLabels:${matchLabels},MatchExpressions:[]LabelSelectorRequirement{${expressions}},}`;
 }

@@ -2,11 +2,7 @@
 // objects, the ones in manifests/examples) with one replica, and the local pod runner playing
 // its pods, so Prometheus scrapes one sample-workload process per Running pod (and their
 // cAdvisor-named series) and the adapter has metrics to list.
-import {
-  HELLO_WORLD,
-  helloWorldDeployment,
-  helloWorldService,
-} from "../../../src/manifests/examples.js";
+import { HELLO_WORLD, helloWorldDeployment, helloWorldService } from "../../../src/manifests/examples.js";
 import { z } from "zod";
 import type { Addon, AddonHandle } from "../cluster.js";
 import type { PodRunner } from "../podrunner/runner.js";

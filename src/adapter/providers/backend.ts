@@ -202,7 +202,8 @@ export function createPrometheusBackend(options: PrometheusBackendOptions): Prom
 
   const healthy = (): boolean => d.succeeded && client.lastCall().ok;
 
-  const timestamps = options.metricTimestamps !== undefined ? { metricTimestamps: options.metricTimestamps } : {};
+  const timestamps =
+    options.metricTimestamps !== undefined ? { metricTimestamps: options.metricTimestamps } : {};
   let due = 0;
   const schedule = (delayMs = healthy() ? relistMs : retryMs): void => {
     if (stopped) return;

@@ -12,7 +12,13 @@ import type {
 import { RepeatFolder } from "../../log/fold.js";
 import { forbiddenMessage, requestAttributes } from "../auth/attributes.js";
 import type { Authenticator, Authorizer, UserInfo } from "../auth/types.js";
-import { apiGroupDocument, apiGroupList, apiResourceList, rootPaths, type ServedAPIs } from "./api-discovery.js";
+import {
+  apiGroupDocument,
+  apiGroupList,
+  apiResourceList,
+  rootPaths,
+  type ServedAPIs,
+} from "./api-discovery.js";
 import {
   externalMetricValueList,
   metricValueList,

@@ -4,7 +4,12 @@
 // defaults from pkg/apis/autoscaling/v2/defaults.go).
 import { ableToScale, scalingLimited, type ConditionUpdate, type LimitReason } from "./conditions.js";
 import { recordRecommendation } from "./normalize.js";
-import type { ControllerSettings, HpaHistory, TimestampedRecommendation, TimestampedScaleEvent } from "./settings.js";
+import type {
+  ControllerSettings,
+  HpaHistory,
+  TimestampedRecommendation,
+  TimestampedScaleEvent,
+} from "./settings.js";
 
 /** The API's HPAScalingRules / HorizontalPodAutoscalerBehavior, as far as the rate rules read them (structural). */
 export interface ScalingRulesSpec {
@@ -40,13 +45,18 @@ const defaultScaleUpPolicies: readonly ScalingPolicySpec[] = [
   { type: "Pods", value: 4, periodSeconds: 15 },
   { type: "Percent", value: 100, periodSeconds: 15 },
 ];
-const defaultScaleDownPolicies: readonly ScalingPolicySpec[] = [{ type: "Percent", value: 100, periodSeconds: 15 }];
+const defaultScaleDownPolicies: readonly ScalingPolicySpec[] = [
+  { type: "Percent", value: 100, periodSeconds: 15 },
+];
 
 /**
  * Fills unset fields the way the API server's defaulting and the controller's
  * maybeInitScaleDownStabilizationWindow do: each field set by the user is kept as is.
  */
-export function resolveBehavior(behavior: BehaviorSpec, settings: Pick<ControllerSettings, "downscaleStabilizationWindowSeconds">): ResolvedBehavior {
+export function resolveBehavior(
+  behavior: BehaviorSpec,
+  settings: Pick<ControllerSettings, "downscaleStabilizationWindowSeconds">,
+): ResolvedBehavior {
   const up = behavior.scaleUp ?? {};
   const down = behavior.scaleDown ?? {};
   return {
@@ -56,7 +66,8 @@ export function resolveBehavior(behavior: BehaviorSpec, settings: Pick<Controlle
       policies: (up.policies ?? defaultScaleUpPolicies).map((p) => ({ ...p })),
     },
     scaleDown: {
-      stabilizationWindowSeconds: down.stabilizationWindowSeconds ?? settings.downscaleStabilizationWindowSeconds,
+      stabilizationWindowSeconds:
+        down.stabilizationWindowSeconds ?? settings.downscaleStabilizationWindowSeconds,
       selectPolicy: down.selectPolicy ?? "Max",
       policies: (down.policies ?? defaultScaleDownPolicies).map((p) => ({ ...p })),
     },
@@ -98,13 +109,23 @@ export function stabilizeRecommendationWithBehaviors(args: {
   if (replicas > downRecommendation) replicas = downRecommendation;
   return {
     replicas,
-    stabilizedBy: recommendedReplicas >= currentReplicas ? ableToScale.scaleUpStabilized : ableToScale.scaleDownStabilized,
-    recommendations: recordRecommendation(args.recommendations, oldIndex, { timestamp: now, replicas: recommendedReplicas }),
+    stabilizedBy:
+      recommendedReplicas >= currentReplicas
+        ? ableToScale.scaleUpStabilized
+        : ableToScale.scaleDownStabilized,
+    recommendations: recordRecommendation(args.recommendations, oldIndex, {
+      timestamp: now,
+      replicas: recommendedReplicas,
+    }),
   };
 }
 
 /** Replicas added (or removed) by events strictly newer than `now - periodSeconds`. */
-export function getReplicasChangePerPeriod(now: number, periodSeconds: number, events: readonly TimestampedScaleEvent[]): number {
+export function getReplicasChangePerPeriod(
+  now: number,
+  periodSeconds: number,
+  events: readonly TimestampedScaleEvent[],
+): number {
   const cutoff = now - periodSeconds * 1000;
   let replicas = 0;
   for (const e of events) if (e.timestamp > cutoff) replicas += e.replicaChange;
@@ -129,7 +150,9 @@ export function calculateScaleUpLimitWithScalingRules(
   let proposed = 0;
   for (const policy of rules.policies) {
     const periodStart =
-      currentReplicas - getReplicasChangePerPeriod(now, policy.periodSeconds, scaleUpEvents) + getReplicasChangePerPeriod(now, policy.periodSeconds, scaleDownEvents);
+      currentReplicas -
+      getReplicasChangePerPeriod(now, policy.periodSeconds, scaleUpEvents) +
+      getReplicasChangePerPeriod(now, policy.periodSeconds, scaleDownEvents);
     if (policy.type === "Pods") proposed = periodStart + policy.value;
     // rounded up so that a small percentage of a small size still adds a pod
     else if (policy.type === "Percent") proposed = Math.ceil(periodStart * (1 + policy.value / 100));
@@ -152,7 +175,9 @@ export function calculateScaleDownLimitWithBehaviors(
   let proposed = 0;
   for (const policy of rules.policies) {
     const periodStart =
-      currentReplicas - getReplicasChangePerPeriod(now, policy.periodSeconds, scaleUpEvents) + getReplicasChangePerPeriod(now, policy.periodSeconds, scaleDownEvents);
+      currentReplicas -
+      getReplicasChangePerPeriod(now, policy.periodSeconds, scaleUpEvents) +
+      getReplicasChangePerPeriod(now, policy.periodSeconds, scaleDownEvents);
     if (policy.type === "Pods") proposed = periodStart - policy.value;
     // truncated toward zero, as upstream's int32 conversion does
     else if (policy.type === "Percent") proposed = Math.trunc(periodStart * (1 - policy.value / 100));
@@ -174,17 +199,33 @@ export function convertDesiredReplicasWithBehaviorRate(args: {
 }): { replicas: number; limit: LimitReason } {
   const { now, currentReplicas, desiredReplicas } = args;
   if (desiredReplicas > currentReplicas) {
-    let scaleUpLimit = calculateScaleUpLimitWithScalingRules(now, currentReplicas, args.scaleUpEvents, args.scaleDownEvents, args.behavior.scaleUp);
+    let scaleUpLimit = calculateScaleUpLimitWithScalingRules(
+      now,
+      currentReplicas,
+      args.scaleUpEvents,
+      args.scaleDownEvents,
+      args.behavior.scaleUp,
+    );
     // Recent scale-ups can push the limit below the current size: hold until they age out.
     if (scaleUpLimit < currentReplicas) scaleUpLimit = currentReplicas;
     const [maximumAllowed, limit] =
-      args.maxReplicas > scaleUpLimit ? [scaleUpLimit, scalingLimited.scaleUpLimit] : [args.maxReplicas, scalingLimited.tooManyReplicas];
+      args.maxReplicas > scaleUpLimit
+        ? [scaleUpLimit, scalingLimited.scaleUpLimit]
+        : [args.maxReplicas, scalingLimited.tooManyReplicas];
     if (desiredReplicas > maximumAllowed) return { replicas: maximumAllowed, limit };
   } else if (desiredReplicas < currentReplicas) {
-    let scaleDownLimit = calculateScaleDownLimitWithBehaviors(now, currentReplicas, args.scaleUpEvents, args.scaleDownEvents, args.behavior.scaleDown);
+    let scaleDownLimit = calculateScaleDownLimitWithBehaviors(
+      now,
+      currentReplicas,
+      args.scaleUpEvents,
+      args.scaleDownEvents,
+      args.behavior.scaleDown,
+    );
     if (scaleDownLimit > currentReplicas) scaleDownLimit = currentReplicas;
     const [minimumAllowed, limit] =
-      args.minReplicas < scaleDownLimit ? [scaleDownLimit, scalingLimited.scaleDownLimit] : [args.minReplicas, scalingLimited.tooFewReplicas];
+      args.minReplicas < scaleDownLimit
+        ? [scaleDownLimit, scalingLimited.scaleDownLimit]
+        : [args.minReplicas, scalingLimited.tooFewReplicas];
     if (desiredReplicas < minimumAllowed) return { replicas: minimumAllowed, limit };
   }
   return { replicas: desiredReplicas, limit: scalingLimited.desiredWithinRange };
@@ -209,7 +250,9 @@ export interface NormalizedWithBehaviors {
 }
 
 /** normalizeDesiredReplicasWithBehaviors: stabilization per direction, then the rate policies and the bounds. */
-export function normalizeDesiredReplicasWithBehaviors(input: NormalizeWithBehaviorsInput): NormalizedWithBehaviors {
+export function normalizeDesiredReplicasWithBehaviors(
+  input: NormalizeWithBehaviorsInput,
+): NormalizedWithBehaviors {
   const behavior = resolveBehavior(input.behavior, input.settings);
   const stabilized = stabilizeRecommendationWithBehaviors({
     now: input.now,
@@ -218,7 +261,10 @@ export function normalizeDesiredReplicasWithBehaviors(input: NormalizeWithBehavi
     behavior,
     recommendations: input.history.recommendations,
   });
-  const able = stabilized.replicas !== input.recommendedReplicas ? stabilized.stabilizedBy : ableToScale.readyForNewScale;
+  const able =
+    stabilized.replicas !== input.recommendedReplicas
+      ? stabilized.stabilizedBy
+      : ableToScale.readyForNewScale;
   const limited = convertDesiredReplicasWithBehaviorRate({
     now: input.now,
     currentReplicas: input.currentReplicas,
@@ -232,7 +278,11 @@ export function normalizeDesiredReplicasWithBehaviors(input: NormalizeWithBehavi
   return {
     desiredReplicas: limited.replicas,
     ableToScale: { type: "AbleToScale", status: "True", ...able },
-    scalingLimited: { type: "ScalingLimited", status: limited.replicas === stabilized.replicas ? "False" : "True", ...limited.limit },
+    scalingLimited: {
+      type: "ScalingLimited",
+      status: limited.replicas === stabilized.replicas ? "False" : "True",
+      ...limited.limit,
+    },
     recommendations: stabilized.recommendations,
   };
 }
@@ -243,7 +293,11 @@ export function getLongestPolicyPeriod(rules: ScalingRules): number {
 }
 
 /** Flags events older than the longest policy period: no policy reads them, so their slot can be reused. */
-export function markScaleEventsOutdated(events: readonly TimestampedScaleEvent[], now: number, longestPolicyPeriodSeconds: number): TimestampedScaleEvent[] {
+export function markScaleEventsOutdated(
+  events: readonly TimestampedScaleEvent[],
+  now: number,
+  longestPolicyPeriodSeconds: number,
+): TimestampedScaleEvent[] {
   const cutoff = now - longestPolicyPeriodSeconds * 1000;
   return events.map((e) => (e.timestamp < cutoff ? { ...e, outdated: true } : { ...e }));
 }
@@ -263,8 +317,16 @@ export function storeScaleEvent(
   if (!behavior) return history;
   const rules = resolveBehavior(behavior, settings);
   const up = newReplicas > prevReplicas;
-  const events = markScaleEventsOutdated(up ? history.scaleUpEvents : history.scaleDownEvents, now, getLongestPolicyPeriod(up ? rules.scaleUp : rules.scaleDown));
-  const fresh: TimestampedScaleEvent = { timestamp: now, replicaChange: Math.abs(newReplicas - prevReplicas), outdated: false };
+  const events = markScaleEventsOutdated(
+    up ? history.scaleUpEvents : history.scaleDownEvents,
+    now,
+    getLongestPolicyPeriod(up ? rules.scaleUp : rules.scaleDown),
+  );
+  const fresh: TimestampedScaleEvent = {
+    timestamp: now,
+    replicaChange: Math.abs(newReplicas - prevReplicas),
+    outdated: false,
+  };
   let reuse = -1;
   events.forEach((e, i) => {
     if (e.outdated) reuse = i;

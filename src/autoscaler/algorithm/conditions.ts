@@ -26,7 +26,11 @@ export interface ConditionUpdate {
 export const formatTime = epochMsToKubeTime;
 
 /** Returns a new list with `update` applied; the input list is not modified. */
-export function setCondition(list: readonly HpaCondition[], update: ConditionUpdate, now: number): HpaCondition[] {
+export function setCondition(
+  list: readonly HpaCondition[],
+  update: ConditionUpdate,
+  now: number,
+): HpaCondition[] {
   const result = list.map((c) => ({ ...c }));
   let existing = result.find((c) => c.type === update.type);
   if (!existing) {
@@ -50,18 +54,34 @@ export function findCondition(list: readonly HpaCondition[], type: ConditionType
 
 // Upstream's reasons and messages, gathered so every caller words them identically.
 export const scalingLimited = {
-  desiredWithinRange: { reason: "DesiredWithinRange", message: "the desired count is within the acceptable range" },
-  tooFewReplicas: { reason: "TooFewReplicas", message: "the desired replica count is less than the minimum replica count" },
-  tooManyReplicas: { reason: "TooManyReplicas", message: "the desired replica count is more than the maximum replica count" },
-  scaleUpLimit: { reason: "ScaleUpLimit", message: "the desired replica count is increasing faster than the maximum scale rate" },
-  scaleDownLimit: { reason: "ScaleDownLimit", message: "the desired replica count is decreasing faster than the maximum scale rate" },
+  desiredWithinRange: {
+    reason: "DesiredWithinRange",
+    message: "the desired count is within the acceptable range",
+  },
+  tooFewReplicas: {
+    reason: "TooFewReplicas",
+    message: "the desired replica count is less than the minimum replica count",
+  },
+  tooManyReplicas: {
+    reason: "TooManyReplicas",
+    message: "the desired replica count is more than the maximum replica count",
+  },
+  scaleUpLimit: {
+    reason: "ScaleUpLimit",
+    message: "the desired replica count is increasing faster than the maximum scale rate",
+  },
+  scaleDownLimit: {
+    reason: "ScaleDownLimit",
+    message: "the desired replica count is decreasing faster than the maximum scale rate",
+  },
 } as const;
 
 export const ableToScale = {
   readyForNewScale: { reason: "ReadyForNewScale", message: "recommended size matches current size" },
   scaleDownStabilized: {
     reason: "ScaleDownStabilized",
-    message: "recent recommendations were higher than current one, applying the highest recent recommendation",
+    message:
+      "recent recommendations were higher than current one, applying the highest recent recommendation",
   },
   scaleUpStabilized: {
     reason: "ScaleUpStabilized",

@@ -8,7 +8,12 @@ export {
   type ControllerEvent,
   type ScaleWriteOutcome,
 } from "./reconcile.js";
-export { normalizeDesiredReplicas, convertDesiredReplicasWithRules, calculateScaleUpLimit, stabilizeRecommendation } from "./normalize.js";
+export {
+  normalizeDesiredReplicas,
+  convertDesiredReplicasWithRules,
+  calculateScaleUpLimit,
+  stabilizeRecommendation,
+} from "./normalize.js";
 export {
   normalizeDesiredReplicasWithBehaviors,
   resolveBehavior,
@@ -19,4 +24,11 @@ export {
 } from "./behavior.js";
 export { shouldScale, legacyDelayGate, type LegacyDelayInput } from "./legacy-delay.js";
 export { setCondition, type ConditionUpdate, type HpaCondition } from "./conditions.js";
-export { defaultControllerSettings, withDefaults, type ControllerSettings, type HpaHistory, type TimestampedRecommendation, type TimestampedScaleEvent } from "./settings.js";
+export {
+  defaultControllerSettings,
+  withDefaults,
+  type ControllerSettings,
+  type HpaHistory,
+  type TimestampedRecommendation,
+  type TimestampedScaleEvent,
+} from "./settings.js";

@@ -50,7 +50,8 @@ export interface LegacyDelayGate {
  */
 export function legacyDelayGate(input: LegacyDelayInput): LegacyDelayGate {
   const { now, lastScaleTime } = input;
-  const open = (delaySeconds: number) => delaySeconds > 0 && lastScaleTime !== null && !(lastScaleTime + delaySeconds * 1000 < now);
+  const open = (delaySeconds: number) =>
+    delaySeconds > 0 && lastScaleTime !== null && !(lastScaleTime + delaySeconds * 1000 < now);
   const backoffUp = open(input.upscaleDelaySeconds);
   const backoffDown = open(input.downscaleDelaySeconds);
   const up = input.desiredReplicas > input.currentReplicas;
@@ -63,18 +64,29 @@ export function legacyDelayGate(input: LegacyDelayInput): LegacyDelayGate {
         type: "AbleToScale",
         status: "False",
         reason: "BackoffBoth",
-        message: "the time since the previous scale is still within both the downscale and upscale forbidden windows",
+        message:
+          "the time since the previous scale is still within both the downscale and upscale forbidden windows",
       },
     };
   if (backoffUp)
     return {
       allowed,
-      backoff: { type: "AbleToScale", status: "False", reason: "BackoffUpscale", message: "the time since the previous scale is still within the upscale forbidden window" },
+      backoff: {
+        type: "AbleToScale",
+        status: "False",
+        reason: "BackoffUpscale",
+        message: "the time since the previous scale is still within the upscale forbidden window",
+      },
     };
   if (backoffDown)
     return {
       allowed,
-      backoff: { type: "AbleToScale", status: "False", reason: "BackoffDownscale", message: "the time since the previous scale is still within the downscale forbidden window" },
+      backoff: {
+        type: "AbleToScale",
+        status: "False",
+        reason: "BackoffDownscale",
+        message: "the time since the previous scale is still within the downscale forbidden window",
+      },
     };
   return { allowed };
 }

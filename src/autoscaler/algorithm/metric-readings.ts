@@ -62,16 +62,29 @@ function unexpectedKind(response: MetricResponse, wanted: string): string {
  * the pod's containers, or only `container`'s when one is named. A pod lacking the resource in
  * any container (or the named container) is left out, so the calculator counts it as missing.
  */
-export function resourceMetricReadings(response: MetricResponse, resource: string, container: string): Reading<{ metrics: PodMetricsInfo; timestamp: number }> {
-  if ("error" in response) return { ok: false, error: `unable to fetch metrics from resource metrics API: ${response.error}` };
-  if (response.kind !== "PodMetricsList") return { ok: false, error: `unable to fetch metrics from resource metrics API: ${unexpectedKind(response, "PodMetricsList")}` };
+export function resourceMetricReadings(
+  response: MetricResponse,
+  resource: string,
+  container: string,
+): Reading<{ metrics: PodMetricsInfo; timestamp: number }> {
+  if ("error" in response)
+    return { ok: false, error: `unable to fetch metrics from resource metrics API: ${response.error}` };
+  if (response.kind !== "PodMetricsList")
+    return {
+      ok: false,
+      error: `unable to fetch metrics from resource metrics API: ${unexpectedKind(response, "PodMetricsList")}`,
+    };
   const items = (response as PodMetricsList).items ?? [];
   const first = items[0];
   if (!first) return { ok: false, error: "no metrics returned from resource metrics API" };
   const metrics: PodMetricsInfo = new Map();
   for (const item of items) {
     const containers = item.containers ?? [];
-    const sample = (value: bigint): PodMetric => ({ timestamp: timeMs(item.timestamp), windowMs: goDurationMs(item.window), value });
+    const sample = (value: bigint): PodMetric => ({
+      timestamp: timeMs(item.timestamp),
+      windowMs: goDurationMs(item.window),
+      value,
+    });
     if (container !== "") {
       const c = containers.find((x) => x.name === container);
       const usage = c?.usage[resource];
@@ -95,16 +108,24 @@ export function resourceMetricReadings(response: MetricResponse, resource: strin
 }
 
 /** GetRawMetric: a MetricValueList about pods as per-pod milli-values, keyed by the described pod's name. */
-export function podsMetricReadings(response: MetricResponse): Reading<{ metrics: PodMetricsInfo; timestamp: number }> {
-  if ("error" in response) return { ok: false, error: `unable to fetch metrics from custom metrics API: ${response.error}` };
-  if (response.kind !== "MetricValueList") return { ok: false, error: `unable to fetch metrics from custom metrics API: ${unexpectedKind(response, "MetricValueList")}` };
+export function podsMetricReadings(
+  response: MetricResponse,
+): Reading<{ metrics: PodMetricsInfo; timestamp: number }> {
+  if ("error" in response)
+    return { ok: false, error: `unable to fetch metrics from custom metrics API: ${response.error}` };
+  if (response.kind !== "MetricValueList")
+    return {
+      ok: false,
+      error: `unable to fetch metrics from custom metrics API: ${unexpectedKind(response, "MetricValueList")}`,
+    };
   const items = (response as MetricValueList).items ?? [];
   const first = items[0];
   if (!first) return { ok: false, error: "no metrics returned from custom metrics API" };
   const metrics: PodMetricsInfo = new Map();
   for (const item of items) {
     // v1beta1 calls the window `window`, v1beta2 `windowSeconds`; the client converts both the same way
-    const windowSeconds = "windowSeconds" in item ? item.windowSeconds : "window" in item ? item.window : undefined;
+    const windowSeconds =
+      "windowSeconds" in item ? item.windowSeconds : "window" in item ? item.window : undefined;
     metrics.set(item.describedObject.name ?? "", {
       timestamp: timeMs(item.timestamp),
       windowMs: typeof windowSeconds === "number" ? windowSeconds * 1000 : DEFAULT_CUSTOM_METRIC_WINDOW_MS,
@@ -115,23 +136,50 @@ export function podsMetricReadings(response: MetricResponse): Reading<{ metrics:
 }
 
 /** GetObjectMetric: the one value the custom metrics API has for the described object. */
-export function objectMetricReading(response: MetricResponse): Reading<{ value: bigint; timestamp: number; metricName: string }> {
-  if ("error" in response) return { ok: false, error: `unable to fetch metrics from custom metrics API: ${response.error}` };
-  if (response.kind !== "MetricValueList") return { ok: false, error: `unable to fetch metrics from custom metrics API: ${unexpectedKind(response, "MetricValueList")}` };
+export function objectMetricReading(
+  response: MetricResponse,
+): Reading<{ value: bigint; timestamp: number; metricName: string }> {
+  if ("error" in response)
+    return { ok: false, error: `unable to fetch metrics from custom metrics API: ${response.error}` };
+  if (response.kind !== "MetricValueList")
+    return {
+      ok: false,
+      error: `unable to fetch metrics from custom metrics API: ${unexpectedKind(response, "MetricValueList")}`,
+    };
   const items = (response as MetricValueList).items ?? [];
   const only = items[0];
   if (items.length !== 1 || !only) {
-    return { ok: false, error: `unable to fetch metrics from custom metrics API: the custom metrics API server returned ${items.length} results when we asked for exactly one` };
+    return {
+      ok: false,
+      error: `unable to fetch metrics from custom metrics API: the custom metrics API server returned ${items.length} results when we asked for exactly one`,
+    };
   }
-  return { ok: true, value: { value: milliValue(only.value), timestamp: timeMs(only.timestamp), metricName: metricValueName(only) } };
+  return {
+    ok: true,
+    value: {
+      value: milliValue(only.value),
+      timestamp: timeMs(only.timestamp),
+      metricName: metricValueName(only),
+    },
+  };
 }
 
 /** GetExternalMetric: every value the external metrics API returned, in milli-units. */
-export function externalMetricReadings(response: MetricResponse): Reading<{ values: bigint[]; timestamp: number }> {
-  if ("error" in response) return { ok: false, error: `unable to fetch metrics from external metrics API: ${response.error}` };
-  if (response.kind !== "ExternalMetricValueList") return { ok: false, error: `unable to fetch metrics from external metrics API: ${unexpectedKind(response, "ExternalMetricValueList")}` };
+export function externalMetricReadings(
+  response: MetricResponse,
+): Reading<{ values: bigint[]; timestamp: number }> {
+  if ("error" in response)
+    return { ok: false, error: `unable to fetch metrics from external metrics API: ${response.error}` };
+  if (response.kind !== "ExternalMetricValueList")
+    return {
+      ok: false,
+      error: `unable to fetch metrics from external metrics API: ${unexpectedKind(response, "ExternalMetricValueList")}`,
+    };
   const items = (response as ExternalMetricValueList).items ?? [];
   const first = items[0];
   if (!first) return { ok: false, error: "no metrics returned from external metrics API" };
-  return { ok: true, value: { values: items.map((m) => milliValue(m.value)), timestamp: timeMs(first.timestamp) } };
+  return {
+    ok: true,
+    value: { values: items.map((m) => milliValue(m.value)), timestamp: timeMs(first.timestamp) },
+  };
 }

@@ -28,7 +28,13 @@ export function stabilizeRecommendation(
     if (rec.timestamp < cutoff) oldIndex = i;
     else if (rec.replicas > max) max = rec.replicas;
   });
-  return { replicas: max, recommendations: recordRecommendation(recommendations, oldIndex, { timestamp: now, replicas: recommended }) };
+  return {
+    replicas: max,
+    recommendations: recordRecommendation(recommendations, oldIndex, {
+      timestamp: now,
+      replicas: recommended,
+    }),
+  };
 }
 
 /** Replaces the entry at `reuseIndex` (when >= 0) or appends; never mutates the input. */
@@ -44,7 +50,10 @@ export function recordRecommendation(
 }
 
 /** The scale-up ceiling without behavior: max(factor × current, minimum), truncated like upstream's int32 conversion. */
-export function calculateScaleUpLimit(currentReplicas: number, settings: Pick<ControllerSettings, "scaleUpLimitFactor" | "scaleUpLimitMinimum">): number {
+export function calculateScaleUpLimit(
+  currentReplicas: number,
+  settings: Pick<ControllerSettings, "scaleUpLimitFactor" | "scaleUpLimitMinimum">,
+): number {
   return Math.trunc(Math.max(settings.scaleUpLimitFactor * currentReplicas, settings.scaleUpLimitMinimum));
 }
 
@@ -64,7 +73,9 @@ export function convertDesiredReplicasWithRules(
   const scaleUpLimit = calculateScaleUpLimit(currentReplicas, settings);
   // The scale-up limit guards against a bogus usage spike multiplying the replica count.
   const [maximumAllowed, overLimit] =
-    maxReplicas > scaleUpLimit ? [scaleUpLimit, scalingLimited.scaleUpLimit] : [maxReplicas, scalingLimited.tooManyReplicas];
+    maxReplicas > scaleUpLimit
+      ? [scaleUpLimit, scalingLimited.scaleUpLimit]
+      : [maxReplicas, scalingLimited.tooManyReplicas];
   if (desiredReplicas < minReplicas) return { replicas: minReplicas, limit: scalingLimited.tooFewReplicas };
   if (desiredReplicas > maximumAllowed) return { replicas: maximumAllowed, limit: overLimit };
   return { replicas: desiredReplicas, limit: scalingLimited.desiredWithinRange };
@@ -90,13 +101,31 @@ export interface Normalized {
 
 /** normalizeDesiredReplicas: downscale stabilization, then the bounds and the scale-up limit. */
 export function normalizeDesiredReplicas(input: NormalizeInput): Normalized {
-  const stabilized = stabilizeRecommendation(input.recommendations, input.now, input.settings.downscaleStabilizationWindowSeconds, input.recommendedReplicas);
-  const able = stabilized.replicas !== input.recommendedReplicas ? ableToScale.scaleDownStabilized : ableToScale.readyForNewScale;
-  const limited = convertDesiredReplicasWithRules(input.currentReplicas, stabilized.replicas, input.minReplicas, input.maxReplicas, input.settings);
+  const stabilized = stabilizeRecommendation(
+    input.recommendations,
+    input.now,
+    input.settings.downscaleStabilizationWindowSeconds,
+    input.recommendedReplicas,
+  );
+  const able =
+    stabilized.replicas !== input.recommendedReplicas
+      ? ableToScale.scaleDownStabilized
+      : ableToScale.readyForNewScale;
+  const limited = convertDesiredReplicasWithRules(
+    input.currentReplicas,
+    stabilized.replicas,
+    input.minReplicas,
+    input.maxReplicas,
+    input.settings,
+  );
   return {
     desiredReplicas: limited.replicas,
     ableToScale: { type: "AbleToScale", status: "True", ...able },
-    scalingLimited: { type: "ScalingLimited", status: limited.replicas === stabilized.replicas ? "False" : "True", ...limited.limit },
+    scalingLimited: {
+      type: "ScalingLimited",
+      status: limited.replicas === stabilized.replicas ? "False" : "True",
+      ...limited.limit,
+    },
     recommendations: stabilized.recommendations,
   };
 }

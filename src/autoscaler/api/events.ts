@@ -56,7 +56,10 @@ export class KubeEventRecorder implements EventRecorder {
 
   record(obj: EventObjectRef, event: ControllerEvent): void {
     if (this.backlog.length >= this.maxBacklog) {
-      this.log.warn({ hpa: `${obj.namespace}/${obj.name}`, reason: event.reason }, "event backlog full; dropping event");
+      this.log.warn(
+        { hpa: `${obj.namespace}/${obj.name}`, reason: event.reason },
+        "event backlog full; dropping event",
+      );
       return;
     }
     this.backlog.push(() => this.write(obj, event));
@@ -83,7 +86,9 @@ export class KubeEventRecorder implements EventRecorder {
   }
 
   private async write(obj: EventObjectRef, event: ControllerEvent): Promise<void> {
-    const key = [obj.namespace, obj.name, obj.uid ?? "", event.type, event.reason, event.message].join("\u0000");
+    const key = [obj.namespace, obj.name, obj.uid ?? "", event.type, event.reason, event.message].join(
+      "\u0000",
+    );
     const now = rfc3339(this.clock.now());
     const base = `/api/v1/namespaces/${seg(obj.namespace)}/events`;
     try {
@@ -129,7 +134,14 @@ export class KubeEventRecorder implements EventRecorder {
       orThrow(created);
       this.touch(key, { name, count: 1, firstTimestamp: now });
     } catch (err) {
-      this.log.warn({ err: err instanceof Error ? err.message : String(err), hpa: `${obj.namespace}/${obj.name}`, reason: event.reason }, "could not write event");
+      this.log.warn(
+        {
+          err: err instanceof Error ? err.message : String(err),
+          hpa: `${obj.namespace}/${obj.name}`,
+          reason: event.reason,
+        },
+        "could not write event",
+      );
     }
   }
 

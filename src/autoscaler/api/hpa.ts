@@ -26,18 +26,37 @@ function written(body: unknown): WrittenHpa {
 export class KubeHpaWriter implements HpaWriter {
   constructor(private readonly http: KubeApi) {}
 
-  async updateStatus(hpa: HorizontalPodAutoscaler, status: HorizontalPodAutoscalerStatus): Promise<WrittenHpa> {
+  async updateStatus(
+    hpa: HorizontalPodAutoscaler,
+    status: HorizontalPodAutoscalerStatus,
+  ): Promise<WrittenHpa> {
     const ns = hpa.metadata.namespace ?? "default";
     const path = `${hpaPath(ns, hpa.metadata.name)}/status`;
     const body = { ...hpa, apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", status };
     return written(orThrow(await this.http.request("PUT", path, { body })));
   }
 
-  async patchAnnotations(namespace: string, name: string, annotations: Record<string, string | null>): Promise<WrittenHpa> {
-    return written(orThrow(await this.http.request("PATCH", hpaPath(namespace, name), { body: { metadata: { annotations } }, patchType: "merge" })));
+  async patchAnnotations(
+    namespace: string,
+    name: string,
+    annotations: Record<string, string | null>,
+  ): Promise<WrittenHpa> {
+    return written(
+      orThrow(
+        await this.http.request("PATCH", hpaPath(namespace, name), {
+          body: { metadata: { annotations } },
+          patchType: "merge",
+        }),
+      ),
+    );
   }
 
   async patchStatusConditions(namespace: string, name: string, conditions: unknown[]): Promise<void> {
-    orThrow(await this.http.request("PATCH", `${hpaPath(namespace, name)}/status`, { body: { status: { conditions } }, patchType: "merge" }));
+    orThrow(
+      await this.http.request("PATCH", `${hpaPath(namespace, name)}/status`, {
+        body: { status: { conditions } },
+        patchType: "merge",
+      }),
+    );
   }
 }

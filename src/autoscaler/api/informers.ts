@@ -18,7 +18,9 @@ function reflectors(
   handlers: ReflectorHandlers,
   logger: Logger,
 ): Reflector[] {
-  return paths.map((path) => new Reflector({ client, path, labelSelector, handlers, logger, initialBackoffMs: 500 }));
+  return paths.map(
+    (path) => new Reflector({ client, path, labelSelector, handlers, logger, initialBackoffMs: 500 }),
+  );
 }
 
 /** Starts every reflector and resolves once each has listed (its cache is synced). */
@@ -46,7 +48,10 @@ export class HpaInformer implements HpaLister {
   constructor(
     client: KubeClient,
     opts: HpaInformerOptions,
-    handlers: { changed(key: string, before: CachedHpa | undefined, after: CachedHpa): void; deleted(key: string): void },
+    handlers: {
+      changed(key: string, before: CachedHpa | undefined, after: CachedHpa): void;
+      deleted(key: string): void;
+    },
     log: Logger,
   ) {
     const paths =
@@ -58,7 +63,13 @@ export class HpaInformer implements HpaLister {
       const parsed = horizontalPodAutoscalerSchema.safeParse(raw);
       const entry: CachedHpa = parsed.success
         ? { ok: true, hpa: parsed.data }
-        : { ok: false, namespace: raw.metadata?.namespace ?? "", name: raw.metadata?.name ?? "", error: parsed.error.message, raw };
+        : {
+            ok: false,
+            namespace: raw.metadata?.namespace ?? "",
+            name: raw.metadata?.name ?? "",
+            error: parsed.error.message,
+            raw,
+          };
       const before = this.byKey.get(k);
       this.byKey.set(k, entry);
       handlers.changed(k, before, entry);
@@ -68,9 +79,17 @@ export class HpaInformer implements HpaLister {
       this.byKey.delete(k);
       handlers.deleted(k);
     };
-    this.informers = reflectors(client, paths, opts.labelSelector, { add: upsert, update: upsert, delete: remove }, log);
+    this.informers = reflectors(
+      client,
+      paths,
+      opts.labelSelector,
+      { add: upsert, update: upsert, delete: remove },
+      log,
+    );
     this.byNamespace =
-      opts.namespaces.length === 0 ? undefined : new Map(opts.namespaces.map((ns, i) => [ns, this.informers[i] as Reflector]));
+      opts.namespaces.length === 0
+        ? undefined
+        : new Map(opts.namespaces.map((ns, i) => [ns, this.informers[i] as Reflector]));
   }
 
   get(namespace: string, name: string): CachedHpa | undefined {
@@ -108,11 +127,17 @@ export class PodInformer implements PodLister {
   private readonly informers: Reflector[];
 
   constructor(client: KubeClient, namespaces: string[], log: Logger) {
-    const paths = namespaces.length === 0 ? ["/api/v1/pods"] : namespaces.map((ns) => `/api/v1/namespaces/${seg(ns)}/pods`);
+    const paths =
+      namespaces.length === 0
+        ? ["/api/v1/pods"]
+        : namespaces.map((ns) => `/api/v1/namespaces/${seg(ns)}/pods`);
     const upsert = (raw: Raw) => {
       const parsed = podSchema.safeParse(raw);
       if (!parsed.success) {
-        log.warn({ pod: key(raw.metadata?.namespace, raw.metadata?.name), err: parsed.error.message }, "ignoring a pod that does not parse");
+        log.warn(
+          { pod: key(raw.metadata?.namespace, raw.metadata?.name), err: parsed.error.message },
+          "ignoring a pod that does not parse",
+        );
         return;
       }
       const ns = parsed.data.metadata.namespace ?? "";
@@ -132,7 +157,13 @@ export class PodInformer implements PodLister {
       this.unindex(ns, before);
       m.delete(before.metadata.name);
     };
-    this.informers = reflectors(client, paths, undefined, { add: upsert, update: upsert, delete: remove }, log);
+    this.informers = reflectors(
+      client,
+      paths,
+      undefined,
+      { add: upsert, update: upsert, delete: remove },
+      log,
+    );
   }
 
   private index(ns: string, pod: Pod): void {

@@ -55,7 +55,11 @@ export class KubeLeaseStore implements LeaseStore {
     return {
       apiVersion: "coordination.k8s.io/v1",
       kind: "Lease",
-      metadata: { name: this.name, namespace: this.namespace, ...(resourceVersion !== undefined ? { resourceVersion } : {}) },
+      metadata: {
+        name: this.name,
+        namespace: this.namespace,
+        ...(resourceVersion !== undefined ? { resourceVersion } : {}),
+      },
       spec: {
         holderIdentity: record.holderIdentity,
         leaseDurationSeconds: record.leaseDurationSeconds,
@@ -77,6 +81,12 @@ export class KubeLeaseStore implements LeaseStore {
   }
 
   async update(record: LeaseRecord, resourceVersion: string): Promise<StoredLease> {
-    return toStored(orThrow(await this.http.request("PUT", `${this.path}/${seg(this.name)}`, { body: this.body(record, resourceVersion) })));
+    return toStored(
+      orThrow(
+        await this.http.request("PUT", `${this.path}/${seg(this.name)}`, {
+          body: this.body(record, resourceVersion),
+        }),
+      ),
+    );
   }
 }

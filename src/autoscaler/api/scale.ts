@@ -32,12 +32,18 @@ export class KubeScaleClient implements ScaleClient {
     const path = `${groupVersionPath(info.group, info.version)}${ns}/${seg(info.resource)}/${seg(target.name)}/scale`;
     const scale = await this.readScale(path, `${resource} "${target.name}"`);
     const handle: ScaleHandle = { path, scale };
-    return { replicas: scale.spec?.replicas ?? 0, statusReplicas: scale.status.replicas ?? 0, selector: scale.status.selector ?? "", handle };
+    return {
+      replicas: scale.spec?.replicas ?? 0,
+      statusReplicas: scale.status.replicas ?? 0,
+      selector: scale.status.selector ?? "",
+      handle,
+    };
   }
 
   private async readScale(path: string, what: string): Promise<Scale> {
     const parsed = scaleSchema.safeParse(orThrow(await this.http.request("GET", path)));
-    if (!parsed.success) throw new Error(`the scale subresource of ${what} is not a Scale: ${parsed.error.message}`);
+    if (!parsed.success)
+      throw new Error(`the scale subresource of ${what} is not a Scale: ${parsed.error.message}`);
     return parsed.data;
   }
 
@@ -45,7 +51,9 @@ export class KubeScaleClient implements ScaleClient {
     const { path } = current.handle as ScaleHandle;
     let { scale } = current.handle as ScaleHandle;
     for (let attempt = 1; ; attempt++) {
-      const put = await this.http.request("PUT", path, { body: { ...scale, spec: { ...scale.spec, replicas } } });
+      const put = await this.http.request("PUT", path, {
+        body: { ...scale, spec: { ...scale.spec, replicas } },
+      });
       if (put.ok) return;
       // as upstream: after any failed update, read the scale again for the next attempt (a failed read keeps the old one)
       scale = await this.readScale(path, path).catch(() => scale);

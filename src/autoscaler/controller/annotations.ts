@@ -65,7 +65,10 @@ export function readOverrides(annotations: Record<string, string> | null | undef
     }
   };
   take(SYNC_PERIOD_ANNOTATION, (ms) => {
-    if (ms < MIN_SYNC_PERIOD_MS) out.problems.push(`annotation ${SYNC_PERIOD_ANNOTATION}: "${a[SYNC_PERIOD_ANNOTATION]}" is below the minimum of 1s`);
+    if (ms < MIN_SYNC_PERIOD_MS)
+      out.problems.push(
+        `annotation ${SYNC_PERIOD_ANNOTATION}: "${a[SYNC_PERIOD_ANNOTATION]}" is below the minimum of 1s`,
+      );
     else out.syncPeriodMs = ms;
   });
   take(UPSCALE_DELAY_ANNOTATION, (ms) => (out.upscaleDelaySeconds = Math.round(ms / 1000)));
@@ -83,7 +86,10 @@ export function readOverrides(annotations: Record<string, string> | null | undef
   const allow = a[FALLBACK_ALLOW_SCALE_DOWN_ANNOTATION];
   if (allow !== undefined) {
     if (allow === "true" || allow === "false") out.fallbackAllowScaleDown = allow === "true";
-    else out.problems.push(`annotation ${FALLBACK_ALLOW_SCALE_DOWN_ANNOTATION}: "${allow}" is neither "true" nor "false"`);
+    else
+      out.problems.push(
+        `annotation ${FALLBACK_ALLOW_SCALE_DOWN_ANNOTATION}: "${allow}" is neither "true" nor "false"`,
+      );
   }
   return out;
 }
@@ -97,13 +103,19 @@ export interface OwnershipAnnotation {
 export function parseOwnershipAnnotation(text: string, field: string): OwnershipAnnotation {
   const i = text.indexOf("=");
   const key = (i < 0 ? text : text.slice(0, i)).trim();
-  if (key === "" || !/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(key)) {
+  if (
+    key === "" ||
+    !/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(key)
+  ) {
     throw new Error(`${field}: "${text}" is not an annotation key or key=value`);
   }
   return i < 0 ? { key } : { key, value: text.slice(i + 1) };
 }
 
-export function isOwned(annotations: Record<string, string> | null | undefined, own: OwnershipAnnotation | undefined): boolean {
+export function isOwned(
+  annotations: Record<string, string> | null | undefined,
+  own: OwnershipAnnotation | undefined,
+): boolean {
   if (own === undefined) return true;
   const v = annotations?.[own.key];
   return v !== undefined && (own.value === undefined || v === own.value);

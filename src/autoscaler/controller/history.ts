@@ -26,10 +26,15 @@ type Persisted = z.infer<typeof persistedSchema>;
 /** Entries older than this are dropped when saving: no stabilization window or policy period is longer. */
 export const DEFAULT_HISTORY_HORIZON_MS = 3600_000 + 60_000;
 
-export function compactHistory(h: HpaHistory, now: number, horizonMs = DEFAULT_HISTORY_HORIZON_MS): Persisted {
+export function compactHistory(
+  h: HpaHistory,
+  now: number,
+  horizonMs = DEFAULT_HISTORY_HORIZON_MS,
+): Persisted {
   const cutoff = now - horizonMs;
   let current: TimestampedRecommendation | undefined;
-  for (const r of h.recommendations) if (current === undefined || r.timestamp >= current.timestamp) current = r;
+  for (const r of h.recommendations)
+    if (current === undefined || r.timestamp >= current.timestamp) current = r;
   const newestByValue = new Map<number, number>();
   for (const r of h.recommendations) {
     if (r.timestamp < cutoff) continue;
@@ -37,10 +42,20 @@ export function compactHistory(h: HpaHistory, now: number, horizonMs = DEFAULT_H
     const t = newestByValue.get(r.replicas);
     if (t === undefined || r.timestamp > t) newestByValue.set(r.replicas, r.timestamp);
   }
-  const rec = [...newestByValue.entries()].map(([replicas, t]) => [t, replicas] as [number, number]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const rec = [...newestByValue.entries()]
+    .map(([replicas, t]) => [t, replicas] as [number, number])
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const events = (es: TimestampedScaleEvent[]) =>
-    es.filter((e) => e.timestamp >= cutoff && e.outdated !== true).map((e) => [e.timestamp, e.replicaChange] as [number, number]);
-  return { v: 1, rec, cur: current?.replicas ?? null, up: events(h.scaleUpEvents), down: events(h.scaleDownEvents) };
+    es
+      .filter((e) => e.timestamp >= cutoff && e.outdated !== true)
+      .map((e) => [e.timestamp, e.replicaChange] as [number, number]);
+  return {
+    v: 1,
+    rec,
+    cur: current?.replicas ?? null,
+    up: events(h.scaleUpEvents),
+    down: events(h.scaleDownEvents),
+  };
 }
 
 export function serializeHistory(h: HpaHistory, now: number, horizonMs?: number): string {
@@ -56,7 +71,10 @@ export function parseHistory(text: string | undefined, now: number): HpaHistory 
   } catch {
     return null;
   }
-  const recommendations: TimestampedRecommendation[] = p.rec.map(([timestamp, replicas]) => ({ timestamp, replicas }));
+  const recommendations: TimestampedRecommendation[] = p.rec.map(([timestamp, replicas]) => ({
+    timestamp,
+    replicas,
+  }));
   if (p.cur !== null) recommendations.push({ timestamp: now, replicas: p.cur });
   return {
     recommendations,

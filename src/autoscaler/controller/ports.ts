@@ -1,7 +1,14 @@
 // The loop's boundary: everything a sync reads from or writes to the cluster, as small
 // interfaces. src/autoscaler/api and src/autoscaler/metrics implement them on the API;
 // unit tests implement them with fakes.
-import type { CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerStatus, MetricResponse, MetricSpec, Pod } from "../../kube/objects.js";
+import type {
+  CrossVersionObjectReference,
+  HorizontalPodAutoscaler,
+  HorizontalPodAutoscalerStatus,
+  MetricResponse,
+  MetricSpec,
+  Pod,
+} from "../../kube/objects.js";
 import type { ControllerEvent } from "../algorithm/index.js";
 
 export interface CurrentScale {
@@ -28,7 +35,9 @@ export interface MetricsClient {
 }
 
 /** A parsed HPA from the informer cache, or why it could not be parsed. */
-export type CachedHpa = { ok: true; hpa: HorizontalPodAutoscaler } | { ok: false; namespace: string; name: string; error: string; raw: unknown };
+export type CachedHpa =
+  | { ok: true; hpa: HorizontalPodAutoscaler }
+  | { ok: false; namespace: string; name: string; error: string; raw: unknown };
 
 export interface HpaLister {
   get(namespace: string, name: string): CachedHpa | undefined;
@@ -54,7 +63,10 @@ export interface WrittenHpa {
 
 export interface HpaWriter {
   /** Write the status subresource: one update, based on the HPA as given (a conflict is an error). */
-  updateStatus(hpa: HorizontalPodAutoscaler, status: HorizontalPodAutoscalerStatus): Promise<WrittenHpa | void>;
+  updateStatus(
+    hpa: HorizontalPodAutoscaler,
+    status: HorizontalPodAutoscalerStatus,
+  ): Promise<WrittenHpa | void>;
   /** Merge-patch annotations (null deletes one); never conflicts. */
   patchAnnotations(
     namespace: string,

@@ -57,8 +57,10 @@ export class LeaderElector {
   private lastLeader = "";
 
   constructor(private readonly cfg: LeaderElectionConfig) {
-    if (!(cfg.leaseDurationMs > cfg.renewDeadlineMs)) throw new Error("leader election: lease duration must be greater than the renew deadline");
-    if (!(cfg.renewDeadlineMs > cfg.retryPeriodMs)) throw new Error("leader election: renew deadline must be greater than the retry period");
+    if (!(cfg.leaseDurationMs > cfg.renewDeadlineMs))
+      throw new Error("leader election: lease duration must be greater than the renew deadline");
+    if (!(cfg.renewDeadlineMs > cfg.retryPeriodMs))
+      throw new Error("leader election: renew deadline must be greater than the retry period");
   }
 
   get isLeader(): boolean {
@@ -99,7 +101,10 @@ export class LeaderElector {
       if (this.stopping) break;
       if (this.state === "candidate" && ok) {
         this.state = "leader";
-        this.cfg.log.info({ lease: this.cfg.store.description, identity: this.cfg.identity }, "became leader");
+        this.cfg.log.info(
+          { lease: this.cfg.store.description, identity: this.cfg.identity },
+          "became leader",
+        );
         await this.cfg.onStartedLeading();
       } else if (this.state === "leader" && !ok && now - this.lastRenew >= this.cfg.renewDeadlineMs) {
         await this.stepDown("could not renew the lease within the renew deadline");
@@ -111,7 +116,10 @@ export class LeaderElector {
   private async stepDown(why: string): Promise<void> {
     if (this.state !== "leader") return;
     this.state = "candidate";
-    this.cfg.log.warn({ lease: this.cfg.store.description, identity: this.cfg.identity, why }, "stopped leading");
+    this.cfg.log.warn(
+      { lease: this.cfg.store.description, identity: this.cfg.identity, why },
+      "stopped leading",
+    );
     await this.cfg.onStoppedLeading();
   }
 
@@ -143,7 +151,8 @@ export class LeaderElector {
         return false;
       }
     }
-    if (this.observed === null || this.observed.resourceVersion !== current.resourceVersion) this.setObserved(current, now);
+    if (this.observed === null || this.observed.resourceVersion !== current.resourceVersion)
+      this.setObserved(current, now);
     const held = current.record.holderIdentity;
     const expired = this.observedAt + current.record.leaseDurationSeconds * 1000 <= now;
     if (held !== "" && held !== identity && !expired) return false;
@@ -179,14 +188,23 @@ export class LeaderElector {
     try {
       this.setObserved(
         await this.cfg.store.update(
-          { holderIdentity: "", leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: current.record.leaseTransitions },
+          {
+            holderIdentity: "",
+            leaseDurationSeconds: 1,
+            acquireTime: now,
+            renewTime: now,
+            leaseTransitions: current.record.leaseTransitions,
+          },
           current.resourceVersion,
         ),
         now,
       );
       this.cfg.log.info({ lease: this.cfg.store.description }, "released the lease");
     } catch (err) {
-      this.cfg.log.warn({ err: String(err), lease: this.cfg.store.description }, "could not release the lease");
+      this.cfg.log.warn(
+        { err: String(err), lease: this.cfg.store.description },
+        "could not release the lease",
+      );
     }
   }
 

@@ -20,7 +20,6 @@ const RESOURCE_API = "/apis/metrics.k8s.io/v1beta1";
 const CUSTOM_API = "/apis/custom.metrics.k8s.io/v1beta2";
 const EXTERNAL_API = "/apis/external.metrics.k8s.io/v1beta1";
 
-
 /** metav1.LabelSelectorAsSelector(...).String(), or the error of a selector that does not convert. */
 function selectorText(sel: LabelSelector | null | undefined): { text: string } | { error: string } {
   const parsed = labelSelectorAsSelector(sel);
@@ -94,7 +93,10 @@ export class ApiMetricsClient implements MetricsClient {
           { metricLabelSelector: metricSelector.text },
           podSelector,
           (j) => metricValueListSchema.parse(j),
-          (l, pods) => ({ ...l, items: l.items?.filter((i) => pods.has(i.describedObject.name ?? "")) ?? l.items }),
+          (l, pods) => ({
+            ...l,
+            items: l.items?.filter((i) => pods.has(i.describedObject.name ?? "")) ?? l.items,
+          }),
         );
       }
       case "Object":
@@ -154,7 +156,11 @@ export class ApiMetricsClient implements MetricsClient {
   ): Promise<T | { error: string }> {
     const own = () => this.get(path, params({ ...query, labelSelector: podSelector }), parse);
     const c = this.coalescing;
-    if (c?.podNames === undefined || podSelector === "" || !this.manyAsk(c, `${path}?${stableQuery(query)}`, podSelector))
+    if (
+      c?.podNames === undefined ||
+      podSelector === "" ||
+      !this.manyAsk(c, `${path}?${stableQuery(query)}`, podSelector)
+    )
       return own();
     const names = c.podNames(namespace, podSelector);
     if (names === undefined) return own();

@@ -20,7 +20,11 @@ const expectSchema = z.union([
 type Expect = z.infer<typeof expectSchema>;
 
 function invalid(what: string, error: z.ZodError): VectorOutcome {
-  return { ok: false, expected: `a valid quantity vector ${what}`, got: error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") };
+  return {
+    ok: false,
+    expected: `a valid quantity vector ${what}`,
+    got: error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+  };
 }
 
 /** JSON numbers past 2^53 are already rounded, so compare those as floats. */
@@ -60,7 +64,8 @@ export const runQuantity: KindRunner = (vector) => {
 
   if ("compare" in inp) {
     const [a, b] = inp.compare.map((s) => Quantity.parse(s));
-    if (!a?.ok || !b?.ok) return mismatch(expect, { error: [a, b].flatMap((r) => (r && !r.ok ? [r.error] : [])).join("; ") });
+    if (!a?.ok || !b?.ok)
+      return mismatch(expect, { error: [a, b].flatMap((r) => (r && !r.ok ? [r.error] : [])).join("; ") });
     const cmp = a.value.cmp(b.value);
     if (!("cmp" in expect)) return mismatch(expect, { cmp });
     return cmp === expect.cmp ? { ok: true } : mismatch(expect, { cmp });

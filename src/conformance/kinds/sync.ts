@@ -10,7 +10,10 @@ const inputSchema = z.object({
   now: rfc3339ToEpochMs,
   controller: controllerSettingsSchema,
   hpa: horizontalPodAutoscalerSchema,
-  scale: z.union([z.object({ error: z.string() }), z.object({ replicas: z.number().int(), selector: z.string().optional() })]),
+  scale: z.union([
+    z.object({ error: z.string() }),
+    z.object({ replicas: z.number().int(), selector: z.string().optional() }),
+  ]),
   pods: z.array(podSchema),
   metricResponses: z.array(metricResponseSchema),
   recommendations: historySchemas.recommendations.nullable(),
@@ -30,7 +33,10 @@ const expectSchema = z.object({
 export const runSync: KindRunner = (vector) => {
   const input = inputSchema.parse(vector.input);
   const expect = expectSchema.parse(vector.expect);
-  const scale = "error" in input.scale ? { error: input.scale.error } : { replicas: input.scale.replicas, selector: input.scale.selector ?? "" };
+  const scale =
+    "error" in input.scale
+      ? { error: input.scale.error }
+      : { replicas: input.scale.replicas, selector: input.scale.selector ?? "" };
   const result = reconcile({
     now: input.now,
     settings: input.controller,
@@ -42,7 +48,11 @@ export const runSync: KindRunner = (vector) => {
     history:
       input.recommendations === null
         ? null
-        : { recommendations: input.recommendations, scaleUpEvents: input.scaleUpEvents ?? [], scaleDownEvents: input.scaleDownEvents ?? [] },
+        : {
+            recommendations: input.recommendations,
+            scaleUpEvents: input.scaleUpEvents ?? [],
+            scaleDownEvents: input.scaleDownEvents ?? [],
+          },
   });
 
   const conditions = result.status.conditions ?? [];
@@ -63,9 +73,17 @@ export const runSync: KindRunner = (vector) => {
         ok = false;
         return { type: want.type, missing: true };
       }
-      const matches = c.status === want.status && c.reason === want.reason && (want.message === undefined || c.message === want.message);
+      const matches =
+        c.status === want.status &&
+        c.reason === want.reason &&
+        (want.message === undefined || c.message === want.message);
       ok &&= matches;
-      return { type: c.type, status: c.status, reason: c.reason, ...(want.message !== undefined ? { message: c.message } : {}) };
+      return {
+        type: c.type,
+        status: c.status,
+        reason: c.reason,
+        ...(want.message !== undefined ? { message: c.message } : {}),
+      };
     });
   }
   if (expect.events) {

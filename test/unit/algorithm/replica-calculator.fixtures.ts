@@ -11,7 +11,11 @@ import {
   type Pod,
 } from "../../../src/kube/objects.js";
 import { labelSelectorAsSelector, type ParsedSelector } from "../../../src/kube/selector.js";
-import { computeReplicasForMetric, type ComputeReplicasInput, type ProposalResult } from "../../../src/autoscaler/algorithm/replica-calculator.js";
+import {
+  computeReplicasForMetric,
+  type ComputeReplicasInput,
+  type ProposalResult,
+} from "../../../src/autoscaler/algorithm/replica-calculator.js";
 import { withDefaults } from "../../../src/autoscaler/algorithm/settings.js";
 
 export const NOW = Date.parse("2026-01-01T00:00:00Z");
@@ -44,17 +48,28 @@ export function pod(name: string, o: PodOptions = {}): Pod {
       labels: o.labels ?? { app: "web" },
       ...(o.deleting ? { deletionTimestamp: ago(1) } : {}),
     },
-    spec: { containers: Object.entries(containers).map(([cname, requests]) => ({ name: cname, resources: { requests } })) },
+    spec: {
+      containers: Object.entries(containers).map(([cname, requests]) => ({
+        name: cname,
+        resources: { requests },
+      })),
+    },
     status: {
       phase: o.phase ?? "Running",
       ...(o.startTime === null ? {} : { startTime: o.startTime ?? ago(600) }),
-      conditions: ready === null ? [] : [{ type: "Ready", status: ready, lastTransitionTime: o.readySince ?? ago(600) }],
+      conditions:
+        ready === null
+          ? []
+          : [{ type: "Ready", status: ready, lastTransitionTime: o.readySince ?? ago(600) }],
     },
   });
 }
 
 /** A PodMetricsList: pod name → container name → usage (or a single cpu usage for container "app"). */
-export function podMetrics(samples: Record<string, string | Record<string, Record<string, string>>>, o: { timestamp?: string; window?: string } = {}): MetricResponse {
+export function podMetrics(
+  samples: Record<string, string | Record<string, Record<string, string>>>,
+  o: { timestamp?: string; window?: string } = {},
+): MetricResponse {
   return podMetricsListSchema.parse({
     apiVersion: "metrics.k8s.io/v1beta1",
     kind: "PodMetricsList",
@@ -62,7 +77,10 @@ export function podMetrics(samples: Record<string, string | Record<string, Recor
       metadata: { name, namespace: NAMESPACE },
       timestamp: o.timestamp ?? ago(30),
       window: o.window ?? "30s",
-      containers: typeof usage === "string" ? [{ name: "app", usage: { cpu: usage } }] : Object.entries(usage).map(([cname, u]) => ({ name: cname, usage: u })),
+      containers:
+        typeof usage === "string"
+          ? [{ name: "app", usage: { cpu: usage } }]
+          : Object.entries(usage).map(([cname, u]) => ({ name: cname, usage: u })),
     })),
   });
 }
@@ -99,13 +117,23 @@ export function externalValues(metric: string, ...values: string[]): MetricRespo
   return externalMetricValueListSchema.parse({
     apiVersion: "external.metrics.k8s.io/v1beta1",
     kind: "ExternalMetricValueList",
-    items: values.map((value) => ({ metricName: metric, metricLabels: { queue: "jobs" }, timestamp: ago(30), value })),
+    items: values.map((value) => ({
+      metricName: metric,
+      metricLabels: { queue: "jobs" },
+      timestamp: ago(30),
+      value,
+    })),
   });
 }
 
 export const spec = (raw: unknown): MetricSpec => metricSpecSchema.parse(raw);
-export const cpuUtilization = (percent: number): MetricSpec => spec({ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: percent } } });
-export const podsAverage = (name: string, average: string): MetricSpec => spec({ type: "Pods", pods: { metric: { name }, target: { type: "AverageValue", averageValue: average } } });
+export const cpuUtilization = (percent: number): MetricSpec =>
+  spec({
+    type: "Resource",
+    resource: { name: "cpu", target: { type: "Utilization", averageUtilization: percent } },
+  });
+export const podsAverage = (name: string, average: string): MetricSpec =>
+  spec({ type: "Pods", pods: { metric: { name }, target: { type: "AverageValue", averageValue: average } } });
 
 export function webSelector(): ParsedSelector {
   const parsed = labelSelectorAsSelector({ matchLabels: { app: "web" } });
@@ -114,7 +142,10 @@ export function webSelector(): ParsedSelector {
 }
 
 /** Runs the calculator with the test defaults (tolerance 0.1, CPU initialization 5m, readiness delay 30s). */
-export function calc(input: Partial<ComputeReplicasInput> & Pick<ComputeReplicasInput, "metric" | "pods" | "response" | "currentReplicas">): ProposalResult {
+export function calc(
+  input: Partial<ComputeReplicasInput> &
+    Pick<ComputeReplicasInput, "metric" | "pods" | "response" | "currentReplicas">,
+): ProposalResult {
   return computeReplicasForMetric({
     now: NOW,
     settings: withDefaults({}),

@@ -259,7 +259,12 @@ describe("one sync", () => {
     const scaledToZero = {
       conditions: [{ type: "ScaledToZero", status: "True" as const, reason: "ScaledToZero", message: "" }],
     };
-    const zeroHpa = (name: string, minReplicas: number, withExternal: boolean, status?: typeof scaledToZero) => {
+    const zeroHpa = (
+      name: string,
+      minReplicas: number,
+      withExternal: boolean,
+      status?: typeof scaledToZero,
+    ) => {
       const hpa = makeHpa(name, status ? { status } : {});
       hpa.spec.minReplicas = minReplicas;
       if (withExternal) hpa.spec.metrics = [external];
@@ -270,7 +275,8 @@ describe("one sync", () => {
     zeroHpa("woken", 0, true, scaledToZero); // canScaleFromZero
     zeroHpa("raised-min", 2, false, scaledToZero); // minReplicas raised after it scaled to zero
     zeroHpa("pods-only", 0, false, scaledToZero); // pod metrics cannot wake it
-    for (const n of ["by-hand", "woken", "raised-min", "pods-only"]) await h.controller.syncKey(`default/${n}`);
+    for (const n of ["by-hand", "woken", "raised-min", "pods-only"])
+      await h.controller.syncKey(`default/${n}`);
     expect(h.metrics.calls.map((c) => c.selector)).toEqual(["app=woken", "app=raised-min"]);
   });
 

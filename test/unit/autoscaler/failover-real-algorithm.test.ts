@@ -3,7 +3,11 @@ import { describe, expect, it } from "vitest";
 import { applyScaleResult, reconcile } from "../../../src/autoscaler/algorithm/index.js";
 import { HISTORY_ANNOTATION } from "../../../src/autoscaler/controller/annotations.js";
 import { HpaController } from "../../../src/autoscaler/controller/controller.js";
-import { horizontalPodAutoscalerSchema, metricValueListSchema, podSchema } from "../../../src/kube/objects.js";
+import {
+  horizontalPodAutoscalerSchema,
+  metricValueListSchema,
+  podSchema,
+} from "../../../src/kube/objects.js";
 import { makeController } from "./fakes.js";
 
 function setup(startReplicas: number) {
@@ -13,7 +17,11 @@ function setup(startReplicas: number) {
     podSchema.parse({
       metadata: { name: `web-x-${n}`, namespace: "default", labels: { app: "web" } },
       spec: { containers: [{ name: "c", resources: { requests: { cpu: "100m" } } }] },
-      status: { phase: "Running", startTime: "2020-01-01T00:00:00Z", conditions: [{ type: "Ready", status: "True", lastTransitionTime: "2020-01-01T00:00:00Z" }] },
+      status: {
+        phase: "Running",
+        startTime: "2020-01-01T00:00:00Z",
+        conditions: [{ type: "Ready", status: "True", lastTransitionTime: "2020-01-01T00:00:00Z" }],
+      },
     }),
   );
   h.scales.replicas.set("web", startReplicas);
@@ -22,7 +30,12 @@ function setup(startReplicas: number) {
   h.metrics.read = async () =>
     metricValueListSchema.parse({
       kind: "MetricValueList",
-      items: running().map((p) => ({ describedObject: { kind: "Pod", name: p.metadata.name, namespace: "default" }, metric: { name: "load" }, timestamp: new Date(h.clock.now()).toISOString(), value: level })),
+      items: running().map((p) => ({
+        describedObject: { kind: "Pod", name: p.metadata.name, namespace: "default" },
+        metric: { name: "load" },
+        timestamp: new Date(h.clock.now()).toISOString(),
+        value: level,
+      })),
     });
   h.hpas.set(
     horizontalPodAutoscalerSchema.parse({
@@ -31,8 +44,18 @@ function setup(startReplicas: number) {
         scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" },
         minReplicas: 1,
         maxReplicas: 4,
-        metrics: [{ type: "Pods", pods: { metric: { name: "load" }, target: { type: "AverageValue", averageValue: "100m" } } }],
-        behavior: { scaleDown: { stabilizationWindowSeconds: 0, policies: [{ type: "Pods", value: 1, periodSeconds: 60 }] } },
+        metrics: [
+          {
+            type: "Pods",
+            pods: { metric: { name: "load" }, target: { type: "AverageValue", averageValue: "100m" } },
+          },
+        ],
+        behavior: {
+          scaleDown: {
+            stabilizationWindowSeconds: 0,
+            policies: [{ type: "Pods", value: 1, periodSeconds: 60 }],
+          },
+        },
       },
       status: { currentReplicas: startReplicas, desiredReplicas: startReplicas },
     }),
@@ -49,7 +72,9 @@ describe("failover with the real algorithm", () => {
     await h.controller.syncKey("default/web");
     expect(h.scales.updates).toEqual([{ name: "web", replicas: 2 }]);
     const saved = h.hpas.get("default", "web");
-    expect(saved?.ok && JSON.parse(saved.hpa.metadata.annotations?.[HISTORY_ANNOTATION] ?? "{}")).toMatchObject({ down: [[h.clock.now(), 1]] });
+    expect(
+      saved?.ok && JSON.parse(saved.hpa.metadata.annotations?.[HISTORY_ANNOTATION] ?? "{}"),
+    ).toMatchObject({ down: [[h.clock.now(), 1]] });
 
     // the leader dies; the next one starts with nothing in memory
     const next = new HpaController({ ...h.options });

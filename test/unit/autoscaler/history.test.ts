@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { compactHistory, parseHistory, serializeHistory } from "../../../src/autoscaler/controller/history.js";
+import {
+  compactHistory,
+  parseHistory,
+  serializeHistory,
+} from "../../../src/autoscaler/controller/history.js";
 import type { HpaHistory } from "../../../src/autoscaler/algorithm/settings.js";
 
 const T = Date.parse("2026-01-01T00:00:00Z");
@@ -42,20 +46,43 @@ describe("persisted history", () => {
     };
     const back = parseHistory(serializeHistory(h, T), T);
     for (const window of [30_000, 120_000, 200_000, 300_000]) {
-      const max = (x: HpaHistory | null) => Math.max(...(x?.recommendations ?? []).filter((r) => r.timestamp >= T - window).map((r) => r.replicas));
+      const max = (x: HpaHistory | null) =>
+        Math.max(
+          ...(x?.recommendations ?? []).filter((r) => r.timestamp >= T - window).map((r) => r.replicas),
+        );
       expect(max(back)).toBe(max(h));
     }
   });
 
   it("does not change between syncs that only repeat the current recommendation", () => {
-    const base: HpaHistory = { recommendations: [{ timestamp: T - 100_000, replicas: 4 }], scaleUpEvents: [], scaleDownEvents: [] };
-    const a = serializeHistory({ ...base, recommendations: [...base.recommendations, { timestamp: T, replicas: 3 }] }, T);
-    const b = serializeHistory({ ...base, recommendations: [...base.recommendations, { timestamp: T, replicas: 3 }, { timestamp: T + 15_000, replicas: 3 }] }, T + 15_000);
+    const base: HpaHistory = {
+      recommendations: [{ timestamp: T - 100_000, replicas: 4 }],
+      scaleUpEvents: [],
+      scaleDownEvents: [],
+    };
+    const a = serializeHistory(
+      { ...base, recommendations: [...base.recommendations, { timestamp: T, replicas: 3 }] },
+      T,
+    );
+    const b = serializeHistory(
+      {
+        ...base,
+        recommendations: [
+          ...base.recommendations,
+          { timestamp: T, replicas: 3 },
+          { timestamp: T + 15_000, replicas: 3 },
+        ],
+      },
+      T + 15_000,
+    );
     expect(b).toBe(a);
   });
 
   it("stamps the current recommendation with the loader's clock, so a failover never shortens a window", () => {
-    const saved = serializeHistory({ recommendations: [{ timestamp: T, replicas: 7 }], scaleUpEvents: [], scaleDownEvents: [] }, T);
+    const saved = serializeHistory(
+      { recommendations: [{ timestamp: T, replicas: 7 }], scaleUpEvents: [], scaleDownEvents: [] },
+      T,
+    );
     const later = T + 90_000;
     expect(parseHistory(saved, later)?.recommendations).toEqual([{ timestamp: later, replicas: 7 }]);
   });

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "../../../src/autoscaler/controller/clock.js";
-import { LeaderElector, type LeaseRecord, type LeaseStore, type StoredLease } from "../../../src/autoscaler/leader/election.js";
+import {
+  LeaderElector,
+  type LeaseRecord,
+  type LeaseStore,
+  type StoredLease,
+} from "../../../src/autoscaler/leader/election.js";
 import { silentLogger } from "../../../src/log/logger.js";
 
 /** A lease in memory with the apiserver's optimistic concurrency. */
@@ -55,7 +60,11 @@ describe("leader election", () => {
     await clock.advance(0);
     expect(a.elector.isLeader).toBe(true);
     expect(a.log).toEqual(["started"]);
-    expect(store.stored?.record).toMatchObject({ holderIdentity: "a", leaseDurationSeconds: 15, leaseTransitions: 0 });
+    expect(store.stored?.record).toMatchObject({
+      holderIdentity: "a",
+      leaseDurationSeconds: 15,
+      leaseTransitions: 0,
+    });
     await clock.advance(10_000);
     expect(store.stored?.record.renewTime).toBe(clock.now());
     await a.elector.stop();

@@ -8,7 +8,12 @@ describe("health and metrics endpoints", () => {
     t.syncs.inc({ result: "success" });
     t.desiredReplicas.set({ namespace: "default", name: "web" }, 4);
     let ready = false;
-    const s = await startHealthServer({ bindAddress: "127.0.0.1:0", registry: t.registry, ready: () => ready, healthy: () => true });
+    const s = await startHealthServer({
+      bindAddress: "127.0.0.1:0",
+      registry: t.registry,
+      ready: () => ready,
+      healthy: () => true,
+    });
     try {
       const base = `http://127.0.0.1:${s.port}`;
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
@@ -17,7 +22,9 @@ describe("health and metrics endpoints", () => {
       expect((await fetch(`${base}/readyz`)).status).toBe(200);
       const metrics = await (await fetch(`${base}/metrics`)).text();
       expect(metrics).toContain('prom_hpa_autoscaler_syncs_total{result="success",mode="dry-run"} 1');
-      expect(metrics).toContain('prom_hpa_autoscaler_desired_replicas{namespace="default",name="web",mode="dry-run"} 4');
+      expect(metrics).toContain(
+        'prom_hpa_autoscaler_desired_replicas{namespace="default",name="web",mode="dry-run"} 4',
+      );
       expect((await fetch(`${base}/nope`)).status).toBe(404);
     } finally {
       await s.close();

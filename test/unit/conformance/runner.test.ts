@@ -9,9 +9,26 @@ import { runFiles, runVector } from "../../../src/conformance/runner.js";
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, "..", "..", "..");
 
-const delayInput = { now: "2026-01-01T00:00:00Z", currentReplicas: 3, desiredReplicas: 5, lastScaleTime: "2025-12-31T23:50:00Z", upscaleDelaySeconds: 180, downscaleDelaySeconds: 300 };
-const right = { name: "up long after the delay", kind: "legacyDelay", input: delayInput, expect: { shouldScale: true } };
-const wrong = { name: "deliberately wrong expectation", kind: "legacyDelay", input: delayInput, expect: { shouldScale: false } };
+const delayInput = {
+  now: "2026-01-01T00:00:00Z",
+  currentReplicas: 3,
+  desiredReplicas: 5,
+  lastScaleTime: "2025-12-31T23:50:00Z",
+  upscaleDelaySeconds: 180,
+  downscaleDelaySeconds: 300,
+};
+const right = {
+  name: "up long after the delay",
+  kind: "legacyDelay",
+  input: delayInput,
+  expect: { shouldScale: true },
+};
+const wrong = {
+  name: "deliberately wrong expectation",
+  kind: "legacyDelay",
+  input: delayInput,
+  expect: { shouldScale: false },
+};
 const unknownKind = { name: "a kind nobody knows", kind: "cheddarCheese", input: {}, expect: {} };
 
 let dir: string;
@@ -30,7 +47,9 @@ async function vectorFile(name: string, vectors: unknown[]): Promise<string> {
 
 async function cli(file: string): Promise<{ code: number; stdout: string }> {
   try {
-    const { stdout } = await run(process.execPath, ["--import", "tsx", "src/cli.ts", "conformance", file], { cwd: repoRoot });
+    const { stdout } = await run(process.execPath, ["--import", "tsx", "src/cli.ts", "conformance", file], {
+      cwd: repoRoot,
+    });
     return { code: 0, stdout };
   } catch (err) {
     const e = err as { code?: number; stdout?: string };
@@ -47,7 +66,11 @@ describe("conformance runner", () => {
     const summary = await runFiles([await vectorFile("wrong.json", [right, wrong])]);
     expect(summary.passed).toBe(1);
     expect(summary.failed).toBe(1);
-    expect(summary.failures[0]).toMatchObject({ name: "deliberately wrong expectation", expected: '{"shouldScale":false}', got: '{"shouldScale":true}' });
+    expect(summary.failures[0]).toMatchObject({
+      name: "deliberately wrong expectation",
+      expected: '{"shouldScale":false}',
+      got: '{"shouldScale":true}',
+    });
   });
 
   it("counts a vector of an unknown kind as a failure, never a skip", async () => {

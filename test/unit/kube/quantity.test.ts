@@ -46,14 +46,34 @@ describe("Quantity.parse", () => {
     expect(tiny.toString()).toBe("2n");
   });
 
-  it.each(["", "1.1.M", "1+1.0M", "aoeu", "-3.01e-", " 1", "1 ", "1KB", "1k1", "1e", "1K", "1ki", "1Gb", "1E+", "--1", "1..5", "0x10", "Inf", "NaN", "1Zi", "\t1", ".Ei"])(
-    "rejects %j with an error naming the input",
-    (text) => {
-      const parsed = Quantity.parse(text);
-      expect(parsed.ok).toBe(false);
-      if (!parsed.ok) expect(parsed.error).toContain(JSON.stringify(text));
-    },
-  );
+  it.each([
+    "",
+    "1.1.M",
+    "1+1.0M",
+    "aoeu",
+    "-3.01e-",
+    " 1",
+    "1 ",
+    "1KB",
+    "1k1",
+    "1e",
+    "1K",
+    "1ki",
+    "1Gb",
+    "1E+",
+    "--1",
+    "1..5",
+    "0x10",
+    "Inf",
+    "NaN",
+    "1Zi",
+    "\t1",
+    ".Ei",
+  ])("rejects %j with an error naming the input", (text) => {
+    const parsed = Quantity.parse(text);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toContain(JSON.stringify(text));
+  });
 
   it("rejects exponents too large to turn into a number, instead of hanging", () => {
     const parsed = Quantity.parse("1e10000");
@@ -86,9 +106,12 @@ describe("Quantity.toString (canonical form)", () => {
     expect(q(text).toString()).toBe(canonical);
   });
 
-  it.each(["1E6", "+1", "100.035k", "1.G", "1E-3", "0001Ki"])("prints %s unchanged, as upstream keeps the input text on its fast path", (text) => {
-    expect(q(text).toString()).toBe(text);
-  });
+  it.each(["1E6", "+1", "100.035k", "1.G", "1E-3", "0001Ki"])(
+    "prints %s unchanged, as upstream keeps the input text on its fast path",
+    (text) => {
+      expect(q(text).toString()).toBe(text);
+    },
+  );
 
   it("prints whole units given as BinarySI below 1024 in decimal", () => {
     expect(Quantity.fromValue(1000, "BinarySI").toString()).toBe("1k");
@@ -106,7 +129,9 @@ describe("Quantity.toString (canonical form)", () => {
   });
 
   it("serializes to JSON as the canonical string", () => {
-    expect(JSON.stringify({ cpu: Quantity.fromMilli(250), memory: q("1.5Gi") })).toBe('{"cpu":"250m","memory":"1536Mi"}');
+    expect(JSON.stringify({ cpu: Quantity.fromMilli(250), memory: q("1.5Gi") })).toBe(
+      '{"cpu":"250m","memory":"1536Mi"}',
+    );
   });
 
   it("refuses non-integer numbers of units but takes any integral float exactly", () => {
@@ -201,11 +226,15 @@ describe("quantitySchema", () => {
 // ---- properties ----
 
 const formatArb = fc.constantFrom<QuantityFormat>("DecimalSI", "BinarySI", "DecimalExponent");
-const unscaledArb = fc.oneof(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.bigInt({ min: -100_000n, max: 100_000n }));
+const unscaledArb = fc.oneof(
+  fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }),
+  fc.bigInt({ min: -100_000n, max: 100_000n }),
+);
 
 /** A quantity with a known exact value: unscaled × 10^exponent, built through parse. */
 const exactArb = fc.record({ unscaled: unscaledArb, exponent: fc.integer({ min: -9, max: 30 }) });
-const fromExact = ({ unscaled, exponent }: { unscaled: bigint; exponent: number }): Quantity => q(`${unscaled}e${exponent}`);
+const fromExact = ({ unscaled, exponent }: { unscaled: bigint; exponent: number }): Quantity =>
+  q(`${unscaled}e${exponent}`);
 
 /** Exact comparison of a×10^ea with b×10^eb, independent of the implementation. */
 function exactCmp(a: bigint, ea: number, b: bigint, eb: number): number {
@@ -237,10 +266,19 @@ describe("Quantity properties", () => {
       fc
         .record({ units: unscaledArb, format: formatArb, milli: fc.boolean() })
         // BinarySI parses are capped at 2^63-1, so only smaller binary values can round-trip.
-        .filter(({ units, format, milli }) => format !== "BinarySI" || (units < 0n ? -units : units) <= (milli ? MAX_INT64 * 1000n : MAX_INT64))
-        .map(({ units, format, milli }) => (milli ? Quantity.fromMilli(units, format) : Quantity.fromValue(units, format))),
+        .filter(
+          ({ units, format, milli }) =>
+            format !== "BinarySI" || (units < 0n ? -units : units) <= (milli ? MAX_INT64 * 1000n : MAX_INT64),
+        )
+        .map(({ units, format, milli }) =>
+          milli ? Quantity.fromMilli(units, format) : Quantity.fromValue(units, format),
+        ),
       fc
-        .record({ n: fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), frac: fc.option(fc.nat({ max: 999 })), s: fc.constantFrom(...SUFFIX_VALUES) })
+        .record({
+          n: fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }),
+          frac: fc.option(fc.nat({ max: 999 })),
+          s: fc.constantFrom(...SUFFIX_VALUES),
+        })
         .map(({ n, frac, s }) => q(`${n}${frac === null ? "" : `.${frac}`}${s[0]}`)),
     );
     fc.assert(
@@ -272,14 +310,18 @@ describe("Quantity properties", () => {
   });
 
   it("cmp agrees with exact values written with SI and binary suffixes", () => {
-    const suffixed = fc.record({ n: fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), s: fc.constantFrom(...SUFFIX_VALUES) });
+    const suffixed = fc.record({
+      n: fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }),
+      s: fc.constantFrom(...SUFFIX_VALUES),
+    });
     fc.assert(
       fc.property(suffixed, suffixed, (a, b) => {
         const [sa, na, da] = a.s;
         const [sb, nb, db] = b.s;
         // a.n×na/da vs b.n×nb/db, cross-multiplied (denominators are positive)
         // binary-suffixed values are capped at 2^63-1 in magnitude when parsed
-        const cap = (n: bigint, s: string): bigint => (!s.endsWith("i") ? n : n > MAX_INT64 ? MAX_INT64 : n < -MAX_INT64 ? -MAX_INT64 : n);
+        const cap = (n: bigint, s: string): bigint =>
+          !s.endsWith("i") ? n : n > MAX_INT64 ? MAX_INT64 : n < -MAX_INT64 ? -MAX_INT64 : n;
         const x = cap(a.n * na, sa) * db;
         const y = cap(b.n * nb, sb) * da;
         const expected = x < y ? -1 : x > y ? 1 : 0;

@@ -77,7 +77,9 @@ describe("parsing selector strings", () => {
 describe("selector string errors", () => {
   it("name the unexpected token and what was expected", () => {
     expect(parseError("x=a b")).toBe("found 'b', expected: ',' or 'end of string'");
-    expect(parseError("cheddar cheese")).toBe("unable to parse requirement: found 'cheese', expected: in, notin, =, ==, !=, gt, lt");
+    expect(parseError("cheddar cheese")).toBe(
+      "unable to parse requirement: found 'cheese', expected: in, notin, =, ==, !=, gt, lt",
+    );
     expect(parseError("x in a")).toBe("unable to parse requirement: found 'a' expected: '('");
     expect(parseError("x in (a b)")).toBe("unable to parse requirement: found 'b', expected: ',' or ')'");
     expect(parseError("=a")).toBe("found '=', expected: !, identifier, or 'end of string'");
@@ -86,16 +88,28 @@ describe("selector string errors", () => {
     expect(parseError("x=(")).toBe("unable to parse requirement: found '(', expected: identifier");
   });
   it("name an invalid key and the rule it breaks", () => {
-    expect(parseError("_a=b")).toBe(`unable to parse requirement: <nil>: Invalid value: "_a": name part ${KEY_NAME_RULE}`);
-    expect(parseError("/a")).toBe('unable to parse requirement: <nil>: Invalid value: "/a": prefix part must be non-empty');
+    expect(parseError("_a=b")).toBe(
+      `unable to parse requirement: <nil>: Invalid value: "_a": name part ${KEY_NAME_RULE}`,
+    );
+    expect(parseError("/a")).toBe(
+      'unable to parse requirement: <nil>: Invalid value: "/a": prefix part must be non-empty',
+    );
     expect(parseError("a/b/c")).toContain('Invalid value: "a/b/c": a valid label key must consist of');
-    expect(parseError("Example.com/a")).toContain("prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters");
+    expect(parseError("Example.com/a")).toContain(
+      "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters",
+    );
     expect(parseError(`${"k".repeat(64)}=v`)).toContain("name part must be no more than 63 characters");
   });
   it("name an invalid value under its key", () => {
-    expect(parseError("x=a$b")).toBe(`unable to parse requirement: values[0][x]: Invalid value: "a$b": ${VALUE_RULE}`);
-    expect(parseError(`x=${"v".repeat(64)}`)).toBe(`unable to parse requirement: values[0][x]: Invalid value: "${"v".repeat(64)}": must be no more than 63 characters`);
-    expect(parseError("x>abc")).toBe(`unable to parse requirement: values[0]: Invalid value: "abc": for 'Gt', 'Lt' operators, the value must be an integer`);
+    expect(parseError("x=a$b")).toBe(
+      `unable to parse requirement: values[0][x]: Invalid value: "a$b": ${VALUE_RULE}`,
+    );
+    expect(parseError(`x=${"v".repeat(64)}`)).toBe(
+      `unable to parse requirement: values[0][x]: Invalid value: "${"v".repeat(64)}": must be no more than 63 characters`,
+    );
+    expect(parseError("x>abc")).toBe(
+      `unable to parse requirement: values[0]: Invalid value: "abc": for 'Gt', 'Lt' operators, the value must be an integer`,
+    );
   });
 });
 
@@ -125,20 +139,31 @@ describe("LabelSelector objects", () => {
     expect(selectorMatches(everything(), { any: "thing" })).toBe(true);
   });
   it("report invalid keys, operators and value counts with their field paths", () => {
-    expect(labelSelectorAsSelector({ matchLabels: { "bad key": "v" } })).toEqual({ ok: false, error: `key: Invalid value: "bad key": name part ${KEY_NAME_RULE}` });
-    expect(labelSelectorAsSelector({ matchExpressions: [{ key: "k", operator: "In", values: [] }] })).toEqual({
+    expect(labelSelectorAsSelector({ matchLabels: { "bad key": "v" } })).toEqual({
       ok: false,
-      error: "values: Invalid value: []string{}: for 'in', 'notin' operators, values set can't be empty",
+      error: `key: Invalid value: "bad key": name part ${KEY_NAME_RULE}`,
     });
-    expect(labelSelectorAsSelector({ matchExpressions: [{ key: "k", operator: "Exists", values: ["a"] }] })).toEqual({
+    expect(labelSelectorAsSelector({ matchExpressions: [{ key: "k", operator: "In", values: [] }] })).toEqual(
+      {
+        ok: false,
+        error: "values: Invalid value: []string{}: for 'in', 'notin' operators, values set can't be empty",
+      },
+    );
+    expect(
+      labelSelectorAsSelector({ matchExpressions: [{ key: "k", operator: "Exists", values: ["a"] }] }),
+    ).toEqual({
       ok: false,
       error: 'values: Invalid value: []string{"a"}: values set must be empty for exists and does not exist',
     });
   });
   it("print as Go's %+v of a *metav1.LabelSelector, as upstream's external metric names show them", () => {
     expect(goLabelSelectorString(null)).toBe("nil");
-    expect(goLabelSelectorString({ matchLabels: { b: "2", a: "1" } })).toBe("&LabelSelector{MatchLabels:map[string]string{a: 1,b: 2,},MatchExpressions:[]LabelSelectorRequirement{},}");
-    expect(goLabelSelectorString({ matchExpressions: [{ key: "k", operator: "In", values: ["x", "y"] }] })).toBe(
+    expect(goLabelSelectorString({ matchLabels: { b: "2", a: "1" } })).toBe(
+      "&LabelSelector{MatchLabels:map[string]string{a: 1,b: 2,},MatchExpressions:[]LabelSelectorRequirement{},}",
+    );
+    expect(
+      goLabelSelectorString({ matchExpressions: [{ key: "k", operator: "In", values: ["x", "y"] }] }),
+    ).toBe(
       "&LabelSelector{MatchLabels:map[string]string{},MatchExpressions:[]LabelSelectorRequirement{LabelSelectorRequirement{Key:k,Operator:In,Values:[x y],},},}",
     );
   });
@@ -178,7 +203,9 @@ describe("round trips", () => {
   it("the canonical string of any parsed selector parses to the same canonical string", () => {
     const requirement = fc.oneof(
       fc.tuple(key, fc.constantFrom("=", "==", "!="), value).map(([k, op, v]) => `${k}${op}${v}`),
-      fc.tuple(key, fc.constantFrom(" in ", " notin "), fc.array(value, { minLength: 1, maxLength: 3 })).map(([k, op, vs]) => `${k}${op}(${vs.join(",")})`),
+      fc
+        .tuple(key, fc.constantFrom(" in ", " notin "), fc.array(value, { minLength: 1, maxLength: 3 }))
+        .map(([k, op, vs]) => `${k}${op}(${vs.join(",")})`),
       key,
       key.map((k) => `!${k}`),
     );

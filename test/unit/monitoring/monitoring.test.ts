@@ -37,7 +37,8 @@ async function exportedSeriesNames(): Promise<Set<string>> {
   for (const registry of [new AdapterMetrics().registry, new Telemetry({ dryRun: false }).registry]) {
     for (const m of await registry.getMetricsAsJSON()) {
       names.add(m.name);
-      if (String(m.type) === "histogram") for (const s of ["_bucket", "_sum", "_count"]) names.add(m.name + s);
+      if (String(m.type) === "histogram")
+        for (const s of ["_bucket", "_sum", "_count"]) names.add(m.name + s);
     }
   }
   return names;

@@ -44,7 +44,10 @@ export class FakeApi implements KubeApi {
         }
       }
     }
-    return { ok: false, error: status(404, "NotFound", `the server could not find the requested resource (${method} ${path})`) };
+    return {
+      ok: false,
+      error: status(404, "NotFound", `the server could not find the requested resource (${method} ${path})`),
+    };
   }
 }
 
