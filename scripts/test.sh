@@ -8,6 +8,7 @@ shared=${PROM_HPA_SHARED:-../shared}
 
 echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
 echo "== lint"; npx eslint .
+echo "== format"; npx prettier --check . >/dev/null || { npx prettier --list-different .; echo "prettier: the files above are not formatted (npm run format)" >&2; exit 1; }
 # The chart tests render charts/prom-hpa with the pinned helm: build it first (cached; 63 s after the Kubernetes build, 432 s with empty Go caches).
 echo "== helm (built when missing)"; bash scripts/helm/build.sh >/dev/null
 echo "== unit"; npx vitest run --project unit

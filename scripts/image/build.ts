@@ -17,7 +17,7 @@ import { writeOciArchive } from "./oci.js";
 
 const run = promisify(execFile);
 
-/** What the Dockerfile's final stage says; test/unit/image holds the two in agreement. */
+/** What the Dockerfile's final stage says; test/unit/scripts/image holds the two in agreement. */
 export const IMAGE = {
   workdir: "/app",
   env: { NODE_ENV: "production" } as Record<string, string>,

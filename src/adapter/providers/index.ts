@@ -2,7 +2,7 @@
 // the provider seam (src/adapter/provider.ts) from a prometheus-adapter config file:
 //
 //   import { loadConfigFile, defaultConfig, formatIssue } from "../config/index.js";
-//   import { createPrometheusBackend, prometheusOptionsFromFlags } from "../providers/index.js";
+//   import { createPrometheusBackend, prometheusOptionsFromFlags } from "./index.js";
 //
 //   const loaded = await loadConfigFile(flags.config);      // { ok, config } | { ok: false, issues }
 //   if (!loaded.ok) { for (const i of loaded.issues) log.error(formatIssue(i)); exit(1) }

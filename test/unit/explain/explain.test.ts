@@ -21,7 +21,7 @@ import {
   podMetrics,
   podsAverage,
   podValues,
-} from "../algorithm/replica-calculator.fixtures.js";
+} from "../autoscaler/algorithm/replica-calculator.fixtures.js";
 
 const empty: HpaHistory = { recommendations: [], scaleUpEvents: [], scaleDownEvents: [] };
 const iso = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
