@@ -9,6 +9,8 @@ shared=${PROM_HPA_SHARED:-../shared}
 echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
 echo "== lint"; npx eslint .
 echo "== format"; npx prettier --check . >/dev/null || { npx prettier --list-different .; echo "prettier: the files above are not formatted (npm run format)" >&2; exit 1; }
+# Machine packages first: the unit tests run promtool (Debian's prometheus) on the alert rules.
+echo "== machine packages (installed when missing)"; bash scripts/install-deps.sh
 # The chart tests render charts/prom-hpa with the pinned helm: build it first (cached; 63 s after the Kubernetes build, 432 s with empty Go caches).
 echo "== helm (built when missing)"; bash scripts/helm/build.sh >/dev/null
 echo "== unit"; npx vitest run --project unit
@@ -24,7 +26,6 @@ if [ "${PROM_HPA_SKIP_E2E:-}" = 1 ]; then echo "== e2e skipped (PROM_HPA_SKIP_E2
 # PROM_HPA_E2E_BACKENDS="prometheus3 victoriametrics"; an empty value runs none.
 backends=${PROM_HPA_E2E_BACKENDS-prometheus3}
 echo "== e2e (installing and building the local control plane and backends when missing)"
-bash scripts/install-deps.sh
 bash scripts/kube/build.sh >/dev/null
 # The real node of the install and real-node e2e files: kubelet, containerd, CNI plugins and the
 # pause binary (cached; about 3 min after build.sh on the 2-core machine, up to ~8 min under load).
