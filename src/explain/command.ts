@@ -19,7 +19,7 @@ import {
 import { parseSelector, selectorMatches } from "../kube/selector.js";
 import { silentLogger } from "../log/logger.js";
 import { resolveSettings, type SettingsText } from "../simulate/scenario.js";
-import { EXIT_BAD_INPUT } from "../simulate/command.js";
+import { EXIT_BAD_INPUT, withSettingsOptions } from "../simulate/command.js";
 import { explain } from "./explain.js";
 import { renderExplanation } from "./format.js";
 import {
@@ -152,7 +152,7 @@ async function run(name: string, flags: ExplainFlags): Promise<void> {
 }
 
 export function registerExplainCommand(program: Command): void {
-  program
+  const cmd = program
     .command("explain")
     .description(
       "explain why an HPA has (or would get) its size: each metric's values, ratio and proposal, then every limit up to the final size",
@@ -168,22 +168,8 @@ export function registerExplainCommand(program: Command): void {
       "--autoscaler-url <url>",
       "with --recorded: ask the autoscaler's /debug/hpa endpoint for its last sync instead",
     )
-    .option("--kubeconfig <path>", "kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster)")
-    .option("--upscale-delay <duration>", "the autoscaler's legacy upscale delay (default 0 = off)")
-    .option("--downscale-delay <duration>", "the autoscaler's legacy downscale delay (default 0 = off)")
-    .option(
-      "--downscale-stabilization <duration>",
-      "downscale stabilization window for HPAs without behavior (default 5m)",
-    )
-    .option("--tolerance <ratio>", "minimum change of the metric/target ratio before scaling (default 0.1)")
-    .option(
-      "--cpu-initialization-period <duration>",
-      "period after pod start when CPU samples may be skipped (default 5m)",
-    )
-    .option(
-      "--initial-readiness-delay <duration>",
-      "period after pod start during which readiness changes are initial (default 30s)",
-    )
+    .option("--kubeconfig <path>", "kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster)");
+  withSettingsOptions(cmd)
     .exitOverride((err) => {
       throw err.exitCode === 0 ? err : new CommanderError(EXIT_BAD_INPUT, err.code, err.message);
     })

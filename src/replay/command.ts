@@ -18,7 +18,7 @@ import {
   type ResourceList,
 } from "../kube/objects.js";
 import { resolveSettings, type SettingsText } from "../simulate/scenario.js";
-import { EXIT_BAD_INPUT } from "../simulate/command.js";
+import { EXIT_BAD_INPUT, withSettingsOptions } from "../simulate/command.js";
 import { renderReplayTable, replayJson, type ReplayReport } from "./format.js";
 import { readRecording, ReplayReadError } from "./read.js";
 import { replayCandidate, type LoadModel } from "./replay.js";
@@ -139,7 +139,7 @@ async function run(flags: ReplayFlags): Promise<void> {
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function registerReplayCommand(program: Command): void {
-  program
+  const cmd = program
     .command("replay")
     .description(
       "replay recorded Prometheus data through candidate HPAs, sync by sync, with the autoscaler's algorithm",
@@ -162,28 +162,8 @@ export function registerReplayCommand(program: Command): void {
       "--pod-requests <list>",
       "each pod's requests, for Utilization targets, e.g. cpu=500m,memory=256Mi",
     )
-    .option("--sync-period <duration>", "how often the HPA is synced (default 15s)")
-    .option(
-      "--upscale-delay <duration>",
-      "legacy delay after any scale before scaling up; 0 = off (default 0)",
-    )
-    .option(
-      "--downscale-delay <duration>",
-      "legacy delay after any scale before scaling down; 0 = off (default 0)",
-    )
-    .option(
-      "--downscale-stabilization <duration>",
-      "downscale stabilization window for HPAs without behavior (default 5m)",
-    )
-    .option("--tolerance <ratio>", "minimum change of the metric/target ratio before scaling (default 0.1)")
-    .option(
-      "--cpu-initialization-period <duration>",
-      "period after pod start when CPU samples may be skipped (default 5m)",
-    )
-    .option(
-      "--initial-readiness-delay <duration>",
-      "period after pod start during which readiness changes are initial (default 30s)",
-    )
+    .option("--sync-period <duration>", "how often the HPA is synced (default 15s)");
+  withSettingsOptions(cmd)
     .exitOverride((err) => {
       throw err.exitCode === 0 ? err : new CommanderError(EXIT_BAD_INPUT, err.code, err.message);
     })

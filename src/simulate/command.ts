@@ -53,17 +53,12 @@ async function run(file: string, flags: SimulateFlags): Promise<void> {
   process.stdout.write(`${renderTable(scenario, result)}\n${summaryLine(scenario, result)}\n`);
 }
 
-export function registerSimulateCommand(program: Command): void {
-  program
-    .command("simulate")
-    .description(
-      "replay a scripted sequence of metric levels through the HPA algorithm and show what the autoscaler would do",
-    )
-    .argument("<file>", "scenario YAML (see below; examples/simulate/seed.yaml)")
-    .option(
-      "--sync-period <duration>",
-      "how often the HPA is synced (file: settings.syncPeriod; default 15s)",
-    )
+/**
+ * The autoscaler's algorithm settings as flags (legacy delays, stabilization, tolerance, pod
+ * start-up windows): simulate, replay and explain take the same ones, read by resolveSettings.
+ */
+export function withSettingsOptions(cmd: Command): Command {
+  return cmd
     .option(
       "--upscale-delay <duration>",
       "legacy delay after any scale before scaling up; 0 = off (default 0)",
@@ -84,7 +79,21 @@ export function registerSimulateCommand(program: Command): void {
     .option(
       "--initial-readiness-delay <duration>",
       "period after pod start during which readiness changes are initial (default 30s)",
+    );
+}
+
+export function registerSimulateCommand(program: Command): void {
+  const cmd = program
+    .command("simulate")
+    .description(
+      "replay a scripted sequence of metric levels through the HPA algorithm and show what the autoscaler would do",
     )
+    .argument("<file>", "scenario YAML (see below; examples/simulate/seed.yaml)")
+    .option(
+      "--sync-period <duration>",
+      "how often the HPA is synced (file: settings.syncPeriod; default 15s)",
+    );
+  withSettingsOptions(cmd)
     .option("--json", "print every sync as JSON instead of a table")
     .addHelpText("after", HELP_AFTER)
     // a flag commander rejects (unknown, missing its value) is bad input too; help still exits 0
